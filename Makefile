@@ -1,0 +1,119 @@
+# mocker: the front door.  `make demo` shows it working, `make check` runs every test.
+# Plain GNU make over src/**: adding a .c file needs no edit here.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+
+PKGS    := jansson sqlite3 libseccomp libarchive libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+        -Wformat=2 -Wformat-nonliteral -Wimplicit-function-declaration \
+        -Wincompatible-pointer-types -Wpointer-arith -Wundef -Wvla -Wswitch-default \
+        -Wno-unused-parameter -Wno-missing-field-initializers
+VERSION := 0.1.0
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc $(PKG_CFLAGS) \
+              -DMK_VERSION='"$(VERSION)"' -DMK_LIBEXECDIR='"$(PREFIX)/libexec/mocker"'
+
+LIB_SRC  := $(shell find src -name '*.c' ! -path 'src/init/*' ! -name main.c | sort)
+LIB_ASM  := $(shell find src -name '*.S' | sort)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o) $(LIB_ASM:%.S=$(BUILD)/asan/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+ASAN_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests-asan/%)
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+V ?= 0
+.PHONY: print-flags all deps check unit asan integration install demo bench compat clean format format-check
+
+all: $(BUILD)/mocker $(BUILD)/mocker-init
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S data/seccomp-default.json
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.o: %.S data/seccomp-default.json
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+$(BUILD)/libmocker.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libmocker-asan.a: $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/mocker: $(BUILD)/obj/src/cli/main.o $(BUILD)/libmocker.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The init that --init runs as pid 1 inside containers: static, so it runs in any image.
+$(BUILD)/mocker-init: src/init/init.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -Os -static -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libmocker.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmocker.a $(PKG_LIBS)
+
+$(BUILD)/tests-asan/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libmocker-asan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Itests/unit -o $@ $< $(BUILD)/libmocker-asan.a $(PKG_LIBS)
+
+deps:
+	./tools/install-deps
+
+unit: $(UNIT_BIN)
+	./tests/run-unit $(UNIT_BIN)
+
+asan: $(ASAN_BIN)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/run-unit $(ASAN_BIN)
+
+integration: all
+	./tests/integration/run
+
+check: all $(UNIT_BIN) $(ASAN_BIN)
+	./tests/run-all
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/mocker
+	install -m 0755 $(BUILD)/mocker $(DESTDIR)$(PREFIX)/bin/mocker
+	install -m 0755 $(BUILD)/mocker-init $(DESTDIR)$(PREFIX)/libexec/mocker/mocker-init
+
+demo: deps all
+	./tools/demo
+
+bench: all
+	./bench/run
+
+compat: all
+	./tests/compat/run
+
+format:
+	clang-format -i $$(find src tests -name '*.[ch]')
+
+format-check:
+	clang-format --dry-run --Werror $$(find src tests -name '*.[ch]')
+
+# For building a module's files by hand: the flags and libraries everything uses.
+print-flags:
+	@echo CFLAGS: $(ALL_CFLAGS)
+	@echo LIBS: $(PKG_LIBS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,53 @@
+/* spec.h: from a docker container definition to an OCI runtime spec.
+ *
+ * Input is the normalised docker create body ({"Config":{...},"HostConfig":{...}},
+ * the same JSON the Engine API's POST /containers/create takes, already merged
+ * with the image's defaults) plus what the engine prepared on disk.  Output is
+ * the config.json every runtime (built-in or runc) runs from.  Pure: no I/O but
+ * reading the rootfs' /etc/passwd and /etc/group through the layer dirs. */
+#ifndef MK_ENGINE_SPEC_H
+#define MK_ENGINE_SPEC_H
+
+#include "util/util.h"
+
+struct mk_spec_input {
+    const char *id;
+    const json_t *config;      /* docker Config: Cmd, Entrypoint, Env, WorkingDir, User, Tty... */
+    const json_t *host_config; /* docker HostConfig */
+    const char *rootfs;        /* where the rootfs is mounted (root.path) */
+    char *const *lower_dirs;   /* image layers, topmost first */
+    const char *upper_dir;
+    const char *work_dir;
+    const char *hostname;
+    const char *hosts_path;    /* bind-mounted to /etc/hosts */
+    const char *hostname_path; /* to /etc/hostname */
+    const char *resolv_path;   /* to /etc/resolv.conf */
+    const char *init_path;     /* static init bind-mounted at /sbin/docker-init for --init */
+    const char *cgroup_parent; /* "/mocker" */
+};
+
+/* Build the spec.  Errors are INVALID with docker's wording for bad input
+ * (unknown capability, bad ulimit, unable to find user x...). */
+int mk_spec_build(const struct mk_spec_input *in, json_t **out, mk_err **err);
+
+/* docker's default seccomp profile, resolved for these capabilities and this
+ * architecture into an OCI linux.seccomp object. */
+int mk_spec_seccomp_default(char *const *caps, json_t **out, mk_err **err);
+/* A docker-format seccomp profile (the --security-opt seccomp=FILE content)
+ * resolved the same way. */
+int mk_spec_seccomp_from_docker(const json_t *profile, char *const *caps, json_t **out,
+                                mk_err **err);
+
+/* The effective capability list ("CAP_CHOWN", ...) for CapAdd/CapDrop/Privileged:
+ * docker's defaults, "ALL", names with or without the CAP_ prefix, any case. */
+int mk_spec_capabilities(const json_t *cap_add, const json_t *cap_drop, bool privileged,
+                         char ***out, mk_err **err);
+
+/* Resolve "user", "uid", "user:group", "uid:gid" against passwd/group files
+ * (paths may be NULL when absent).  Docker's errors: "unable to find user x: no
+ * matching entries in passwd file". additional gids from /etc/group membership. */
+int mk_spec_resolve_user(const char *user, const char *passwd_path, const char *group_path,
+                         uid_t *uid, gid_t *gid, gid_t **additional, size_t *n_additional,
+                         char **home, mk_err **err);
+
+#endif

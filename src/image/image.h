@@ -1,0 +1,59 @@
+/* image.h: image references, local images (import, lookup, removal) and layers. */
+#ifndef MK_IMAGE_H
+#define MK_IMAGE_H
+
+#include "store/store.h"
+
+/* ---- references, normalised as docker does ---- */
+struct mk_ref {
+    char *domain; /* "docker.io" */
+    char *path;   /* "library/busybox" */
+    char *tag;    /* "latest" when neither tag nor digest was given; NULL with a digest only */
+    char *digest; /* "sha256:..." or NULL */
+};
+/* Parse "busybox", "busybox:1.36", "localhost:5000/a/b:t", "x@sha256:...".
+ * Invalid names give docker's message: invalid reference format. */
+int mk_ref_parse(const char *s, struct mk_ref **out, mk_err **err);
+void mk_ref_free(struct mk_ref *r);
+char *mk_ref_string(const struct mk_ref *r);      /* "docker.io/library/busybox:latest" */
+char *mk_ref_familiar(const struct mk_ref *r);    /* "busybox:latest" */
+char *mk_ref_familiar_repo(const struct mk_ref *r); /* "busybox" */
+/* Familiar form of a stored full reference string ("docker.io/library/x:t" -> "x:t"). */
+char *mk_ref_familiarize(const char *full);
+
+/* ---- local images ---- */
+/* Find an image by name[:tag], full or short id.  NOT_FOUND: "No such image: <name>". */
+int mk_image_lookup(struct mk_store *s, const char *name, struct mk_image **out, mk_err **err);
+
+struct mk_import_opts {
+    const char *ref;     /* REPO[:TAG] to tag, or NULL */
+    char **changes;      /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL, VOLUME */
+    const char *message; /* -m: history comment */
+};
+/* docker import: read a tar (plain, gzip, xz, bzip2, zstd) from fd, store it as
+ * a one-layer OCI image.  *out_id gets "sha256:<hex>". */
+int mk_image_import(struct mk_store *s, int fd, const struct mk_import_opts *opts, char **out_id,
+                    mk_err **err);
+/* Apply Dockerfile-style --change instructions to an OCI image config. */
+int mk_image_apply_changes(json_t *config, char *const *changes, mk_err **err);
+
+/* Overlay lower dirs of an image, topmost first (as overlayfs lowerdir= wants).
+ * An image with no layers yields one empty directory. */
+int mk_image_lower_dirs(struct mk_store *s, const struct mk_image *img, char ***out, mk_err **err);
+/* Look a file up through an overlay stack without mounting it: first of dirs
+ * (topmost first) that has rel (honouring whiteouts). NULL if none. */
+char *mk_layers_find_file(char *const *dirs, const char *rel);
+
+/* Extract a tar stream into dir (which must exist and be empty), converting
+ * OCI whiteouts to overlayfs ones and never writing outside dir. *out_size
+ * (may be NULL) gets the bytes unpacked. */
+int mk_layer_extract(int tar_fd, const char *dir, int64_t *out_size, mk_err **err);
+
+/* rmi: untag `name`, or delete the image when it was the last tag or an id was given.
+ * Refuses (CONFLICT, docker's wording) an image a container uses, unless force.
+ * Appends docker's "Untagged: x" / "Deleted: sha256:..." lines to *report. */
+int mk_image_remove(struct mk_store *s, const char *name, bool force, char ***report, mk_err **err);
+/* Tag source image as target ref. */
+int mk_image_tag(struct mk_store *s, const char *source, const char *target, mk_err **err);
+
+#endif

@@ -1,0 +1,108 @@
+/* monitor.h: the per-container monitor (conmon's job, built in) and the attach
+ * protocol spoken between it and its clients.
+ *
+ * The monitor is `mocker` re-executed in monitor mode, detached (double fork,
+ * setsid) so the container outlives the CLI.  It starts the container through
+ * the runtime, holds its stdio or pty, writes docker's json-file log, serves
+ * attach clients on <rundir>/attach.sock, and reports the exit through hooks the
+ * engine provides (state in the store, --rm). */
+#ifndef MK_MONITOR_H
+#define MK_MONITOR_H
+
+#include "util/util.h"
+
+/* ---- attach protocol ----
+ * Frames use docker's multiplexed-stream header, so the API server can pass
+ * stdout/stderr frames through unchanged: 8 bytes [type, 0, 0, 0, len (u32 BE)]
+ * then len bytes.  Types 0-2 are docker's; the rest are mocker's control frames. */
+enum mk_frame_type {
+    MK_FRAME_STDIN = 0,       /* client -> monitor: data for the container's stdin */
+    MK_FRAME_STDOUT = 1,      /* monitor -> client (with a tty, all output is STDOUT) */
+    MK_FRAME_STDERR = 2,      /* monitor -> client */
+    MK_FRAME_RESIZE = 3,      /* client -> monitor: payload "ROWS COLS" (decimal text) */
+    MK_FRAME_CLOSE_STDIN = 4, /* client -> monitor: the client's stdin reached EOF */
+    MK_FRAME_STARTED = 5,     /* monitor -> client: container runs; payload pid (text) */
+    MK_FRAME_ERROR = 6,       /* monitor -> client: start failed; payload "CODE message" */
+    MK_FRAME_EXIT = 7,        /* monitor -> client: container exited; payload code (text) */
+};
+#define MK_FRAME_MAX (1u << 20)
+int mk_frame_write(int fd, enum mk_frame_type type, const void *data, size_t len);
+/* Blocking read of one frame; returns 1 on a frame, 0 on clean EOF, -1 on error.
+ * *data is NUL-terminated and owned by the caller. */
+int mk_frame_read(int fd, enum mk_frame_type *type, char **data, size_t *len);
+
+/* ---- the monitor ---- */
+struct mk_monitor_hooks {
+    void *ctx;
+    /* The container's process runs (pid in the host namespace). */
+    void (*started)(void *ctx, pid_t pid);
+    /* Start failed: the error (with exit_code) is also sent to the client. */
+    void (*start_failed)(void *ctx, const mk_err *err);
+    /* The init exited; wait_status as from waitpid, oom from the cgroup.
+     * Returns the exit code to report to clients (docker's 128+signal rule). */
+    int (*exited)(void *ctx, int wait_status, bool oom_killed);
+    /* Last step before the monitor exits (--rm removes the container here). */
+    void (*finished)(void *ctx);
+};
+
+struct mk_monitor_params {
+    const char *id;
+    const char *rundir; /* attach.sock is created here */
+    const char *bundle; /* holds config.json */
+    const json_t *spec; /* parsed config.json */
+    const char *runtime; /* NULL: built-in; else the external runtime's path */
+    const char *runtime_root;
+    bool tty;
+    bool open_stdin;  /* -i */
+    bool stdin_once;  /* close the container's stdin when the first attached client detaches */
+    const char *log_driver; /* "json-file" or "none" */
+    const char *log_path;
+    int64_t log_max_size; /* bytes, 0 = unlimited */
+    int log_max_file;     /* >= 1 */
+    int client_fd;        /* an already-connected attach client (the CLI that started us), or -1 */
+    struct mk_monitor_hooks hooks;
+};
+
+/* Run the container to its end.  Returns 0 after the container exited and the
+ * hooks ran, -1 if it could not be started (hooks.start_failed was called). */
+int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err);
+
+/* ---- json-file logs ---- */
+struct mk_log_writer;
+int mk_log_writer_open(const char *path, int64_t max_size, int max_file,
+                       struct mk_log_writer **out, mk_err **err);
+/* One line per call (data may hold several lines or a partial one: docker
+ * splits on '\n' and keeps the newline in "log"). stream: "stdout"/"stderr". */
+int mk_log_writer_write(struct mk_log_writer *w, const char *stream, const char *data,
+                        size_t len, mk_err **err);
+void mk_log_writer_free(struct mk_log_writer *w);
+
+struct mk_log_read_opts {
+    int64_t tail;   /* -1: all */
+    int64_t since;  /* ns, 0: none */
+    int64_t until;  /* ns, 0: none */
+    bool follow;
+    /* With follow: returns true while the writer may still write (container runs). */
+    bool (*still_running)(void *ctx);
+    void *ctx;
+};
+/* Call fn for each entry (across rotated files, oldest first). fn returns <0 to stop. */
+int mk_log_read(const char *path, const struct mk_log_read_opts *opts,
+                int (*fn)(void *ctx, const char *stream, int64_t time_ns, const char *data,
+                          size_t len),
+                void *fn_ctx, mk_err **err);
+
+/* ---- the client side of attach (the CLI) ---- */
+struct mk_attach_opts {
+    bool stdin_;        /* forward our stdin */
+    bool tty;           /* put our terminal in raw mode, forward resizes */
+    const char *detach_keys; /* docker's format, "ctrl-p,ctrl-q" by default */
+    bool sig_proxy;     /* forward SIGINT/SIGTERM... to the container (non-tty) */
+    pid_t container_pid; /* for sig_proxy */
+};
+/* Relay between our stdio and an attach connection until EXIT (then *exit_code
+ * is the container's) or a detach (then *detached is set).  */
+int mk_attach_client(int fd, const struct mk_attach_opts *o, int *exit_code, bool *detached,
+                     mk_err **err);
+
+#endif

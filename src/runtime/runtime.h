@@ -1,0 +1,72 @@
+/* runtime.h: mocker's built-in OCI runtime.
+ *
+ * Input is an OCI runtime spec (the config.json of a bundle, parsed).  Mocker's
+ * own extensions travel as annotations, so an external runtime sees a standard
+ * bundle:
+ *   "org.mocker.rootfs.lowerdirs"  JSON array of lower dirs, topmost first
+ *   "org.mocker.rootfs.upperdir"   overlay upper dir
+ *   "org.mocker.rootfs.workdir"    overlay work dir
+ * When present, the built-in runtime mounts the overlay on root.path inside the
+ * container's own mount namespace (so it disappears with the container and
+ * never leaks into the host); mk_runtime_run_external mounts it in the host
+ * first, because runc expects a ready rootfs, and mk_runtime_delete unmounts it.
+ *
+ * The caller (the monitor) should be a child subreaper: the container's init is
+ * its child (or is reparented to it when an external runtime exits). */
+#ifndef MK_RUNTIME_H
+#define MK_RUNTIME_H
+
+#include "util/util.h"
+
+struct mk_runtime_io {
+    int stdin_fd;  /* -1: /dev/null */
+    int stdout_fd; /* -1: /dev/null */
+    int stderr_fd; /* -1: /dev/null */
+    /* >= 0 when process.terminal is true: the runtime allocates the pty inside
+     * the container's devpts and sends the master here with SCM_RIGHTS (the
+     * OCI console-socket protocol, which runc speaks too). */
+    int console_sock;
+};
+
+/* Create and start the container.  Returns once the user process has been
+ * exec'd (or failed to be): *out_pid is the init's pid in the host namespace.
+ * When the command cannot run, err->exit_code is 127 (not found) or 126 (not
+ * executable) and the message is docker's ("exec: \"x\": executable file not
+ * found in $PATH"). */
+int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
+                   const struct mk_runtime_io *io, pid_t *out_pid, mk_err **err);
+
+/* The same bundle through an external OCI runtime (runc, crun): create + start.
+ * state_root is passed as --root. */
+int mk_runtime_run_external(const char *runtime, const char *state_root, const char *bundle,
+                            const json_t *spec, const char *id, const struct mk_runtime_io *io,
+                            pid_t *out_pid, mk_err **err);
+
+/* Start `process` (an OCI process object: args, env, cwd, user, terminal,
+ * capabilities...) inside the running container whose init is init_pid, joining
+ * its namespaces and cgroup, with the spec's seccomp and capabilities unless the
+ * process overrides them.  *out_pid is a child of the caller. */
+int mk_runtime_exec(pid_t init_pid, const json_t *spec, const json_t *process,
+                    const struct mk_runtime_io *io, pid_t *out_pid, mk_err **err);
+
+/* Remove what a run left outside the container: kill any process still in its
+ * cgroup, remove the cgroup, unmount the host-side rootfs of an external run.
+ * Idempotent; safe to call for a container that never started. */
+int mk_runtime_delete(const json_t *spec, mk_err **err);
+
+/* After the init exited: did the kernel OOM-kill a process of the container? */
+bool mk_runtime_oom_killed(const json_t *spec);
+
+/* ---- cgroups (v1, v2 and hybrid), also for stats/pause/update later ---- */
+enum mk_cgroup_layout { MK_CGROUP_V1, MK_CGROUP_HYBRID, MK_CGROUP_V2 };
+enum mk_cgroup_layout mk_cgroup_detect(void);
+/* Create the cgroup at `path` (relative, e.g. "/mocker/<id>") in every hierarchy
+ * used, and apply OCI linux.resources. */
+int mk_cgroup_create(const char *path, const json_t *resources, mk_err **err);
+/* Move pid (0 = the caller) into it. */
+int mk_cgroup_enter(const char *path, pid_t pid, mk_err **err);
+int mk_cgroup_destroy(const char *path, mk_err **err);
+/* Memory usage/limit in bytes from the cgroup's own files. */
+int mk_cgroup_memory(const char *path, int64_t *usage, int64_t *limit, mk_err **err);
+
+#endif

@@ -1,0 +1,142 @@
+/* store.h: mocker's persistent state.
+ *
+ * Layout under the root (default /var/lib/mocker, MOCKER_ROOT):
+ *   mocker.db                 SQLite, WAL: images, tags, containers, events
+ *   blobs/sha256/<hex>        content-addressed blobs (OCI image-layout style)
+ *   blobs/tmp/                blobs being written (removed if a writer dies)
+ *   layers/<chain-hex>/diff   unpacked layers, used as overlay lower dirs
+ *   containers/<id>/          per container: config.json (OCI), upper/, work/,
+ *                             hosts, hostname, resolv.conf, <id>-json.log
+ * and under the run root (default /run/mocker, MOCKER_RUNROOT):
+ *   containers/<id>/          attach.sock, monitor state; gone after reboot
+ *
+ * Every metadata change is one SQLite transaction; every file is written to a
+ * temp name, fsynced and renamed, so kill -9 at any moment leaves a store that
+ * the next command reads. */
+#ifndef MK_STORE_H
+#define MK_STORE_H
+
+#include "util/util.h"
+
+#include <sqlite3.h>
+
+struct mk_store {
+    char *root;
+    char *runroot;
+    int root_fd; /* O_PATH|O_DIRECTORY fd of root */
+    sqlite3 *db;
+};
+
+/* Open (creating and migrating as needed) the store.  NULL root/runroot mean
+ * $MOCKER_ROOT / $MOCKER_RUNROOT or the defaults. */
+int mk_store_open(const char *root, const char *runroot, struct mk_store **out, mk_err **err);
+void mk_store_free(struct mk_store *s);
+
+/* BEGIN IMMEDIATE ... COMMIT, for changes that span several calls. */
+int mk_store_begin(struct mk_store *s, mk_err **err);
+int mk_store_commit(struct mk_store *s, mk_err **err);
+void mk_store_rollback(struct mk_store *s);
+
+/* ---- paths (new strings) ---- */
+char *mk_store_container_dir(const struct mk_store *s, const char *id);
+char *mk_store_container_rundir(const struct mk_store *s, const char *id);
+char *mk_store_blob_path(const struct mk_store *s, const char *digest); /* "sha256:<hex>" */
+char *mk_store_layer_dir(const struct mk_store *s, const char *chain_id); /* layers/<hex> */
+
+/* ---- containers ---- */
+struct mk_container {
+    char *id;       /* 64 hex */
+    char *name;     /* without the leading '/' */
+    char *image;    /* as the user named it, docker's Config.Image */
+    char *image_id; /* "sha256:<hex>" */
+    int64_t created; /* ns since the epoch */
+    /* The docker create body, normalised: {"Config":{...},"HostConfig":{...}}. */
+    json_t *config;
+    /* state */
+    char *status; /* created|running|paused|restarting|removing|exited|dead */
+    pid_t pid;    /* container init in the host pid namespace */
+    uint64_t pid_start;
+    pid_t monitor_pid;
+    uint64_t monitor_start;
+    int exit_code;
+    bool oom_killed;
+    int64_t started_at;  /* ns, 0 if never */
+    int64_t finished_at; /* ns, 0 if never */
+    char *error;         /* State.Error, NULL if none */
+    int restart_count;
+};
+void mk_container_free(struct mk_container *c);
+/* Insert a new container.  A taken name is a CONFLICT with docker's wording. */
+int mk_store_container_insert(struct mk_store *s, const struct mk_container *c, mk_err **err);
+/* Find by full id, unique id prefix or name ("/name" too).  NOT_FOUND says
+ * "No such container: <ref>"; an ambiguous prefix is INVALID. */
+int mk_store_container_get(struct mk_store *s, const char *ref, struct mk_container **out,
+                           mk_err **err);
+/* All containers, newest first. */
+int mk_store_container_list(struct mk_store *s, struct mk_container ***out, size_t *n,
+                            mk_err **err);
+void mk_container_list_free(struct mk_container **v, size_t n);
+/* Write the state fields (status .. restart_count) of c->id. */
+int mk_store_container_save_state(struct mk_store *s, const struct mk_container *c, mk_err **err);
+/* Replace the stored config (docker update, rename of labels...). */
+int mk_store_container_save_config(struct mk_store *s, const char *id, const json_t *config,
+                                   mk_err **err);
+int mk_store_container_rename(struct mk_store *s, const char *id, const char *name, mk_err **err);
+int mk_store_container_delete(struct mk_store *s, const char *id, mk_err **err);
+
+/* ---- images ---- */
+struct mk_image {
+    char *id;              /* "sha256:<hex>", digest of the config blob */
+    char *manifest_digest; /* "sha256:<hex>" of the manifest blob */
+    json_t *config;        /* OCI image config */
+    int64_t size;          /* bytes of the unpacked layers */
+    int64_t created;       /* ns, from config "created" */
+    char **tags;           /* full references: "docker.io/library/busybox:latest" */
+    char **digests;        /* "docker.io/library/busybox@sha256:..." (registry pulls) */
+};
+void mk_image_free(struct mk_image *img);
+void mk_image_list_free(struct mk_image **v, size_t n);
+/* Insert or replace the image row (not its tags). */
+int mk_store_image_put(struct mk_store *s, const struct mk_image *img, mk_err **err);
+/* Exact id "sha256:<hex>", or a unique prefix of the hex (with or without "sha256:"). */
+int mk_store_image_get_by_id(struct mk_store *s, const char *id_or_prefix, struct mk_image **out,
+                             mk_err **err);
+/* Exact full reference ("docker.io/library/busybox:latest"). NOT_FOUND if absent. */
+int mk_store_image_get_by_tag(struct mk_store *s, const char *ref, struct mk_image **out,
+                              mk_err **err);
+int mk_store_image_list(struct mk_store *s, struct mk_image ***out, size_t *n, mk_err **err);
+/* Point ref at image_id (moving it from any other image). */
+int mk_store_tag_set(struct mk_store *s, const char *ref, const char *image_id, mk_err **err);
+int mk_store_tag_remove(struct mk_store *s, const char *ref, mk_err **err);
+int mk_store_digest_add(struct mk_store *s, const char *ref_at_digest, const char *image_id,
+                        mk_err **err);
+/* Remove the image row and its tags/digests (blobs and layers are collected separately). */
+int mk_store_image_delete(struct mk_store *s, const char *id, mk_err **err);
+/* Number of containers whose image_id is id. */
+int mk_store_image_users(struct mk_store *s, const char *id, int *out, mk_err **err);
+
+/* ---- blobs ---- */
+struct mk_blob_writer;
+int mk_blob_writer_new(struct mk_store *s, struct mk_blob_writer **out, mk_err **err);
+int mk_blob_writer_write(struct mk_blob_writer *w, const void *data, size_t len, mk_err **err);
+/* Verify against expected (NULL: accept), fsync, rename into place.  *out_digest
+ * (may be NULL) receives "sha256:<hex>".  The writer must still be freed. */
+int mk_blob_writer_commit(struct mk_blob_writer *w, const char *expected, char **out_digest,
+                          mk_err **err);
+/* Size written so far. */
+int64_t mk_blob_writer_size(const struct mk_blob_writer *w);
+/* Frees; removes the temp file if not committed. NULL is fine. */
+void mk_blob_writer_free(struct mk_blob_writer *w);
+int mk_store_blob_put(struct mk_store *s, const void *data, size_t len, char **out_digest,
+                      mk_err **err);
+bool mk_store_blob_exists(struct mk_store *s, const char *digest);
+/* Read a whole blob and check its digest. */
+int mk_store_blob_read(struct mk_store *s, const char *digest, char **out, size_t *len,
+                       mk_err **err);
+
+/* ---- events ---- */
+/* type: "container"|"image"|...; attrs: object of strings (borrowed), may be NULL. */
+int mk_store_event_add(struct mk_store *s, const char *type, const char *action, const char *id,
+                       const json_t *attrs, mk_err **err);
+
+#endif

@@ -1,0 +1,91 @@
+/* json.c: jansson helpers with docker's serialisation conventions. */
+#include "util.h"
+
+#include <string.h>
+
+char *mk_json_dump(const json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
+                                JSON_PRESERVE_ORDER);
+    if (s == NULL)
+        return xstrdup("null");
+    return s;
+}
+
+char *mk_json_dump_pretty(const json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(4) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    if (s == NULL)
+        return xstrdup("null");
+    return s;
+}
+
+json_t *mk_json_parse(const char *s, size_t len, mk_err **err)
+{
+    json_error_t je;
+    json_t *j = json_loadb(s, len, JSON_DECODE_ANY, &je);
+    if (j == NULL) {
+        mk_err_set(err, MK_ERR_INVALID, "invalid JSON at line %d column %d: %s", je.line,
+                   je.column, je.text);
+        return NULL;
+    }
+    return j;
+}
+
+json_t *mk_json_load_file(const char *path, mk_err **err)
+{
+    _cleanup_free_ char *data = NULL;
+    size_t len;
+    if (mk_read_file(path, &data, &len, err) < 0)
+        return NULL;
+    json_t *j = mk_json_parse(data, len, err);
+    if (j == NULL)
+        mk_err_wrap(err, "%s", path);
+    return j;
+}
+
+const char *mk_json_str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+int64_t mk_json_int(const json_t *obj, const char *key, int64_t dflt)
+{
+    json_t *v = json_object_get(obj, key);
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    if (json_is_real(v))
+        return (int64_t)json_real_value(v);
+    return dflt;
+}
+
+bool mk_json_bool(const json_t *obj, const char *key, bool dflt)
+{
+    json_t *v = json_object_get(obj, key);
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    return dflt;
+}
+
+char **mk_json_strv(const json_t *arr)
+{
+    if (!json_is_array(arr))
+        return NULL;
+    char **v = xcalloc(json_array_size(arr) + 1, sizeof(char *));
+    size_t i, n = 0;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        if (json_is_string(e))
+            v[n++] = xstrdup(json_string_value(e));
+    }
+    return v;
+}
+
+json_t *mk_json_from_strv(char *const *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}

@@ -1,0 +1,168 @@
+/* util.h: the utility layer every other module uses: memory, cleanup attributes,
+ * string vectors, files written atomically, time, ids, JSON helpers and errors.
+ * Nothing here knows about containers. */
+#ifndef MK_UTIL_H
+#define MK_UTIL_H
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "err.h"
+
+/* ---- memory: allocation failure aborts, so callers never check for NULL ---- */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* ---- cleanup attributes (free functions all accept NULL / -1) ---- */
+void mk_freep(void *p);
+void mk_closep(int *fd);
+void mk_fclosep(FILE **f);
+void mk_closedirp(DIR **d);
+void mk_json_decrefp(json_t **j);
+void mk_strv_freep(char ***v);
+#define _cleanup_free_     __attribute__((cleanup(mk_freep)))
+#define _cleanup_close_    __attribute__((cleanup(mk_closep)))
+#define _cleanup_fclose_   __attribute__((cleanup(mk_fclosep)))
+#define _cleanup_closedir_ __attribute__((cleanup(mk_closedirp)))
+#define _cleanup_json_     __attribute__((cleanup(mk_json_decrefp)))
+#define _cleanup_strv_     __attribute__((cleanup(mk_strv_freep)))
+
+/* Hand ownership out of a cleanup variable.  steal_pointer is type-checked:
+ * it only compiles when pp is a pointer to a pointer. */
+static inline void *mk_steal_pointer_impl(void *pp)
+{
+    void **p = pp;
+    void *r = *p;
+    *p = NULL;
+    return r;
+}
+#define steal_pointer(pp) (0 ? (*(pp)) : (mk_steal_pointer_impl)(pp))
+static inline int steal_fd(int *fd)
+{
+    int r = *fd;
+    *fd = -1;
+    return r;
+}
+
+/* ---- NULL-terminated string vectors ---- */
+size_t mk_strv_len(char *const *v);
+void mk_strv_free(char **v);
+/* Append a copy of s; *v may be NULL. */
+void mk_strv_push(char ***v, const char *s);
+/* Append s, taking ownership. */
+void mk_strv_push_owned(char ***v, char *s);
+char **mk_strv_dup(char *const *v);
+bool mk_strv_contains(char *const *v, const char *s);
+/* Join with sep into a new string. */
+char *mk_strv_join(char *const *v, const char *sep);
+
+/* ---- strings ---- */
+bool mk_str_has_prefix(const char *s, const char *prefix);
+bool mk_str_has_suffix(const char *s, const char *suffix);
+/* True if s is non-empty and only [0-9a-f]. */
+bool mk_str_is_hex(const char *s);
+/* Growable buffer for building output. */
+typedef struct mk_buf {
+    char *data;
+    size_t len, cap;
+} mk_buf;
+void mk_buf_append(mk_buf *b, const void *data, size_t n);
+void mk_buf_puts(mk_buf *b, const char *s);
+void mk_buf_printf(mk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Return the NUL-terminated contents, leaving b empty. */
+char *mk_buf_steal(mk_buf *b);
+void mk_buf_free(mk_buf *b);
+
+/* ---- files ---- */
+/* Write data to dirfd/name atomically: temp file, fsync, rename, fsync dir. */
+int mk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                            mk_err **err);
+int mk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, mk_err **err);
+/* Read a whole file; *out is NUL-terminated, *len may be NULL. */
+int mk_read_file(const char *path, char **out, size_t *len, mk_err **err);
+int mk_read_file_at(int dirfd, const char *name, char **out, size_t *len, mk_err **err);
+/* mkdir -p. Existing directories are fine. */
+int mk_mkdir_p(const char *path, mode_t mode, mk_err **err);
+/* rm -rf dirfd/name without following symlinks and without leaving the tree;
+ * a missing name is not an error.  Unmounts nothing: callers unmount first. */
+int mk_rm_rf_at(int dirfd, const char *name, mk_err **err);
+int mk_rm_rf(const char *path, mk_err **err);
+/* Write all bytes, retrying on EINTR and short writes. */
+int mk_write_all(int fd, const void *data, size_t len);
+/* Read exactly len bytes; returns bytes read (< len only at EOF) or -1. */
+ssize_t mk_read_all(int fd, void *data, size_t len);
+/* Set or clear O_NONBLOCK / FD_CLOEXEC. */
+int mk_fd_set_nonblock(int fd, bool on);
+int mk_fd_set_cloexec(int fd, bool on);
+char *mk_path_join(const char *a, const char *b);
+
+/* ---- unix sockets (paths may exceed sun_path: they go through /proc/self/fd) ---- */
+int mk_unix_listen(const char *path, mk_err **err);
+int mk_unix_connect(const char *path, mk_err **err);
+/* Send / receive one fd over a unix socket with SCM_RIGHTS. */
+int mk_send_fd(int sock, int fd, mk_err **err);
+int mk_recv_fd(int sock, mk_err **err);
+
+/* ---- time ---- */
+int64_t mk_now_ns(void); /* CLOCK_REALTIME in nanoseconds */
+int64_t mk_monotonic_ns(void);
+/* "2026-11-23T12:34:56.123456789Z" (docker's RFC 3339 with nanoseconds); 0 gives
+ * "0001-01-01T00:00:00Z" as Go's zero time. Returns a new string. */
+char *mk_time_rfc3339(int64_t ns);
+/* Parse RFC 3339 (with or without fraction, Z or +hh:mm), a unix timestamp
+ * "1700000000[.123]" or a duration relative to now ("10m", "1h30m", "45s").
+ * Used by --since/--until. */
+int mk_time_parse(const char *s, int64_t now_ns, int64_t *out_ns, mk_err **err);
+/* Go's time.ParseDuration subset: "300ms", "1.5h", "2h45m", "10s". */
+int mk_duration_parse(const char *s, int64_t *out_ns, mk_err **err);
+/* docker's units.HumanDuration: "Less than a second", "About a minute", "3 hours"... */
+char *mk_human_duration(int64_t ns);
+/* docker's units.HumanSizeWithPrecision(size, 3): "1.23MB", "512B" (decimal units). */
+char *mk_human_size(int64_t bytes);
+/* Parse "512", "32m", "1g", "1.5GB" as bytes (RAMInBytes, binary units). */
+int mk_size_parse(const char *s, int64_t *out, mk_err **err);
+
+/* ---- ids ---- */
+/* n random lowercase hex characters (n even). */
+char *mk_random_hex(size_t n);
+/* sha256 of data as "sha256:<64 hex>" */
+char *mk_sha256_digest(const void *data, size_t len);
+
+/* ---- json (jansson; one library for the whole project) ---- */
+/* Serialise compactly without escaping '/', as docker does. */
+char *mk_json_dump(const json_t *j);
+char *mk_json_dump_pretty(const json_t *j); /* docker inspect's 4-space indent */
+json_t *mk_json_parse(const char *s, size_t len, mk_err **err);
+json_t *mk_json_load_file(const char *path, mk_err **err);
+/* Convenience getters: NULL / default when missing or of another type. */
+const char *mk_json_str(const json_t *obj, const char *key);
+int64_t mk_json_int(const json_t *obj, const char *key, int64_t dflt);
+bool mk_json_bool(const json_t *obj, const char *key, bool dflt);
+/* Array of strings to strv (NULL if not an array). */
+char **mk_json_strv(const json_t *arr);
+json_t *mk_json_from_strv(char *const *v);
+
+/* ---- processes ---- */
+/* Start time of pid (field 22 of /proc/pid/stat), 0 if the process is gone.
+ * Together with the pid it names a process even after pid reuse. */
+uint64_t mk_proc_start_time(pid_t pid);
+/* True if pid exists and has start time `start` (start 0: any). */
+bool mk_proc_alive(pid_t pid, uint64_t start);
+/* Close every fd >= first except those in keep (array of n). */
+void mk_close_fds_from(int first);
+
+#endif
