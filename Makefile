@@ -8,7 +8,7 @@ CC      ?= cc
 
 PKGS    := jansson sqlite3 libseccomp libarchive libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
         -Wformat=2 -Wformat-nonliteral -Wimplicit-function-declaration \
@@ -35,7 +35,8 @@ all: $(BUILD)/mocker $(BUILD)/mocker-init
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.S data/seccomp-default.json
 	@mkdir -p $(dir $@)
@@ -43,7 +44,8 @@ $(BUILD)/obj/%.o: %.S data/seccomp-default.json
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -MMD -MP -c $< -o $@
+	@echo "  CC-SAN  $<"
+	@$(CC) $(ALL_CFLAGS) $(SAN) -O1 -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/%.o: %.S data/seccomp-default.json
 	@mkdir -p $(dir $@)

@@ -49,5 +49,26 @@ int mk_spec_capabilities(const json_t *cap_add, const json_t *cap_drop, bool pri
 int mk_spec_resolve_user(const char *user, const char *passwd_path, const char *group_path,
                          uid_t *uid, gid_t *gid, gid_t **additional, size_t *n_additional,
                          char **home, mk_err **err);
+/* Notes on the functions above:
+ * - mk_spec_build writes annotations "org.mocker.rootfs.lowerdirs" (the lower
+ *   dirs joined by ':', topmost first: store paths never contain ':'),
+ *   "org.mocker.rootfs.upperdir" and "org.mocker.rootfs.workdir".  -v binds
+ *   whose host directory is missing get it created (mkdir -p), as docker does.
+ *   An rlimit of -1 means unlimited (RLIM_INFINITY; JSON here has no uint64).
+ * - mk_spec_seccomp_*: *out is NULL when the profile disables seccomp (no
+ *   defaultAction and no rules).  The result shares the profile's "names" and
+ *   "args" arrays: treat its syscalls as read-only.
+ * - mk_spec_resolve_user: *additional is docker's additionalGids without
+ *   --group-add: the primary gid first, then the groups listing the user. */
+
+/* Capability number of "CAP_X" (0..40), -1 if unknown. */
+int mk_spec_cap_number(const char *name);
+/* The bitmask of a capability list, as CapEff in /proc/<pid>/status shows it. */
+uint64_t mk_spec_cap_mask(char *const *caps);
+/* docker's --group-add (HostConfig.GroupAdd, an array of names or gids)
+ * resolved in group_path (may be NULL): names must exist, numbers need not.
+ * *out is NULL when there are none. */
+int mk_spec_additional_groups(const json_t *groups, const char *group_path, gid_t **out,
+                              size_t *n_out, mk_err **err);
 
 #endif

@@ -30,6 +30,25 @@ int mk_frame_write(int fd, enum mk_frame_type type, const void *data, size_t len
 /* Blocking read of one frame; returns 1 on a frame, 0 on clean EOF, -1 on error.
  * *data is NUL-terminated and owned by the caller. */
 int mk_frame_read(int fd, enum mk_frame_type *type, char **data, size_t *len);
+/* The 8-byte header alone, for callers that queue frames in their own buffers. */
+#define MK_FRAME_HEADER_LEN 8
+void mk_frame_header(uint8_t hdr[MK_FRAME_HEADER_LEN], enum mk_frame_type type, uint32_t len);
+/* -1 (errno EPROTO) if hdr is not a frame header of ours or len exceeds MK_FRAME_MAX. */
+int mk_frame_header_parse(const uint8_t hdr[MK_FRAME_HEADER_LEN], enum mk_frame_type *type,
+                          uint32_t *len);
+/* Incremental decoding for non-blocking sockets: fill from the fd, then take
+ * whole frames.  Zero-initialise; free with mk_frame_reader_free. */
+struct mk_frame_reader {
+    mk_buf buf;
+    size_t off; /* start of the first undecoded byte in buf */
+};
+/* One read(2) into r: bytes read, 0 at EOF, -1 with errno (EAGAIN: nothing yet). */
+ssize_t mk_frame_reader_fill(struct mk_frame_reader *r, int fd);
+/* 1 with the next whole frame (*data points into r, valid until the next fill,
+ * not NUL-terminated), 0 if none is complete, -1 (errno EPROTO) on a corrupt stream. */
+int mk_frame_reader_next(struct mk_frame_reader *r, enum mk_frame_type *type, const char **data,
+                         size_t *len);
+void mk_frame_reader_free(struct mk_frame_reader *r);
 
 /* ---- the monitor ---- */
 struct mk_monitor_hooks {
@@ -64,7 +83,12 @@ struct mk_monitor_params {
 };
 
 /* Run the container to its end.  Returns 0 after the container exited and the
- * hooks ran, -1 if it could not be started (hooks.start_failed was called). */
+ * hooks ran, -1 if it could not be started (hooks.start_failed was called).
+ * client_fd stays the caller's (the monitor uses a dup and shuts it down at the
+ * end).  The process becomes a child subreaper and SIGCHLD, SIGTERM, SIGINT,
+ * SIGHUP, SIGQUIT and SIGPIPE stay blocked on return: the runtime must reset the
+ * signal mask in the container's process.  Clients receive EXIT, then EOF once
+ * hooks.finished returned (so `run --rm` can wait for the removal). */
 int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err);
 
 /* ---- json-file logs ---- */
@@ -75,6 +99,9 @@ int mk_log_writer_open(const char *path, int64_t max_size, int max_file,
  * splits on '\n' and keeps the newline in "log"). stream: "stdout"/"stderr". */
 int mk_log_writer_write(struct mk_log_writer *w, const char *stream, const char *data,
                         size_t len, mk_err **err);
+/* Write out a partial line left in stream's buffer (the stream reached EOF). */
+int mk_log_writer_flush(struct mk_log_writer *w, const char *stream, mk_err **err);
+/* Flushes partial lines (errors ignored) and closes the file. */
 void mk_log_writer_free(struct mk_log_writer *w);
 
 struct mk_log_read_opts {
@@ -86,7 +113,9 @@ struct mk_log_read_opts {
     bool (*still_running)(void *ctx);
     void *ctx;
 };
-/* Call fn for each entry (across rotated files, oldest first). fn returns <0 to stop. */
+/* Call fn for each entry (across rotated files, oldest first). fn returns <0 to
+ * stop (mk_log_read then returns 0).  Entries after `until` end the read, as in
+ * docker.  A missing log file is an empty log. */
 int mk_log_read(const char *path, const struct mk_log_read_opts *opts,
                 int (*fn)(void *ctx, const char *stream, int64_t time_ns, const char *data,
                           size_t len),
@@ -100,8 +129,16 @@ struct mk_attach_opts {
     bool sig_proxy;     /* forward SIGINT/SIGTERM... to the container (non-tty) */
     pid_t container_pid; /* for sig_proxy */
 };
+/* docker's detach keys ("ctrl-p,ctrl-q", "a", "ctrl-\\"...) as bytes; NULL or ""
+ * gives the default.  INVALID "Invalid detach keys (X) provided" otherwise. */
+#define MK_DETACH_KEYS_MAX 16
+int mk_detach_keys_parse(const char *s, uint8_t out[MK_DETACH_KEYS_MAX], size_t *n, mk_err **err);
+
 /* Relay between our stdio and an attach connection until EXIT (then *exit_code
- * is the container's) or a detach (then *detached is set).  */
+ * is the container's) or a detach (then *detached is set).  After EXIT it waits
+ * for the monitor to close the connection (hooks.finished ran: --rm is done).
+ * Detach keys only apply with a tty and stdin, as in docker; docker's `run` then
+ * prints nothing, its `attach` prints "read escape sequence" (the caller's job). */
 int mk_attach_client(int fd, const struct mk_attach_opts *o, int *exit_code, bool *detached,
                      mk_err **err);
 

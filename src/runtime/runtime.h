@@ -3,7 +3,8 @@
  * Input is an OCI runtime spec (the config.json of a bundle, parsed).  Mocker's
  * own extensions travel as annotations, so an external runtime sees a standard
  * bundle:
- *   "org.mocker.rootfs.lowerdirs"  JSON array of lower dirs, topmost first
+ *   "org.mocker.rootfs.lowerdirs"  lower dirs joined by ':', topmost first
+ *                                  (store paths never contain ':'; annotations are strings)
  *   "org.mocker.rootfs.upperdir"   overlay upper dir
  *   "org.mocker.rootfs.workdir"    overlay work dir
  * When present, the built-in runtime mounts the overlay on root.path inside the

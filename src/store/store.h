@@ -32,16 +32,26 @@ struct mk_store {
 int mk_store_open(const char *root, const char *runroot, struct mk_store **out, mk_err **err);
 void mk_store_free(struct mk_store *s);
 
-/* BEGIN IMMEDIATE ... COMMIT, for changes that span several calls. */
+/* BEGIN IMMEDIATE ... COMMIT, for changes that span several calls.  The store's
+ * own read-modify-write functions join an open transaction instead of nesting. */
 int mk_store_begin(struct mk_store *s, mk_err **err);
 int mk_store_commit(struct mk_store *s, mk_err **err);
 void mk_store_rollback(struct mk_store *s);
 
+/* Hold the layer lock: shared while making a layer or blob that an image row is
+ * about to reference (pull, import), exclusive while removing unused layers and
+ * blobs (rmi), so one never deletes what the other is about to use.  Returns an
+ * fd to close to release it. */
+int mk_store_lock_layers(struct mk_store *s, bool exclusive, mk_err **err);
+
 /* ---- paths (new strings) ---- */
 char *mk_store_container_dir(const struct mk_store *s, const char *id);
 char *mk_store_container_rundir(const struct mk_store *s, const char *id);
+/* Blob and layer paths are NULL when the digest is not "sha256:<64 hex>". */
 char *mk_store_blob_path(const struct mk_store *s, const char *digest); /* "sha256:<hex>" */
 char *mk_store_layer_dir(const struct mk_store *s, const char *chain_id); /* layers/<hex> */
+/* True for "sha256:" followed by 64 lowercase hex digits. */
+bool mk_store_digest_valid(const char *digest);
 
 /* ---- containers ---- */
 struct mk_container {
@@ -76,6 +86,9 @@ int mk_store_container_get(struct mk_store *s, const char *ref, struct mk_contai
 int mk_store_container_list(struct mk_store *s, struct mk_container ***out, size_t *n,
                             mk_err **err);
 void mk_container_list_free(struct mk_container **v, size_t n);
+/* Containers whose image_id is image_id, newest first. */
+int mk_store_container_list_by_image(struct mk_store *s, const char *image_id,
+                                     struct mk_container ***out, size_t *n, mk_err **err);
 /* Write the state fields (status .. restart_count) of c->id. */
 int mk_store_container_save_state(struct mk_store *s, const struct mk_container *c, mk_err **err);
 /* Replace the stored config (docker update, rename of labels...). */
@@ -110,6 +123,10 @@ int mk_store_tag_set(struct mk_store *s, const char *ref, const char *image_id, 
 int mk_store_tag_remove(struct mk_store *s, const char *ref, mk_err **err);
 int mk_store_digest_add(struct mk_store *s, const char *ref_at_digest, const char *image_id,
                         mk_err **err);
+int mk_store_digest_remove(struct mk_store *s, const char *ref_at_digest, mk_err **err);
+/* Image pointed at by a digest reference ("docker.io/library/x@sha256:..."). */
+int mk_store_image_get_by_digest_ref(struct mk_store *s, const char *ref_at_digest,
+                                     struct mk_image **out, mk_err **err);
 /* Remove the image row and its tags/digests (blobs and layers are collected separately). */
 int mk_store_image_delete(struct mk_store *s, const char *id, mk_err **err);
 /* Number of containers whose image_id is id. */
@@ -133,6 +150,13 @@ bool mk_store_blob_exists(struct mk_store *s, const char *digest);
 /* Read a whole blob and check its digest. */
 int mk_store_blob_read(struct mk_store *s, const char *digest, char **out, size_t *len,
                        mk_err **err);
+/* Open a blob for reading (O_RDONLY|O_CLOEXEC); the caller streams and verifies. */
+int mk_store_blob_open(struct mk_store *s, const char *digest, mk_err **err);
+/* Remove a blob; a missing one is fine.  Callers hold mk_store_lock_layers exclusively. */
+int mk_store_blob_remove(struct mk_store *s, const char *digest, mk_err **err);
+/* Remove temp files of blob writers that died (older than an hour).  Not run by
+ * mk_store_open, which must stay fast; call it from housekeeping (prune, serve). */
+int mk_store_gc_tmp(struct mk_store *s, mk_err **err);
 
 /* ---- events ---- */
 /* type: "container"|"image"|...; attrs: object of strings (borrowed), may be NULL. */

@@ -1,0 +1,71 @@
+/* cli.h: the command-line front end.  One cmd_<verb>.c per docker command;
+ * each parses argv with mk_args_parse and calls the engine, nothing lower. */
+#ifndef MK_CLI_H
+#define MK_CLI_H
+
+#include "engine/engine.h"
+
+/* ---- flags, as docker's (pflag) parser takes them ----
+ * --name=value, --name value, -n value, -nvalue, combined short booleans (-it),
+ * --flag=false for booleans, "--" ends flags. */
+enum mk_opt_kind {
+    MK_OPT_BOOL,   /* bool *dest */
+    MK_OPT_STRING, /* char **dest (last one wins) */
+    MK_OPT_LIST,   /* char ***dest (repeatable) */
+    MK_OPT_INT,    /* long *dest */
+    /* Known docker flags that mocker does not do yet: taking one fails with exit
+     * 125 and `help` as the reason, never silently. */
+    MK_OPT_TODO_VALUE,
+    MK_OPT_TODO_BOOL,
+};
+struct mk_opt {
+    const char *name;
+    char short_name;
+    enum mk_opt_kind kind;
+    void *dest;
+    const char *help; /* for TODO kinds: why it is refused */
+    bool *seen;       /* optional: set when the flag was given */
+};
+struct mk_cmd {
+    const char *name;
+    const char *usage;   /* "docker run [OPTIONS] IMAGE [COMMAND] [ARG...]" without the program */
+    const char *summary;
+    bool interspersed;   /* false: flags end at the first positional (run, exec) */
+};
+/* Returns 0 with positional args in *rest, 1 if help was printed, -1 on a bad flag. */
+int mk_args_parse(const struct mk_cmd *cmd, int argc, char **argv, const struct mk_opt *opts,
+                  char ***rest, mk_err **err);
+/* docker's flag error output: "unknown flag: --x\nSee 'mocker run --help'." exit 125. */
+int mk_cli_usage_error(const struct mk_cmd *cmd, mk_err *err);
+/* Print an engine error as docker does and return the exit status to use. */
+int mk_cli_fail(const char *prefix, mk_err *err, int status);
+int mk_cli_check_args(const struct mk_cmd *cmd, char **rest, size_t min, size_t max);
+
+/* Opening the engine once per command. */
+struct mk_engine *mk_cli_engine(void);
+
+/* commands: argv[0] is the command name */
+int cmd_run(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_container_inspect(int argc, char **argv);
+int cmd_image_inspect(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+
+/* shared by ps and inspect: ps's "Up 3 minutes" / "Exited (0) 2 seconds ago" */
+char *mk_cli_status_text(const struct mk_container *c, int64_t now);
+
+#endif

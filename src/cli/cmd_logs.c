@@ -1,0 +1,103 @@
+/* cmd_logs.c: docker logs from the container's json-file log. */
+#include "cli/cli.h"
+#include "monitor/monitor.h"
+
+#include <string.h>
+
+struct logs_ctx {
+    struct mk_engine *e;
+    const char *id;
+    bool timestamps;
+};
+
+static bool still_running(void *p)
+{
+    struct logs_ctx *l = p;
+    struct mk_container *c = NULL;
+    if (mk_container_get(l->e, l->id, &c, NULL) < 0)
+        return false;
+    bool r = mk_container_is_running(c);
+    mk_container_free(c);
+    return r;
+}
+
+static int print_entry(void *p, const char *stream, int64_t t, const char *data, size_t len)
+{
+    struct logs_ctx *l = p;
+    FILE *f = strcmp(stream, "stderr") == 0 ? stderr : stdout;
+    if (l->timestamps) {
+        _cleanup_free_ char *ts = mk_time_rfc3339(t);
+        fprintf(f, "%s ", ts);
+    }
+    fwrite(data, 1, len, f);
+    fflush(f);
+    return 0;
+}
+
+int cmd_logs(int argc, char **argv)
+{
+    static const struct mk_cmd cmd = {"logs", "logs [OPTIONS] CONTAINER",
+                                      "Fetch the logs of a container", true};
+    bool follow = false, timestamps = false;
+    char *tail = NULL, *since = NULL, *until = NULL;
+    struct mk_opt opts[] = {
+        {"follow", 'f', MK_OPT_BOOL, &follow, "Follow log output", NULL},
+        {"tail", 'n', MK_OPT_STRING, &tail, "Number of lines to show from the end of the logs (default \"all\")", NULL},
+        {"since", 0, MK_OPT_STRING, &since, "Show logs since timestamp or relative (e.g. 42m for 42 minutes)", NULL},
+        {"until", 0, MK_OPT_STRING, &until, "Show logs before a timestamp or relative", NULL},
+        {"timestamps", 't', MK_OPT_BOOL, &timestamps, "Show timestamps", NULL},
+        {"details", 0, MK_OPT_TODO_BOOL, NULL, "log details (extra attributes) are not recorded", NULL},
+        {NULL, 0, 0, NULL, NULL, NULL},
+    };
+    _cleanup_strv_ char **rest = NULL;
+    _cleanup_free_ char *tail_s = NULL, *since_s = NULL, *until_s = NULL;
+    mk_err *err = NULL;
+    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    tail_s = tail;
+    since_s = since;
+    until_s = until;
+    if (r != 0)
+        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
+    if (mk_cli_check_args(&cmd, rest, 1, 1) != 0)
+        return 1;
+    struct mk_log_read_opts lo = {.tail = -1, .follow = follow, .still_running = still_running};
+    int64_t now = mk_now_ns();
+    if (tail_s != NULL && strcmp(tail_s, "all") != 0) {
+        char *end;
+        long v = strtol(tail_s, &end, 10);
+        if (*tail_s == '\0' || *end != '\0') {
+            fprintf(stderr, "Error response from daemon: invalid value for \"tail\": \"%s\"\n", tail_s);
+            return 1;
+        }
+        lo.tail = v < 0 ? -1 : v;
+    }
+    if ((since_s && mk_time_parse(since_s, now, &lo.since, &err) < 0) ||
+        (until_s && mk_time_parse(until_s, now, &lo.until, &err) < 0))
+        return mk_cli_fail(NULL, err, 1);
+    struct mk_engine *e = mk_cli_engine();
+    if (e == NULL)
+        return 1;
+    int status = 0;
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, rest[0], &c, &err) < 0) {
+        status = mk_cli_fail(NULL, err, 1);
+        goto out;
+    }
+    const char *driver = mk_json_str(json_object_get(json_object_get(c->config, "HostConfig"), "LogConfig"), "Type");
+    if (driver != NULL && strcmp(driver, "none") == 0) {
+        fprintf(stderr, "Error response from daemon: configured logging driver does not support reading\n");
+        status = 1;
+        goto out;
+    }
+    struct logs_ctx l = {.e = e, .id = c->id, .timestamps = timestamps};
+    lo.ctx = &l;
+    _cleanup_free_ char *path = mk_container_log_path(e, c);
+    if (access(path, F_OK) != 0 && !follow)
+        goto out;
+    if (mk_log_read(path, &lo, print_entry, &l, &err) < 0)
+        status = mk_cli_fail(NULL, err, 1);
+out:
+    mk_container_free(c);
+    mk_engine_free(e);
+    return status;
+}

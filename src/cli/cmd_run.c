@@ -1,0 +1,557 @@
+/* cmd_run.c: docker run and docker create: flags to a create body, then the engine. */
+#include "cli/cli.h"
+#include "monitor/monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct run_flags {
+    bool detach, interactive, tty, rm, read_only, init, privileged, sig_proxy, quiet;
+    char *name, *workdir, *user, *hostname, *domainname, *entrypoint, *stop_signal, *cidfile;
+    char *network, *log_driver, *runtime, *memory, *memory_swap, *memory_reservation, *cpus;
+    char *cpuset_cpus, *cpuset_mems, *shm_size, *ipc, *pid, *uts, *detach_keys, *pull;
+    long stop_timeout, cpu_shares, cpu_period, cpu_quota, pids_limit, oom_score_adj;
+    bool stop_timeout_set, entrypoint_set, pids_limit_set, cpu_shares_set, oom_set;
+    char **env, **env_file, **labels, **volumes, **tmpfs, **log_opts, **cap_add, **cap_drop;
+    char **security_opt, **ulimits, **sysctls, **group_add;
+};
+
+#define TODO_V(n, s, why) {n, s, MK_OPT_TODO_VALUE, NULL, why, NULL}
+#define TODO_B(n, s, why) {n, s, MK_OPT_TODO_BOOL, NULL, why, NULL}
+#define NET_ISSUE  "networking (bridge networks, ports, DNS) is not implemented yet"
+#define VOL_ISSUE  "named volumes and --mount are not implemented yet"
+#define CTR_ISSUE  "part of the container surface not implemented yet"
+#define IMG_ISSUE  "registries and pulling are not implemented yet"
+
+static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_run)
+{
+    struct mk_opt all[] = {
+        {"detach", 'd', MK_OPT_BOOL, &f->detach, "Run container in background and print container ID", NULL},
+        {"interactive", 'i', MK_OPT_BOOL, &f->interactive, "Keep STDIN open even if not attached", NULL},
+        {"tty", 't', MK_OPT_BOOL, &f->tty, "Allocate a pseudo-TTY", NULL},
+        {"rm", 0, MK_OPT_BOOL, &f->rm, "Automatically remove the container and its associated anonymous volumes when it exits", NULL},
+        {"name", 0, MK_OPT_STRING, &f->name, "Assign a name to the container", NULL},
+        {"env", 'e', MK_OPT_LIST, &f->env, "Set environment variables", NULL},
+        {"env-file", 0, MK_OPT_LIST, &f->env_file, "Read in a file of environment variables", NULL},
+        {"workdir", 'w', MK_OPT_STRING, &f->workdir, "Working directory inside the container", NULL},
+        {"user", 'u', MK_OPT_STRING, &f->user, "Username or UID (format: <name|uid>[:<group|gid>])", NULL},
+        {"hostname", 'h', MK_OPT_STRING, &f->hostname, "Container host name", NULL},
+        {"domainname", 0, MK_OPT_STRING, &f->domainname, "Container NIS domain name", NULL},
+        {"entrypoint", 0, MK_OPT_STRING, &f->entrypoint, "Overwrite the default ENTRYPOINT of the image", &f->entrypoint_set},
+        {"label", 'l', MK_OPT_LIST, &f->labels, "Set meta data on a container", NULL},
+        {"volume", 'v', MK_OPT_LIST, &f->volumes, "Bind mount a volume", NULL},
+        {"tmpfs", 0, MK_OPT_LIST, &f->tmpfs, "Mount a tmpfs directory", NULL},
+        {"read-only", 0, MK_OPT_BOOL, &f->read_only, "Mount the container's root filesystem as read only", NULL},
+        {"init", 0, MK_OPT_BOOL, &f->init, "Run an init inside the container that forwards signals and reaps processes", NULL},
+        {"stop-signal", 0, MK_OPT_STRING, &f->stop_signal, "Signal to stop the container", NULL},
+        {"stop-timeout", 0, MK_OPT_INT, &f->stop_timeout, "Timeout (in seconds) to stop a container", &f->stop_timeout_set},
+        {"cidfile", 0, MK_OPT_STRING, &f->cidfile, "Write the container ID to the file", NULL},
+        {"network", 0, MK_OPT_STRING, &f->network, "Connect a container to a network (none, host)", NULL},
+        {"net", 0, MK_OPT_STRING, &f->network, NULL, NULL},
+        {"log-driver", 0, MK_OPT_STRING, &f->log_driver, "Logging driver for the container (json-file, none)", NULL},
+        {"log-opt", 0, MK_OPT_LIST, &f->log_opts, "Log driver options (max-size, max-file)", NULL},
+        {"runtime", 0, MK_OPT_STRING, &f->runtime, "Runtime to use for this container (mocker, runc)", NULL},
+        {"cap-add", 0, MK_OPT_LIST, &f->cap_add, "Add Linux capabilities", NULL},
+        {"cap-drop", 0, MK_OPT_LIST, &f->cap_drop, "Drop Linux capabilities", NULL},
+        {"privileged", 0, MK_OPT_BOOL, &f->privileged, "Give extended privileges to this container", NULL},
+        {"security-opt", 0, MK_OPT_LIST, &f->security_opt, "Security Options", NULL},
+        {"ulimit", 0, MK_OPT_LIST, &f->ulimits, "Ulimit options", NULL},
+        {"memory", 'm', MK_OPT_STRING, &f->memory, "Memory limit", NULL},
+        {"memory-swap", 0, MK_OPT_STRING, &f->memory_swap, "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", NULL},
+        {"memory-reservation", 0, MK_OPT_STRING, &f->memory_reservation, "Memory soft limit", NULL},
+        {"cpus", 0, MK_OPT_STRING, &f->cpus, "Number of CPUs", NULL},
+        {"cpu-shares", 'c', MK_OPT_INT, &f->cpu_shares, "CPU shares (relative weight)", &f->cpu_shares_set},
+        {"cpu-period", 0, MK_OPT_INT, &f->cpu_period, "Limit CPU CFS (Completely Fair Scheduler) period", NULL},
+        {"cpu-quota", 0, MK_OPT_INT, &f->cpu_quota, "Limit CPU CFS (Completely Fair Scheduler) quota", NULL},
+        {"cpuset-cpus", 0, MK_OPT_STRING, &f->cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)", NULL},
+        {"cpuset-mems", 0, MK_OPT_STRING, &f->cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)", NULL},
+        {"pids-limit", 0, MK_OPT_INT, &f->pids_limit, "Tune container pids limit (set -1 for unlimited)", &f->pids_limit_set},
+        {"shm-size", 0, MK_OPT_STRING, &f->shm_size, "Size of /dev/shm", NULL},
+        {"oom-score-adj", 0, MK_OPT_INT, &f->oom_score_adj, "Tune host's OOM preferences (-1000 to 1000)", &f->oom_set},
+        {"sysctl", 0, MK_OPT_LIST, &f->sysctls, "Sysctl options", NULL},
+        {"group-add", 0, MK_OPT_LIST, &f->group_add, "Add additional groups to join", NULL},
+        {"ipc", 0, MK_OPT_STRING, &f->ipc, "IPC mode to use", NULL},
+        {"pid", 0, MK_OPT_STRING, &f->pid, "PID namespace to use", NULL},
+        {"uts", 0, MK_OPT_STRING, &f->uts, "UTS namespace to use", NULL},
+        {"pull", 0, MK_OPT_STRING, &f->pull, "Pull image before running (\"missing\", \"never\")", NULL},
+        {"quiet", 'q', MK_OPT_BOOL, &f->quiet, "Suppress the pull output", NULL},
+        TODO_V("publish", 'p', NET_ISSUE), TODO_B("publish-all", 'P', NET_ISSUE),
+        TODO_V("expose", 0, NET_ISSUE), TODO_V("dns", 0, NET_ISSUE),
+        TODO_V("dns-search", 0, NET_ISSUE), TODO_V("dns-option", 0, NET_ISSUE),
+        TODO_V("add-host", 0, NET_ISSUE), TODO_V("mac-address", 0, NET_ISSUE),
+        TODO_V("ip", 0, NET_ISSUE), TODO_V("ip6", 0, NET_ISSUE),
+        TODO_V("network-alias", 0, NET_ISSUE), TODO_V("link", 0, NET_ISSUE),
+        TODO_V("mount", 0, VOL_ISSUE), TODO_V("volumes-from", 0, VOL_ISSUE),
+        TODO_V("volume-driver", 0, VOL_ISSUE),
+        TODO_V("restart", 0, CTR_ISSUE), TODO_V("health-cmd", 0, CTR_ISSUE),
+        TODO_V("health-interval", 0, CTR_ISSUE), TODO_V("health-timeout", 0, CTR_ISSUE),
+        TODO_V("health-retries", 0, CTR_ISSUE), TODO_V("health-start-period", 0, CTR_ISSUE),
+        TODO_B("no-healthcheck", 0, CTR_ISSUE), TODO_V("device", 0, CTR_ISSUE),
+        TODO_V("label-file", 0, CTR_ISSUE), TODO_V("annotation", 0, CTR_ISSUE),
+        TODO_V("attach", 'a', CTR_ISSUE), TODO_B("oom-kill-disable", 0, CTR_ISSUE),
+        TODO_V("cgroupns", 0, CTR_ISSUE), TODO_V("cgroup-parent", 0, CTR_ISSUE),
+        TODO_V("platform", 0, IMG_ISSUE), TODO_V("gpus", 0, "GPUs are not supported"),
+        TODO_V("blkio-weight", 0, CTR_ISSUE), TODO_V("kernel-memory", 0, CTR_ISSUE),
+        TODO_V("memory-swappiness", 0, CTR_ISSUE), TODO_V("userns", 0, CTR_ISSUE),
+        TODO_V("health-start-interval", 0, CTR_ISSUE), TODO_V("storage-opt", 0, CTR_ISSUE),
+        TODO_V("isolation", 0, "only the default isolation exists on Linux"),
+        TODO_B("disable-content-trust", 0, IMG_ISSUE),
+        {NULL, 0, 0, NULL, NULL, NULL},
+    };
+    size_t n = sizeof(all) / sizeof(all[0]);
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+        /* create has no -d/--rm attach semantics of its own but docker accepts --rm on it. */
+        if (!is_run && all[i].name != NULL &&
+            (strcmp(all[i].name, "detach") == 0 || strcmp(all[i].name, "sig-proxy") == 0 ||
+             strcmp(all[i].name, "detach-keys") == 0))
+            continue;
+        o[k++] = all[i];
+    }
+    if (is_run) {
+        o[k - 1] = (struct mk_opt){"sig-proxy", 0, MK_OPT_BOOL, &f->sig_proxy, "Proxy received signals to the process", NULL};
+        o[k++] = (struct mk_opt){"detach-keys", 0, MK_OPT_STRING, &f->detach_keys, "Override the key sequence for detaching a container", NULL};
+        o[k++] = (struct mk_opt){NULL, 0, 0, NULL, NULL, NULL};
+    }
+}
+
+static void free_flags(struct run_flags *f)
+{
+    char **strs[] = {&f->name, &f->workdir, &f->user, &f->hostname, &f->domainname, &f->entrypoint,
+                     &f->stop_signal, &f->cidfile, &f->network, &f->log_driver, &f->runtime,
+                     &f->memory, &f->memory_swap, &f->memory_reservation, &f->cpus, &f->cpuset_cpus,
+                     &f->cpuset_mems, &f->shm_size, &f->ipc, &f->pid, &f->uts, &f->detach_keys,
+                     &f->pull};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        free(*strs[i]);
+    char ***lists[] = {&f->env, &f->env_file, &f->labels, &f->volumes, &f->tmpfs, &f->log_opts,
+                       &f->cap_add, &f->cap_drop, &f->security_opt, &f->ulimits, &f->sysctls,
+                       &f->group_add};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        mk_strv_free(*lists[i]);
+}
+
+/* -e K=V sets; -e K takes K from our environment, or nothing if unset (docker). */
+static void add_env(json_t *env, const char *kv)
+{
+    if (strchr(kv, '=') != NULL) {
+        json_array_append_new(env, json_string(kv));
+        return;
+    }
+    const char *v = getenv(kv);
+    if (v != NULL) {
+        char *s = xasprintf("%s=%s", kv, v);
+        json_array_append_new(env, json_string(s));
+        free(s);
+    }
+}
+
+static int read_env_file(const char *path, json_t *env, mk_err **err)
+{
+    _cleanup_free_ char *data = NULL;
+    if (mk_read_file(path, &data, NULL, err) < 0)
+        return mk_err_wrap(err, "open %s", path);
+    char *save = NULL;
+    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        size_t l = strlen(line);
+        if (l > 0 && line[l - 1] == '\r')
+            line[--l] = '\0';
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line == '\0' || *line == '#')
+            continue;
+        if (*line == '=')
+            return mk_err_set(err, MK_ERR_INVALID, "invalid environment variable: %s", line);
+        add_env(env, line);
+    }
+    return 0;
+}
+
+static int size_field(json_t *hc, const char *key, const char *value, mk_err **err)
+{
+    if (value == NULL)
+        return 0;
+    int64_t v;
+    if (strcmp(key, "MemorySwap") == 0 && strcmp(value, "-1") == 0)
+        v = -1;
+    else if (mk_size_parse(value, &v, err) < 0)
+        return -1;
+    json_object_set_new(hc, key, json_integer(v));
+    return 0;
+}
+
+/* "nofile=1024:2048" or "nofile=1024" */
+static int parse_ulimit(const char *s, json_t **out, mk_err **err)
+{
+    const char *eq = strchr(s, '=');
+    if (eq == NULL || eq == s)
+        return mk_err_set(err, MK_ERR_INVALID, "invalid ulimit argument: %s", s);
+    _cleanup_free_ char *name = xstrndup(s, (size_t)(eq - s));
+    char *end;
+    errno = 0;
+    long long soft = strtoll(eq + 1, &end, 10), hard = soft;
+    if (end == eq + 1 || errno != 0)
+        return mk_err_set(err, MK_ERR_INVALID, "invalid ulimit argument: %s", s);
+    if (*end == ':') {
+        const char *h = end + 1;
+        hard = strtoll(h, &end, 10);
+        if (end == h || errno != 0)
+            return mk_err_set(err, MK_ERR_INVALID, "invalid ulimit argument: %s", s);
+    }
+    if (*end != '\0')
+        return mk_err_set(err, MK_ERR_INVALID, "invalid ulimit argument: %s", s);
+    if (soft > hard)
+        return mk_err_set(err, MK_ERR_INVALID,
+                          "ulimit soft limit must be less than or equal to hard limit: %lld > %lld",
+                          soft, hard);
+    *out = json_pack("{s:s,s:I,s:I}", "Name", name, "Soft", (json_int_t)soft, "Hard", (json_int_t)hard);
+    return 0;
+}
+
+/* -v /host:/ctr[:ro|rw]: binds only, until named volumes exist. */
+static int check_bind(const char *v, mk_err **err)
+{
+    if (v[0] != '/') {
+        if (strchr(v, ':') == NULL)
+            return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                              "anonymous volumes (-v %s) are not supported yet: " VOL_ISSUE, v);
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "named volumes (-v %s) are not supported yet: " VOL_ISSUE, v);
+    }
+    const char *colon = strchr(v, ':');
+    if (colon == NULL)
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "anonymous volumes (-v %s) are not supported yet: " VOL_ISSUE, v);
+    if (colon[1] != '/')
+        return mk_err_set(err, MK_ERR_INVALID, "invalid volume specification: '%s'", v);
+    const char *mode = strchr(colon + 1, ':');
+    if (mode != NULL) {
+        _cleanup_free_ char *m = xstrdup(mode + 1);
+        char *save = NULL;
+        for (char *t = strtok_r(m, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            if (strcmp(t, "ro") != 0 && strcmp(t, "rw") != 0 && strcmp(t, "z") != 0 &&
+                strcmp(t, "Z") != 0 && strcmp(t, "private") != 0 && strcmp(t, "rprivate") != 0 &&
+                strcmp(t, "slave") != 0 && strcmp(t, "rslave") != 0 && strcmp(t, "shared") != 0 &&
+                strcmp(t, "rshared") != 0 && strcmp(t, "nocopy") != 0)
+                return mk_err_set(err, MK_ERR_INVALID, "invalid mode: %s", t);
+    }
+    return 0;
+}
+
+static json_t *strv_or_null(char **v)
+{
+    return v ? mk_json_from_strv(v) : json_null();
+}
+
+static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **err)
+{
+    _cleanup_json_ json_t *body = json_object();
+    _cleanup_json_ json_t *hc = json_object();
+    json_object_set_new(body, "Image", json_string(rest[0]));
+    if (rest[1] != NULL)
+        json_object_set_new(body, "Cmd", mk_json_from_strv(rest + 1));
+    if (f->entrypoint_set)
+        json_object_set_new(body, "Entrypoint", json_pack("[s]", f->entrypoint));
+    json_t *env = json_array();
+    json_object_set_new(body, "Env", env);
+    for (size_t i = 0; f->env_file && f->env_file[i]; i++)
+        if (read_env_file(f->env_file[i], env, err) < 0)
+            return -1;
+    for (size_t i = 0; f->env && f->env[i]; i++)
+        add_env(env, f->env[i]);
+    if (f->workdir) {
+        if (f->workdir[0] != '/')
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "the working directory '%s' is invalid, it needs to be an absolute path",
+                              f->workdir);
+        json_object_set_new(body, "WorkingDir", json_string(f->workdir));
+    }
+    if (f->user)
+        json_object_set_new(body, "User", json_string(f->user));
+    if (f->hostname)
+        json_object_set_new(body, "Hostname", json_string(f->hostname));
+    if (f->domainname)
+        json_object_set_new(body, "Domainname", json_string(f->domainname));
+    json_t *labels = json_object();
+    json_object_set_new(body, "Labels", labels);
+    for (size_t i = 0; f->labels && f->labels[i]; i++) {
+        _cleanup_free_ char *kv = xstrdup(f->labels[i]);
+        char *eq = strchr(kv, '=');
+        if (eq != NULL)
+            *eq++ = '\0';
+        json_object_set_new(labels, kv, json_string(eq ? eq : ""));
+    }
+    bool attached = !f->detach;
+    json_object_set_new(body, "Tty", json_boolean(f->tty));
+    json_object_set_new(body, "OpenStdin", json_boolean(f->interactive));
+    json_object_set_new(body, "StdinOnce", json_boolean(f->interactive && attached));
+    json_object_set_new(body, "AttachStdin", json_boolean(f->interactive && attached));
+    json_object_set_new(body, "AttachStdout", json_boolean(attached));
+    json_object_set_new(body, "AttachStderr", json_boolean(attached));
+    if (f->stop_signal) {
+        int sig;
+        if (mk_signal_parse(f->stop_signal, &sig, err) < 0)
+            return -1;
+        json_object_set_new(body, "StopSignal", json_string(f->stop_signal));
+    }
+    if (f->stop_timeout_set)
+        json_object_set_new(body, "StopTimeout", json_integer(f->stop_timeout));
+
+    for (size_t i = 0; f->volumes && f->volumes[i]; i++)
+        if (check_bind(f->volumes[i], err) < 0)
+            return -1;
+    json_object_set_new(hc, "Binds", strv_or_null(f->volumes));
+    if (f->tmpfs) {
+        json_t *t = json_object();
+        for (size_t i = 0; f->tmpfs[i]; i++) {
+            _cleanup_free_ char *s = xstrdup(f->tmpfs[i]);
+            char *colon = strchr(s, ':');
+            if (colon != NULL)
+                *colon++ = '\0';
+            if (s[0] != '/') {
+                json_decref(t);
+                return mk_err_set(err, MK_ERR_INVALID, "invalid mount path: '%s' mount path must be absolute", s);
+            }
+            json_object_set_new(t, s, json_string(colon ? colon : ""));
+        }
+        json_object_set_new(hc, "Tmpfs", t);
+    }
+    json_object_set_new(hc, "ReadonlyRootfs", json_boolean(f->read_only));
+    if (f->init)
+        json_object_set_new(hc, "Init", json_true());
+    json_object_set_new(hc, "AutoRemove", json_boolean(f->rm));
+    json_object_set_new(hc, "NetworkMode", json_string(f->network ? f->network : "default"));
+    json_t *log_cfg = json_object();
+    for (size_t i = 0; f->log_opts && f->log_opts[i]; i++) {
+        _cleanup_free_ char *kv = xstrdup(f->log_opts[i]);
+        char *eq = strchr(kv, '=');
+        if (eq == NULL) {
+            json_decref(log_cfg);
+            return mk_err_set(err, MK_ERR_INVALID, "invalid key/value pair format in logging opts: %s", kv);
+        }
+        *eq++ = '\0';
+        if (strcmp(kv, "max-size") != 0 && strcmp(kv, "max-file") != 0) {
+            json_decref(log_cfg);
+            return mk_err_set(err, MK_ERR_INVALID, "unknown log opt '%s' for json-file log driver", kv);
+        }
+        json_object_set_new(log_cfg, kv, json_string(eq));
+    }
+    const char *ms = mk_json_str(log_cfg, "max-size");
+    int64_t tmp;
+    if (ms != NULL && mk_size_parse(ms, &tmp, err) < 0) {
+        json_decref(log_cfg);
+        return -1;
+    }
+    json_object_set_new(hc, "LogConfig", json_pack("{s:s,s:o}", "Type",
+                                                   f->log_driver ? f->log_driver : "json-file",
+                                                   "Config", log_cfg));
+    if (f->runtime)
+        json_object_set_new(hc, "Runtime", json_string(f->runtime));
+    json_object_set_new(hc, "CapAdd", strv_or_null(f->cap_add));
+    json_object_set_new(hc, "CapDrop", strv_or_null(f->cap_drop));
+    json_object_set_new(hc, "Privileged", json_boolean(f->privileged));
+    if (f->security_opt) {
+        json_t *so = json_array();
+        json_object_set_new(hc, "SecurityOpt", so);
+        for (size_t i = 0; f->security_opt[i]; i++) {
+            const char *s = f->security_opt[i];
+            /* As the docker CLI: a seccomp profile file travels as its content. */
+            if (mk_str_has_prefix(s, "seccomp=") && strcmp(s, "seccomp=unconfined") != 0 &&
+                s[8] != '{') {
+                _cleanup_free_ char *content = NULL;
+                if (mk_read_file(s + 8, &content, NULL, err) < 0)
+                    return mk_err_wrap(err, "opening seccomp profile (%s) failed", s + 8);
+                _cleanup_free_ char *opt = xasprintf("seccomp=%s", content);
+                json_array_append_new(so, json_string(opt));
+            } else {
+                json_array_append_new(so, json_string(s));
+            }
+        }
+    }
+    if (f->ulimits) {
+        json_t *ul = json_array();
+        json_object_set_new(hc, "Ulimits", ul);
+        for (size_t i = 0; f->ulimits[i]; i++) {
+            json_t *u = NULL;
+            if (parse_ulimit(f->ulimits[i], &u, err) < 0)
+                return -1;
+            json_array_append_new(ul, u);
+        }
+    }
+    if (size_field(hc, "Memory", f->memory, err) < 0 ||
+        size_field(hc, "MemorySwap", f->memory_swap, err) < 0 ||
+        size_field(hc, "MemoryReservation", f->memory_reservation, err) < 0 ||
+        size_field(hc, "ShmSize", f->shm_size, err) < 0)
+        return -1;
+    if (f->cpus) {
+        char *end;
+        double c = strtod(f->cpus, &end);
+        if (*f->cpus == '\0' || *end != '\0' || c < 0 || !isfinite(c))
+            return mk_err_set(err, MK_ERR_INVALID, "invalid argument \"%s\" for \"--cpus\" flag: failed to parse %s as a rational number", f->cpus, f->cpus);
+        json_object_set_new(hc, "NanoCpus", json_integer((json_int_t)llround(c * 1e9)));
+    }
+    if (f->cpu_shares_set)
+        json_object_set_new(hc, "CpuShares", json_integer(f->cpu_shares));
+    if (f->cpu_period)
+        json_object_set_new(hc, "CpuPeriod", json_integer(f->cpu_period));
+    if (f->cpu_quota)
+        json_object_set_new(hc, "CpuQuota", json_integer(f->cpu_quota));
+    if (f->cpuset_cpus)
+        json_object_set_new(hc, "CpusetCpus", json_string(f->cpuset_cpus));
+    if (f->cpuset_mems)
+        json_object_set_new(hc, "CpusetMems", json_string(f->cpuset_mems));
+    if (f->pids_limit_set)
+        json_object_set_new(hc, "PidsLimit", json_integer(f->pids_limit));
+    if (f->oom_set)
+        json_object_set_new(hc, "OomScoreAdj", json_integer(f->oom_score_adj));
+    if (f->sysctls) {
+        json_t *sc = json_object();
+        json_object_set_new(hc, "Sysctls", sc);
+        for (size_t i = 0; f->sysctls[i]; i++) {
+            _cleanup_free_ char *kv = xstrdup(f->sysctls[i]);
+            char *eq = strchr(kv, '=');
+            if (eq == NULL)
+                return mk_err_set(err, MK_ERR_INVALID, "invalid argument \"%s\" for \"--sysctl\" flag: sysctl '%s' is not allowed", kv, kv);
+            *eq++ = '\0';
+            json_object_set_new(sc, kv, json_string(eq));
+        }
+    }
+    if (f->group_add)
+        json_object_set_new(hc, "GroupAdd", mk_json_from_strv(f->group_add));
+    if (f->ipc)
+        json_object_set_new(hc, "IpcMode", json_string(f->ipc));
+    if (f->pid)
+        json_object_set_new(hc, "PidMode", json_string(f->pid));
+    if (f->uts)
+        json_object_set_new(hc, "UTSMode", json_string(f->uts));
+    if (f->pull && strcmp(f->pull, "missing") != 0 && strcmp(f->pull, "never") != 0) {
+        if (strcmp(f->pull, "always") == 0)
+            return mk_err_set(err, MK_ERR_UNSUPPORTED, "--pull always is not supported yet: " IMG_ISSUE);
+        return mk_err_set(err, MK_ERR_INVALID, "invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"", f->pull);
+    }
+    json_object_set(body, "HostConfig", hc);
+    *out = steal_pointer(&body);
+    return 0;
+}
+
+static int write_cidfile(const char *path, const char *id, mk_err **err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return mk_err_set(err, MK_ERR_INVALID, "container ID file found, make sure the other container isn't running or delete %s", path);
+        return mk_err_sys(err, "failed to create the container ID file");
+    }
+    int r = mk_write_all(fd, id, strlen(id));
+    close(r < 0 ? fd : fd);
+    return r < 0 ? mk_err_sys(err, "write %s", path) : 0;
+}
+
+static int run_or_create(int argc, char **argv, bool is_run)
+{
+    static const struct mk_cmd run_cmd = {"run", "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+                                          "Create and run a new container from an image", false};
+    static const struct mk_cmd create_cmd = {"create", "create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+                                             "Create a new container", false};
+    const struct mk_cmd *cmd = is_run ? &run_cmd : &create_cmd;
+    const char *prefix = "mocker: ";
+    struct run_flags f = {.sig_proxy = true};
+    struct mk_opt opts[160];
+    run_opts(&f, opts, sizeof(opts) / sizeof(opts[0]), is_run);
+    _cleanup_strv_ char **rest = NULL;
+    mk_err *err = NULL;
+    int status = 125;
+    json_t *body = NULL;
+    struct mk_engine *e = NULL;
+    _cleanup_free_ char *id = NULL;
+    int r = mk_args_parse(cmd, argc, argv, opts, &rest, &err);
+    if (r != 0) {
+        free_flags(&f);
+        return r > 0 ? 0 : mk_cli_usage_error(cmd, err);
+    }
+    if (mk_strv_len(rest) < 1) {
+        free_flags(&f);
+        fprintf(stderr, "mocker: '%s' requires at least 1 argument\n\nUsage:  mocker %s\n\nSee 'mocker %s --help' for more information\n",
+                cmd->name, cmd->usage, cmd->name);
+        return 125;
+    }
+    if (f.tty && f.interactive && !isatty(0)) {
+        free_flags(&f);
+        fprintf(stderr, "the input device is not a TTY\n");
+        return 1;
+    }
+    if (build_body(&f, rest, &body, &err) < 0) {
+        status = err->kind == MK_ERR_UNSUPPORTED || err->kind == MK_ERR_INVALID
+                     ? (fprintf(stderr, "%s%s\nSee 'mocker %s --help'.\n", prefix, err->msg, cmd->name), mk_err_free(err), 125)
+                     : mk_cli_fail(prefix, err, 125);
+        goto out;
+    }
+    e = mk_cli_engine();
+    if (e == NULL)
+        goto out;
+    if (mk_container_create(e, f.name, body, &id, NULL, &err) < 0) {
+        status = mk_cli_fail(prefix, err, 125);
+        goto out;
+    }
+    if (f.cidfile != NULL && write_cidfile(f.cidfile, id, &err) < 0) {
+        status = mk_cli_fail(prefix, err, 125);
+        goto out;
+    }
+    if (!is_run) {
+        printf("%s\n", id);
+        status = 0;
+        goto out;
+    }
+    int attach_fd = -1;
+    if (mk_container_start(e, id, f.detach ? NULL : &attach_fd, &err) < 0) {
+        status = mk_cli_fail(prefix, err, err->exit_code);
+        goto out;
+    }
+    if (f.detach) {
+        printf("%s\n", id);
+        status = 0;
+        goto out;
+    }
+    pid_t init_pid = 0;
+    if (f.sig_proxy && !f.tty) {
+        struct mk_container *c = NULL;
+        if (mk_container_get(e, id, &c, NULL) == 0) {
+            init_pid = c->pid;
+            mk_container_free(c);
+        }
+    }
+    struct mk_attach_opts ao = {
+        .stdin_ = f.interactive,
+        .tty = f.tty,
+        .detach_keys = f.detach_keys,
+        .sig_proxy = f.sig_proxy && !f.tty,
+        .container_pid = init_pid,
+    };
+    int code = 0;
+    bool detached = false;
+    r = mk_attach_client(attach_fd, &ao, &code, &detached, &err);
+    close(attach_fd);
+    if (r < 0) {
+        status = mk_cli_fail(prefix, err, 125);
+        goto out;
+    }
+    status = detached ? 0 : code;
+out:
+    json_decref(body);
+    mk_engine_free(e);
+    free_flags(&f);
+    return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    return run_or_create(argc, argv, true);
+}
+
+int cmd_create(int argc, char **argv)
+{
+    return run_or_create(argc, argv, false);
+}

@@ -1,0 +1,330 @@
+/* container_create.c: docker create: validate the body, merge the image's
+ * defaults, record the container and lay out its directory. */
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "image/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* HostConfig keys this issue implements; anything else set to a non-empty
+ * value is refused rather than silently ignored. */
+static const char *const supported_host_keys[] = {
+    "Binds",       "Tmpfs",     "ReadonlyRootfs", "Init",        "AutoRemove", "NetworkMode",
+    "LogConfig",   "Runtime",   "CapAdd",         "CapDrop",     "Privileged", "SecurityOpt",
+    "Ulimits",     "Memory",    "MemorySwap",     "NanoCpus",    "CpuShares",  "CpusetCpus",
+    "PidsLimit",   "CpuQuota",  "CpuPeriod",      "CpusetMems",  "MemoryReservation",
+    "ShmSize",     "OomScoreAdj", "Sysctls",      "GroupAdd",    "IpcMode",    "PidMode",
+    "UTSMode",     "RestartPolicy", NULL,
+};
+
+static bool json_is_empty(const json_t *v)
+{
+    if (v == NULL || json_is_null(v) || json_is_false(v))
+        return true;
+    if (json_is_string(v))
+        return *json_string_value(v) == '\0';
+    if (json_is_integer(v))
+        return json_integer_value(v) == 0;
+    if (json_is_array(v))
+        return json_array_size(v) == 0;
+    if (json_is_object(v))
+        return json_object_size(v) == 0;
+    return false;
+}
+
+static int check_host_config(const json_t *hc, mk_err **err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)hc, key, v)
+    {
+        bool known = false;
+        for (size_t i = 0; supported_host_keys[i] != NULL; i++)
+            if (strcmp(key, supported_host_keys[i]) == 0)
+                known = true;
+        if (!known && !json_is_empty(v))
+            return mk_err_set(err, MK_ERR_UNSUPPORTED, "HostConfig.%s is not supported by mocker yet",
+                              key);
+    }
+    const json_t *rp = json_object_get(hc, "RestartPolicy");
+    const char *rpn = mk_json_str(rp, "Name");
+    if (rpn != NULL && *rpn != '\0' && strcmp(rpn, "no") != 0)
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "restart policy \"%s\" is not supported by mocker yet", rpn);
+    const char *net = mk_json_str(hc, "NetworkMode");
+    if (net != NULL && *net != '\0' && strcmp(net, "none") != 0 && strcmp(net, "host") != 0 &&
+        strcmp(net, "default") != 0)
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "network mode \"%s\" is not supported by mocker yet (only none and host)",
+                          net);
+    const char *ld = mk_json_str(json_object_get(hc, "LogConfig"), "Type");
+    if (ld != NULL && *ld != '\0' && strcmp(ld, "json-file") != 0 && strcmp(ld, "none") != 0)
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "logging driver \"%s\" is not supported by mocker (json-file, none)", ld);
+    return 0;
+}
+
+/* Env lists merge by key: later entries replace earlier ones in place. */
+static void env_merge(json_t *into, const json_t *add)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach((json_t *)add, i, e)
+    {
+        const char *kv = json_string_value(e);
+        if (kv == NULL)
+            continue;
+        size_t klen = strcspn(kv, "=");
+        bool replaced = false;
+        size_t j;
+        json_t *old;
+        json_array_foreach(into, j, old)
+        {
+            const char *o = json_string_value(old);
+            if (o != NULL && strncmp(o, kv, klen) == 0 && (o[klen] == '=' || o[klen] == '\0')) {
+                json_array_set(into, j, e);
+                replaced = true;
+                break;
+            }
+        }
+        if (!replaced)
+            json_array_append(into, e);
+    }
+}
+
+/* docker's rules for combining the create body with the image config. */
+static json_t *merge_config(const json_t *body, const json_t *image_cfg)
+{
+    json_t *c = json_object();
+    const json_t *ic = json_object_get(image_cfg, "config");
+    json_object_set_new(c, "Hostname", json_string(mk_json_str(body, "Hostname") ?: ""));
+    json_object_set_new(c, "Domainname", json_string(mk_json_str(body, "Domainname") ?: ""));
+    const char *user = mk_json_str(body, "User");
+    json_object_set_new(c, "User", json_string(user && *user ? user : (mk_json_str(ic, "User") ?: "")));
+    const char *flags[] = {"AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin",
+                           "StdinOnce"};
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        json_object_set_new(c, flags[i], json_boolean(mk_json_bool(body, flags[i], false)));
+    json_t *env = json_array();
+    env_merge(env, json_object_get(ic, "Env"));
+    env_merge(env, json_object_get(body, "Env"));
+    json_object_set_new(c, "Env", env);
+
+    const json_t *ep = json_object_get(body, "Entrypoint");
+    const json_t *cmd = json_object_get(body, "Cmd");
+    bool user_ep = json_is_array(ep) || json_is_string(ep);
+    if (json_is_string(ep)) /* the API allows a string entrypoint */
+        ep = json_pack("[s]", json_string_value(ep));
+    else
+        json_incref((json_t *)ep);
+    if (json_is_array(cmd) && json_array_size(cmd) > 0)
+        json_object_set(c, "Cmd", (json_t *)cmd);
+    else if (!user_ep && json_is_array(json_object_get(ic, "Cmd")))
+        json_object_set(c, "Cmd", json_object_get(ic, "Cmd"));
+    else
+        json_object_set_new(c, "Cmd", json_null());
+    json_object_set_new(c, "Image", json_string(mk_json_str(body, "Image")));
+    json_t *vols = json_object();
+    json_object_update(vols, json_object_get(ic, "Volumes"));
+    json_object_update(vols, json_object_get(body, "Volumes"));
+    json_object_set_new(c, "Volumes", json_object_size(vols) ? vols : (json_decref(vols), json_null()));
+    const char *wd = mk_json_str(body, "WorkingDir");
+    json_object_set_new(c, "WorkingDir",
+                        json_string(wd && *wd ? wd : (mk_json_str(ic, "WorkingDir") ?: "")));
+    if (user_ep && json_array_size(ep) > 0 && json_string_value(json_array_get(ep, 0))[0] != '\0')
+        json_object_set(c, "Entrypoint", (json_t *)ep);
+    else if (!user_ep && json_is_array(json_object_get(ic, "Entrypoint")))
+        json_object_set(c, "Entrypoint", json_object_get(ic, "Entrypoint"));
+    else
+        json_object_set_new(c, "Entrypoint", json_null());
+    json_decref((json_t *)ep);
+    json_object_set_new(c, "OnBuild", json_null());
+    json_t *labels = json_object();
+    json_object_update(labels, json_object_get(ic, "Labels"));
+    json_object_update(labels, json_object_get(body, "Labels"));
+    json_object_set_new(c, "Labels", labels);
+    json_t *ports = json_object();
+    json_object_update(ports, json_object_get(ic, "ExposedPorts"));
+    json_object_update(ports, json_object_get(body, "ExposedPorts"));
+    if (json_object_size(ports))
+        json_object_set_new(c, "ExposedPorts", ports);
+    else
+        json_decref(ports);
+    const char *ss = mk_json_str(body, "StopSignal") ?: mk_json_str(ic, "StopSignal");
+    if (ss != NULL && *ss)
+        json_object_set_new(c, "StopSignal", json_string(ss));
+    if (json_is_integer(json_object_get(body, "StopTimeout")))
+        json_object_set(c, "StopTimeout", json_object_get(body, "StopTimeout"));
+    return c;
+}
+
+/* docker rejects names that are not [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+static bool valid_name(const char *n)
+{
+    if (*n == '/')
+        n++;
+    if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') || (*n >= '0' && *n <= '9')))
+        return false;
+    for (const char *p = n + 1; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '.' || *p == '-'))
+            return false;
+    return strlen(n) >= 2;
+}
+
+static const char hosts_base[] = "127.0.0.1\tlocalhost\n"
+                                 "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                 "fe00::0\tip6-localnet\n"
+                                 "ff00::0\tip6-mcastprefix\n"
+                                 "ff02::1\tip6-allnodes\n"
+                                 "ff02::2\tip6-allrouters\n";
+
+/* resolv.conf as docker writes it for a container that cannot reach the
+ * host's loopback resolvers: the host's file without 127.x nameservers, and
+ * docker's public fallbacks if nothing is left. */
+static char *container_resolv_conf(bool host_net)
+{
+    _cleanup_free_ char *host = NULL;
+    if (mk_read_file("/etc/resolv.conf", &host, NULL, NULL) < 0)
+        host = xstrdup("");
+    if (host_net)
+        return steal_pointer(&host);
+    mk_buf b = {0};
+    bool have_ns = false;
+    char *save = NULL;
+    for (char *line = strtok_r(host, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (mk_str_has_prefix(line, "nameserver")) {
+            const char *a = line + 10;
+            while (*a == ' ' || *a == '\t')
+                a++;
+            if (mk_str_has_prefix(a, "127.") || strcmp(a, "::1") == 0)
+                continue;
+            have_ns = true;
+        }
+        mk_buf_puts(&b, line);
+        mk_buf_puts(&b, "\n");
+    }
+    if (!have_ns)
+        mk_buf_puts(&b, "\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+    return mk_buf_steal(&b);
+}
+
+static int write_plain(int dfd, const char *name, const char *data, mk_err **err)
+{
+    return mk_write_file_atomic_at(dfd, name, data, strlen(data), 0644, err);
+}
+
+static int layout_container_dir(struct mk_engine *e, const char *id, const char *hostname,
+                                bool host_net, mk_err **err)
+{
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, id);
+    if (mkdir(dir, 0710) < 0 && errno != EEXIST)
+        return mk_err_sys(err, "mkdir %s", dir);
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return mk_err_sys(err, "open %s", dir);
+    const char *subdirs[] = {"upper", "work", "rootfs"};
+    for (size_t i = 0; i < 3; i++)
+        if (mkdirat(dfd, subdirs[i], 0755) < 0 && errno != EEXIST)
+            return mk_err_sys(err, "mkdir %s/%s", dir, subdirs[i]);
+    _cleanup_free_ char *hn = xasprintf("%s\n", hostname);
+    if (write_plain(dfd, "hostname", hn, err) < 0)
+        return -1;
+    _cleanup_free_ char *hosts = NULL;
+    if (host_net) {
+        if (mk_read_file("/etc/hosts", &hosts, NULL, NULL) < 0)
+            hosts = xstrdup(hosts_base);
+    } else {
+        hosts = xstrdup(hosts_base);
+    }
+    if (write_plain(dfd, "hosts", hosts, err) < 0)
+        return -1;
+    _cleanup_free_ char *resolv = container_resolv_conf(host_net);
+    return write_plain(dfd, "resolv.conf", resolv, err);
+}
+
+int mk_container_create(struct mk_engine *e, const char *name, const json_t *body, char **out_id,
+                        json_t **warnings, mk_err **err)
+{
+    if (!json_is_object(body))
+        return mk_err_set(err, MK_ERR_INVALID, "config cannot be empty in order to create a container");
+    const char *image_name = mk_json_str(body, "Image");
+    if (image_name == NULL || *image_name == '\0')
+        return mk_err_set(err, MK_ERR_INVALID, "No command specified");
+    json_t *hc = json_object_get(body, "HostConfig");
+    _cleanup_json_ json_t *host_config = hc ? json_deep_copy(hc) : json_object();
+    if (check_host_config(host_config, err) < 0)
+        return -1;
+    _cleanup_free_ char *runtime = NULL;
+    if (mk_engine_runtime_path(mk_json_str(host_config, "Runtime"), &runtime, err) < 0)
+        return -1;
+    if (name != NULL && *name != '\0' && !valid_name(name))
+        return mk_err_set(err, MK_ERR_INVALID,
+                          "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                          name);
+
+    struct mk_image *img = NULL;
+    if (mk_image_lookup(e->store, image_name, &img, err) < 0)
+        return -1;
+    _cleanup_json_ json_t *config = merge_config(body, img->config);
+    json_t *cmd = json_object_get(config, "Cmd"), *ep = json_object_get(config, "Entrypoint");
+    if (json_array_size(cmd) == 0 && json_array_size(ep) == 0) {
+        mk_image_free(img);
+        return mk_err_set(err, MK_ERR_INVALID, "no command specified");
+    }
+
+    _cleanup_free_ char *id = mk_random_hex(64);
+    if (*mk_json_str(config, "Hostname") == '\0') {
+        _cleanup_free_ char *short_id = xstrndup(id, 12);
+        json_object_set_new(config, "Hostname", json_string(short_id));
+    }
+    const char *net = mk_json_str(host_config, "NetworkMode");
+    if (net == NULL || *net == '\0')
+        json_object_set_new(host_config, "NetworkMode", json_string("none"));
+    bool host_net = strcmp(mk_json_str(host_config, "NetworkMode"), "host") == 0;
+
+    struct mk_container c = {0};
+    c.id = id;
+    c.image = (char *)image_name;
+    c.image_id = img->id;
+    c.created = mk_now_ns();
+    c.config = json_pack("{s:O,s:O}", "Config", config, "HostConfig", host_config);
+    c.status = "created";
+    /* A random name can collide with another run's: pick again, as docker does. */
+    int ret = -1;
+    _cleanup_free_ char *chosen = NULL;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        free(chosen);
+        if (name != NULL && *name != '\0')
+            chosen = xstrdup(name[0] == '/' ? name + 1 : name);
+        else
+            chosen = mk_container_random_name();
+        c.name = chosen;
+        mk_err_clear(err);
+        ret = mk_store_container_insert(e->store, &c, err);
+        if (ret == 0 || (name != NULL && *name != '\0') || (*err)->kind != MK_ERR_CONFLICT)
+            break;
+    }
+    json_decref(c.config);
+    mk_image_free(img);
+    if (ret < 0)
+        return -1;
+    if (layout_container_dir(e, id, mk_json_str(config, "Hostname"), host_net, err) < 0) {
+        /* Leave nothing half made: the row goes with the directory. */
+        _cleanup_err_ mk_err *ignored = NULL;
+        _cleanup_free_ char *dir = mk_store_container_dir(e->store, id);
+        mk_rm_rf(dir, &ignored);
+        mk_store_container_delete(e->store, id, &ignored);
+        return -1;
+    }
+    json_t *attrs = json_pack("{s:s,s:s}", "image", image_name, "name", c.name ? c.name : "");
+    mk_store_event_add(e->store, "container", "create", id, attrs, NULL);
+    json_decref(attrs);
+    if (warnings != NULL)
+        *warnings = json_array();
+    *out_id = steal_pointer(&id);
+    return 0;
+}

@@ -1,0 +1,147 @@
+/* container_inspect.c: docker inspect's JSON for a container. */
+#include "engine/engine.h"
+#include "image/image.h"
+
+#include <string.h>
+
+static json_t *str_or_empty(const char *s)
+{
+    return json_string(s ? s : "");
+}
+
+static json_t *state_json(const struct mk_container *c)
+{
+    _cleanup_free_ char *started = mk_time_rfc3339(c->started_at);
+    _cleanup_free_ char *finished = mk_time_rfc3339(c->finished_at);
+    bool running = mk_container_is_running(c);
+    return json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}", "Status", c->status,
+                     "Running", running, "Paused", strcmp(c->status, "paused") == 0, "Restarting",
+                     strcmp(c->status, "restarting") == 0, "OOMKilled", c->oom_killed, "Dead",
+                     strcmp(c->status, "dead") == 0, "Pid", running ? (int)c->pid : 0, "ExitCode",
+                     c->exit_code, "Error", c->error ? c->error : "", "StartedAt", started,
+                     "FinishedAt", finished);
+}
+
+/* HostConfig as docker shows it: every field present with its zero value. */
+static json_t *host_config_json(const json_t *stored)
+{
+    json_t *h = json_pack("{s:n,s:s,s:{s:s,s:{}},s:s,s:{s:s,s:i},s:b,s:s,s:n,s:n,s:n,s:n,s:s,"
+                          "s:s,s:s,s:b,s:b,s:n,s:s,s:i,s:s,s:[i,i],s:s}",
+                          "Binds", "ContainerIDFile", "", "LogConfig", "Type", "json-file",
+                          "Config", "NetworkMode", "none", "RestartPolicy", "Name", "no",
+                          "MaximumRetryCount", 0, "AutoRemove", 0, "VolumeDriver", "",
+                          "VolumesFrom", "CapAdd", "CapDrop", "Dns", "CgroupnsMode", "private",
+                          "IpcMode", "private", "PidMode", "", "Privileged", 0, "ReadonlyRootfs", 0,
+                          "SecurityOpt", "UTSMode", "", "ShmSize", 67108864, "Runtime", "runc",
+                          "ConsoleSize", 0, 0, "Isolation", "");
+    json_t *res = json_pack("{s:i,s:i,s:i,s:i,s:i,s:s,s:s,s:i,s:i,s:i,s:n,s:n}", "CpuShares", 0,
+                            "Memory", 0, "NanoCpus", 0, "CpuPeriod", 0, "CpuQuota", 0,
+                            "CpusetCpus", "", "CpusetMems", "", "MemoryReservation", 0,
+                            "MemorySwap", 0, "OomScoreAdj", 0, "PidsLimit", "Ulimits");
+    json_object_update(h, res);
+    json_decref(res);
+    json_object_set_new(h, "Init", json_null());
+    json_object_set_new(h, "Tmpfs", json_null());
+    json_object_set_new(h, "Sysctls", json_null());
+    json_object_set_new(h, "GroupAdd", json_null());
+    json_object_update(h, (json_t *)stored);
+    const char *rt = mk_json_str(stored, "Runtime");
+    if (rt == NULL || *rt == '\0')
+        json_object_set_new(h, "Runtime", json_string("mocker"));
+    return h;
+}
+
+json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container *c)
+{
+    const json_t *config = json_object_get(c->config, "Config");
+    const json_t *hc = json_object_get(c->config, "HostConfig");
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+    _cleanup_free_ char *created = mk_time_rfc3339(c->created);
+    _cleanup_free_ char *log_path = mk_container_log_path(e, c);
+    _cleanup_free_ char *hosts = mk_path_join(dir, "hosts");
+    _cleanup_free_ char *hostname = mk_path_join(dir, "hostname");
+    _cleanup_free_ char *resolv = mk_path_join(dir, "resolv.conf");
+    _cleanup_free_ char *upper = mk_path_join(dir, "upper");
+    _cleanup_free_ char *work = mk_path_join(dir, "work");
+    _cleanup_free_ char *merged = mk_path_join(dir, "rootfs");
+    _cleanup_free_ char *name = xasprintf("/%s", c->name);
+
+    /* Path and Args: the command split as docker shows it. */
+    json_t *argv = json_array();
+    json_array_extend(argv, json_object_get(config, "Entrypoint") ?: json_array());
+    json_array_extend(argv, json_object_get(config, "Cmd") ?: json_array());
+    const char *path = json_string_value(json_array_get(argv, 0));
+    json_t *args = json_array();
+    for (size_t i = 1; i < json_array_size(argv); i++)
+        json_array_append(args, json_array_get(argv, i));
+
+    json_t *graph_data = json_object();
+    struct mk_image *img = NULL;
+    _cleanup_strv_ char **lowers = NULL;
+    if (mk_store_image_get_by_id(e->store, c->image_id, &img, NULL) == 0 &&
+        mk_image_lower_dirs(e->store, img, &lowers, NULL) == 0) {
+        _cleanup_free_ char *lower = mk_strv_join(lowers, ":");
+        json_object_set_new(graph_data, "LowerDir", json_string(lower));
+    }
+    mk_image_free(img);
+    json_object_set_new(graph_data, "MergedDir", json_string(merged));
+    json_object_set_new(graph_data, "UpperDir", json_string(upper));
+    json_object_set_new(graph_data, "WorkDir", json_string(work));
+
+    json_t *mounts = json_array();
+    size_t i;
+    json_t *b;
+    json_array_foreach(json_object_get(hc, "Binds"), i, b)
+    {
+        _cleanup_free_ char *spec = xstrdup(json_string_value(b));
+        char *src = spec, *dst = strchr(spec, ':');
+        if (dst == NULL)
+            continue;
+        *dst++ = '\0';
+        char *mode = strchr(dst, ':');
+        if (mode != NULL)
+            *mode++ = '\0';
+        bool rw = mode == NULL || strstr(mode, "ro") == NULL;
+        json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "bind",
+                                                "Source", src, "Destination", dst, "Mode",
+                                                mode ? mode : "", "RW", rw, "Propagation",
+                                                "rprivate"));
+    }
+    const char *net_mode = mk_json_str(hc, "NetworkMode");
+    json_t *networks = json_object();
+    json_object_set_new(networks, net_mode ? net_mode : "none",
+                        json_pack("{s:n,s:n,s:n,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:s}", "IPAMConfig",
+                                  "Links", "Aliases", "NetworkID", "", "EndpointID", "",
+                                  "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
+                                  "IPv6Gateway", "", "GlobalIPv6Address", "",
+                                  "GlobalIPv6PrefixLen", 0, "MacAddress", ""));
+    json_t *net = json_pack("{s:s,s:s,s:b,s:{},s:s,s:o}", "Bridge", "", "SandboxID", "",
+                            "HairpinMode", 0, "Ports", "SandboxKey", "", "Networks", networks);
+
+    json_t *j = json_object();
+    json_object_set_new(j, "Id", json_string(c->id));
+    json_object_set_new(j, "Created", json_string(created));
+    json_object_set_new(j, "Path", str_or_empty(path));
+    json_object_set_new(j, "Args", args);
+    json_object_set_new(j, "State", state_json(c));
+    json_object_set_new(j, "Image", json_string(c->image_id));
+    json_object_set_new(j, "ResolvConfPath", json_string(resolv));
+    json_object_set_new(j, "HostnamePath", json_string(hostname));
+    json_object_set_new(j, "HostsPath", json_string(hosts));
+    json_object_set_new(j, "LogPath", json_string(log_path));
+    json_object_set_new(j, "Name", json_string(name));
+    json_object_set_new(j, "RestartCount", json_integer(c->restart_count));
+    json_object_set_new(j, "Driver", json_string("overlay2"));
+    json_object_set_new(j, "Platform", json_string("linux"));
+    json_object_set_new(j, "MountLabel", json_string(""));
+    json_object_set_new(j, "ProcessLabel", json_string(""));
+    json_object_set_new(j, "AppArmorProfile", json_string(""));
+    json_object_set_new(j, "ExecIDs", json_null());
+    json_object_set_new(j, "HostConfig", host_config_json(hc));
+    json_object_set_new(j, "GraphDriver", json_pack("{s:o,s:s}", "Data", graph_data, "Name", "overlay2"));
+    json_object_set_new(j, "Mounts", mounts);
+    json_object_set_new(j, "Config", json_deep_copy(config));
+    json_object_set_new(j, "NetworkSettings", net);
+    json_decref(argv);
+    return j;
+}

@@ -1,0 +1,269 @@
+/* container_ops.c: looking containers up, stop, kill, wait and rm. */
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "monitor/monitor.h"
+#include "runtime/runtime.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+
+bool mk_container_is_running(const struct mk_container *c)
+{
+    return strcmp(c->status, "running") == 0 || strcmp(c->status, "paused") == 0 ||
+           strcmp(c->status, "restarting") == 0;
+}
+
+/* A running container whose monitor is gone was killed with it (the init has
+ * PDEATHSIG=SIGKILL): record that, so ps never shows a ghost as Up. */
+static void reconcile(struct mk_engine *e, struct mk_container *c)
+{
+    if (!mk_container_is_running(c) || mk_proc_alive(c->monitor_pid, c->monitor_start))
+        return;
+    free(c->status);
+    c->status = xstrdup("exited");
+    c->exit_code = 137;
+    c->finished_at = mk_now_ns();
+    c->pid = 0;
+    c->pid_start = 0;
+    mk_store_container_save_state(e->store, c, NULL);
+}
+
+int mk_container_get(struct mk_engine *e, const char *ref, struct mk_container **out, mk_err **err)
+{
+    if (mk_store_container_get(e->store, ref, out, err) < 0)
+        return -1;
+    reconcile(e, *out);
+    return 0;
+}
+
+int mk_container_list(struct mk_engine *e, struct mk_container ***out, size_t *n, mk_err **err)
+{
+    if (mk_store_container_list(e->store, out, n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < *n; i++)
+        reconcile(e, (*out)[i]);
+    return 0;
+}
+
+char *mk_container_log_path(struct mk_engine *e, const struct mk_container *c)
+{
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+    return xasprintf("%s/%s-json.log", dir, c->id);
+}
+
+static int attach_connect(struct mk_engine *e, const struct mk_container *c)
+{
+    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
+    _cleanup_free_ char *sock = mk_path_join(rundir, "attach.sock");
+    _cleanup_err_ mk_err *ignored = NULL;
+    return mk_unix_connect(sock, &ignored);
+}
+
+/* Read frames until EXIT; output frames are dropped (we only wait). */
+static int wait_exit_on(int fd, int timeout_ms, int *code)
+{
+    int64_t deadline = timeout_ms < 0 ? 0 : mk_monotonic_ns() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        int wait_ms = -1;
+        if (timeout_ms >= 0) {
+            int64_t left = deadline - mk_monotonic_ns();
+            if (left <= 0)
+                return 0;
+            wait_ms = (int)(left / 1000000) + 1;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r = poll(&pfd, 1, wait_ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0)
+            return 0;
+        enum mk_frame_type type;
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        r = mk_frame_read(fd, &type, &data, &len);
+        if (r <= 0)
+            return -1;
+        if (type == MK_FRAME_EXIT) {
+            *code = atoi(data);
+            return 1;
+        }
+    }
+}
+
+int mk_engine_wait_exit(struct mk_engine *e, const struct mk_container *c, int timeout_ms,
+                        int *code)
+{
+    _cleanup_close_ int fd = attach_connect(e, c);
+    if (fd < 0)
+        return -1;
+    return wait_exit_on(fd, timeout_ms, code);
+}
+
+/* Send sig to the init, if it is still the process we started. */
+static int signal_init(const struct mk_container *c, int sig, mk_err **err)
+{
+    if (c->pid <= 0 || !mk_proc_alive(c->pid, c->pid_start))
+        return 0;
+    if (kill(c->pid, sig) < 0 && errno != ESRCH)
+        return mk_err_sys(err, "kill container %s", c->id);
+    return 0;
+}
+
+/* After a signal: wait for the monitor's report, or for the monitor to vanish. */
+static int wait_stopped(struct mk_engine *e, struct mk_container *c, int fd, int timeout_ms)
+{
+    int code;
+    if (fd >= 0) {
+        int r = wait_exit_on(fd, timeout_ms, &code);
+        if (r != -1)
+            return r;
+    }
+    /* No monitor to tell us: watch the processes themselves. */
+    int64_t deadline = mk_monotonic_ns() + (int64_t)(timeout_ms < 0 ? 3600000 : timeout_ms) * 1000000;
+    while (mk_proc_alive(c->pid, c->pid_start) || mk_proc_alive(c->monitor_pid, c->monitor_start)) {
+        if (mk_monotonic_ns() > deadline)
+            return 0;
+        usleep(5000);
+    }
+    return 1;
+}
+
+int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const char *signal,
+                      mk_err **err)
+{
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, ref, &c, err) < 0)
+        return -1;
+    int ret = -1;
+    _cleanup_close_ int fd = -1;
+    if (!mk_container_is_running(c)) {
+        mk_err_set(err, MK_ERR_NOT_MODIFIED, "container %s is not running", c->id);
+        goto out;
+    }
+    const json_t *config = json_object_get(c->config, "Config");
+    const char *sig_name = signal && *signal ? signal : mk_json_str(config, "StopSignal");
+    int sig = SIGTERM;
+    if (sig_name != NULL && mk_signal_parse(sig_name, &sig, err) < 0)
+        goto out;
+    if (timeout < 0)
+        timeout = (int)mk_json_int(config, "StopTimeout", 10);
+    fd = attach_connect(e, c);
+    if (signal_init(c, sig, err) < 0)
+        goto out;
+    if (wait_stopped(e, c, fd, timeout * 1000) == 0) {
+        if (signal_init(c, SIGKILL, err) < 0)
+            goto out;
+        wait_stopped(e, c, fd, -1);
+    }
+    json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
+    mk_store_event_add(e->store, "container", "stop", c->id, attrs, NULL);
+    json_decref(attrs);
+    ret = 0;
+out:
+    mk_container_free(c);
+    return ret;
+}
+
+int mk_container_kill(struct mk_engine *e, const char *ref, const char *signal, mk_err **err)
+{
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, ref, &c, err) < 0)
+        return -1;
+    int ret = -1;
+    int sig = SIGKILL;
+    if (signal != NULL && *signal && mk_signal_parse(signal, &sig, err) < 0)
+        goto out;
+    if (!mk_container_is_running(c)) {
+        mk_err_set(err, MK_ERR_CONFLICT, "Cannot kill container: %s: Container %s is not running",
+                   ref, c->id);
+        goto out;
+    }
+    if (signal_init(c, sig, err) < 0)
+        goto out;
+    _cleanup_free_ char *sig_s = xasprintf("%d", sig);
+    json_t *attrs = json_pack("{s:s,s:s,s:s}", "image", c->image, "name", c->name, "signal", sig_s);
+    mk_store_event_add(e->store, "container", "kill", c->id, attrs, NULL);
+    json_decref(attrs);
+    ret = 0;
+out:
+    mk_container_free(c);
+    return ret;
+}
+
+int mk_container_wait(struct mk_engine *e, const char *ref, int *exit_code, mk_err **err)
+{
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, ref, &c, err) < 0)
+        return -1;
+    if (mk_container_is_running(c)) {
+        int code;
+        if (mk_engine_wait_exit(e, c, -1, &code) == 1) {
+            *exit_code = code;
+            mk_container_free(c);
+            return 0;
+        }
+        /* The monitor went away without a report: read what it recorded. */
+        wait_stopped(e, c, -1, -1);
+        mk_container_free(c);
+        if (mk_container_get(e, ref, &c, err) < 0)
+            return -1;
+    }
+    *exit_code = c->exit_code;
+    mk_container_free(c);
+    return 0;
+}
+
+int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
+                           mk_err **err)
+{
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
+    _cleanup_json_ json_t *loaded = NULL;
+    if (spec == NULL) {
+        _cleanup_free_ char *cfg = mk_path_join(dir, "config.json");
+        loaded = mk_json_load_file(cfg, NULL);
+        spec = loaded;
+    }
+    if (spec != NULL && mk_runtime_delete(spec, err) < 0)
+        return mk_err_wrap(err, "remove container %s", c->id);
+    if (mk_rm_rf(rundir, err) < 0 || mk_rm_rf(dir, err) < 0)
+        return mk_err_wrap(err, "remove container %s", c->id);
+    if (mk_store_container_delete(e->store, c->id, err) < 0)
+        return -1;
+    json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
+    mk_store_event_add(e->store, "container", "destroy", c->id, attrs, NULL);
+    json_decref(attrs);
+    return 0;
+}
+
+int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool remove_volumes,
+                        mk_err **err)
+{
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, ref, &c, err) < 0)
+        return -1;
+    int ret = -1;
+    if (mk_container_is_running(c)) {
+        if (!force) {
+            mk_err_set(err, MK_ERR_CONFLICT,
+                       "You cannot remove a running container %s. Stop the container before "
+                       "attempting removal or force remove",
+                       c->id);
+            goto out;
+        }
+        _cleanup_close_ int fd = attach_connect(e, c);
+        if (signal_init(c, SIGKILL, err) < 0)
+            goto out;
+        wait_stopped(e, c, fd, 10000);
+    }
+    /* Mark first: a rm killed half way is finished by the next rm. */
+    free(c->status);
+    c->status = xstrdup("removing");
+    mk_store_container_save_state(e->store, c, NULL);
+    ret = mk_engine_remove_files(e, c, NULL, err);
+out:
+    mk_container_free(c);
+    return ret;
+}

@@ -1,0 +1,371 @@
+/* container_start.c: docker start.  The CLI side builds the OCI bundle and
+ * spawns the monitor; the monitor side (`mocker __monitor ID`) runs the
+ * container and records its life in the store through the monitor's hooks. */
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "engine/spec.h"
+#include "image/image.h"
+#include "monitor/monitor.h"
+#include "runtime/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+/* config.json is rebuilt at every start, so it is written without fsync: a
+ * crash just means the next start writes it again. */
+static int write_bundle_config(const char *dir, const json_t *spec, mk_err **err)
+{
+    _cleanup_free_ char *data = mk_json_dump(spec);
+    _cleanup_free_ char *tmp = xasprintf("%s/.config.json.tmp-%d", dir, getpid());
+    _cleanup_free_ char *path = xasprintf("%s/config.json", dir);
+    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return mk_err_sys(err, "create %s", tmp);
+    if (mk_write_all(fd, data, strlen(data)) < 0 || rename(tmp, path) < 0) {
+        int saved = errno;
+        unlink(tmp);
+        return mk_err_errno(err, saved, "write %s", path);
+    }
+    return 0;
+}
+
+int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json_t **out,
+                         mk_err **err)
+{
+    struct mk_image *img = NULL;
+    if (mk_store_image_get_by_id(e->store, c->image_id, &img, err) < 0)
+        return mk_err_wrap(err, "image of container %s", c->name);
+    _cleanup_strv_ char **lowers = NULL;
+    int ret = mk_image_lower_dirs(e->store, img, &lowers, err);
+    mk_image_free(img);
+    if (ret < 0)
+        return -1;
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+    _cleanup_free_ char *rootfs = mk_path_join(dir, "rootfs");
+    _cleanup_free_ char *upper = mk_path_join(dir, "upper");
+    _cleanup_free_ char *work = mk_path_join(dir, "work");
+    _cleanup_free_ char *hosts = mk_path_join(dir, "hosts");
+    _cleanup_free_ char *hostname = mk_path_join(dir, "hostname");
+    _cleanup_free_ char *resolv = mk_path_join(dir, "resolv.conf");
+    const json_t *config = json_object_get(c->config, "Config");
+    struct mk_spec_input in = {
+        .id = c->id,
+        .config = config,
+        .host_config = json_object_get(c->config, "HostConfig"),
+        .rootfs = rootfs,
+        .lower_dirs = lowers,
+        .upper_dir = upper,
+        .work_dir = work,
+        .hostname = mk_json_str(config, "Hostname"),
+        .hosts_path = hosts,
+        .hostname_path = hostname,
+        .resolv_path = resolv,
+        .init_path = e->init_path,
+        .cgroup_parent = "/mocker",
+    };
+    json_t *spec = NULL;
+    if (mk_spec_build(&in, &spec, err) < 0)
+        return -1;
+    /* The runtime caches compiled seccomp programs here (run state: a reboot
+     * or a new kernel starts afresh). */
+    json_t *ann = json_object_get(spec, "annotations");
+    if (ann == NULL) {
+        ann = json_object();
+        json_object_set_new(spec, "annotations", ann);
+    }
+    _cleanup_free_ char *cache = mk_path_join(e->store->runroot, "seccomp-cache");
+    json_object_set_new(ann, "org.mocker.seccomp.cache", json_string(cache));
+    *out = spec;
+    return 0;
+}
+
+/* Read the monitor's first frame: STARTED, or ERROR "CODE message". */
+static int await_started(int fd, mk_err **err)
+{
+    enum mk_frame_type type;
+    _cleanup_free_ char *data = NULL;
+    size_t len;
+    int r = mk_frame_read(fd, &type, &data, &len);
+    if (r <= 0)
+        return mk_err_set(err, MK_ERR_INTERNAL, "the container's monitor exited before the container started");
+    if (type == MK_FRAME_STARTED)
+        return 0;
+    if (type == MK_FRAME_ERROR) {
+        char *msg = NULL;
+        long code = strtol(data, &msg, 10);
+        while (msg != NULL && *msg == ' ')
+            msg++;
+        mk_err_set(err, MK_ERR_INTERNAL, "%s", msg && *msg ? msg : "failed to start container");
+        (*err)->exit_code = code > 0 ? (int)code : 125;
+        return -1;
+    }
+    return mk_err_set(err, MK_ERR_INTERNAL, "unexpected frame %d from the monitor", (int)type);
+}
+
+/* Double fork + setsid + exec: the monitor is nobody's child, so it outlives
+ * the CLI, and fd 3 is its first client. */
+static int spawn_monitor(struct mk_engine *e, const char *id, int client_end, mk_err **err)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return mk_err_sys(err, "fork");
+    if (pid == 0) {
+        setsid();
+        pid_t again = fork();
+        if (again != 0)
+            _exit(again < 0 ? 1 : 0);
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        if (dup2(client_end, 3) < 0)
+            _exit(1);
+        mk_close_fds_from(4);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        char *argv[] = {"mocker", "__monitor", (char *)id, NULL};
+        execv(e->self_exe, argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return mk_err_set(err, MK_ERR_INTERNAL, "could not start the container's monitor");
+    return 0;
+}
+
+int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_err **err)
+{
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, ref, &c, err) < 0)
+        return -1;
+    int ret = -1;
+    json_t *spec = NULL;
+    _cleanup_close_ int sp0 = -1;
+    _cleanup_close_ int sp1 = -1;
+    if (mk_container_is_running(c)) {
+        mk_err_set(err, MK_ERR_NOT_MODIFIED, "container %s is already running", c->id);
+        goto out;
+    }
+    if (strcmp(c->status, "removing") == 0) {
+        mk_err_set(err, MK_ERR_CONFLICT, "container is marked for removal and cannot be started");
+        goto out;
+    }
+    if (mk_engine_build_spec(e, c, &spec, err) < 0)
+        goto out;
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+    if (write_bundle_config(dir, spec, err) < 0)
+        goto out;
+    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
+    if (mk_mkdir_p(rundir, 0700, err) < 0)
+        goto out;
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+        mk_err_sys(err, "socketpair");
+        goto out;
+    }
+    sp0 = sp[0];
+    sp1 = sp[1];
+    if (spawn_monitor(e, c->id, sp1, err) < 0)
+        goto out;
+    close(steal_fd(&sp1));
+    if (await_started(sp0, err) < 0)
+        goto out;
+    if (attach_fd != NULL)
+        *attach_fd = steal_fd(&sp0);
+    ret = 0;
+out:
+    json_decref(spec);
+    mk_container_free(c);
+    return ret;
+}
+
+/* ---- the monitor side ---- */
+
+struct monitor_ctx {
+    struct mk_engine *e;
+    struct mk_container *c;
+    const json_t *spec;
+    bool auto_remove;
+};
+
+static void hook_started(void *ctx, pid_t pid)
+{
+    struct monitor_ctx *m = ctx;
+    struct mk_container *c = m->c;
+    free(c->status);
+    c->status = xstrdup("running");
+    c->pid = pid;
+    c->pid_start = mk_proc_start_time(pid);
+    c->monitor_pid = getpid();
+    c->monitor_start = mk_proc_start_time(getpid());
+    c->started_at = mk_now_ns();
+    c->exit_code = 0;
+    c->oom_killed = false;
+    free(c->error);
+    c->error = NULL;
+    mk_store_container_save_state(m->e->store, c, NULL);
+    json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
+    mk_store_event_add(m->e->store, "container", "start", c->id, attrs, NULL);
+    json_decref(attrs);
+}
+
+static void hook_start_failed(void *ctx, const mk_err *err)
+{
+    struct monitor_ctx *m = ctx;
+    struct mk_container *c = m->c;
+    if (m->auto_remove) {
+        mk_engine_remove_files(m->e, c, m->spec, NULL);
+        return;
+    }
+    free(c->status);
+    c->status = xstrdup("created");
+    c->exit_code = err->exit_code;
+    free(c->error);
+    c->error = xstrdup(err->msg);
+    mk_store_container_save_state(m->e->store, c, NULL);
+    mk_runtime_delete(m->spec, NULL);
+}
+
+static int hook_exited(void *ctx, int wait_status, bool oom_killed)
+{
+    struct monitor_ctx *m = ctx;
+    struct mk_container *c = m->c;
+    int code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status)
+                                      : 128 + (WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0);
+    _cleanup_free_ char *code_s = xasprintf("%d", code);
+    json_t *attrs = json_pack("{s:s,s:s,s:s}", "exitCode", code_s, "image", c->image, "name", c->name);
+    if (m->auto_remove) {
+        /* docker run --rm returns after the removal: do it before the exit is reported. */
+        mk_store_event_add(m->e->store, "container", "die", c->id, attrs, NULL);
+        mk_engine_remove_files(m->e, c, m->spec, NULL);
+        json_decref(attrs);
+        return code;
+    }
+    free(c->status);
+    c->status = xstrdup("exited");
+    c->exit_code = code;
+    c->oom_killed = oom_killed;
+    c->finished_at = mk_now_ns();
+    c->pid = 0;
+    c->pid_start = 0;
+    mk_store_container_save_state(m->e->store, c, NULL);
+    mk_store_event_add(m->e->store, "container", "die", c->id, attrs, NULL);
+    json_decref(attrs);
+    mk_runtime_delete(m->spec, NULL);
+    return code;
+}
+
+static void hook_finished(void *ctx)
+{
+    (void)ctx;
+}
+
+/* Where an external runtime named by HostConfig.Runtime lives; NULL for ours. */
+int mk_engine_runtime_path(const char *name, char **out, mk_err **err)
+{
+    *out = NULL;
+    if (name == NULL || *name == '\0' || strcmp(name, "mocker") == 0)
+        return 0;
+    if (strchr(name, '/') != NULL) {
+        if (access(name, X_OK) == 0) {
+            *out = xstrdup(name);
+            return 0;
+        }
+    } else {
+        const char *path = getenv("PATH");
+        _cleanup_free_ char *copy = xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        char *save = NULL;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+            char *cand = xasprintf("%s/%s", d, name);
+            if (access(cand, X_OK) == 0) {
+                *out = cand;
+                return 0;
+            }
+            free(cand);
+        }
+        const char *sbin[] = {"/usr/sbin", "/sbin", "/usr/local/sbin"};
+        for (size_t i = 0; i < 3; i++) {
+            char *cand = xasprintf("%s/%s", sbin[i], name);
+            if (access(cand, X_OK) == 0) {
+                *out = cand;
+                return 0;
+            }
+            free(cand);
+        }
+    }
+    return mk_err_set(err, MK_ERR_INVALID, "unknown or invalid runtime name: %s", name);
+}
+
+int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
+{
+    struct mk_engine *e = NULL;
+    if (mk_engine_open(&e, err) < 0)
+        return -1;
+    int ret = -1;
+    struct mk_container *c = NULL;
+    json_t *spec = NULL;
+    _cleanup_free_ char *runtime = NULL;
+    if (mk_store_container_get(e->store, id, &c, err) < 0)
+        goto out;
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+    _cleanup_free_ char *cfg_path = mk_path_join(dir, "config.json");
+    spec = mk_json_load_file(cfg_path, err);
+    if (spec == NULL)
+        goto out;
+    const json_t *config = json_object_get(c->config, "Config");
+    const json_t *hc = json_object_get(c->config, "HostConfig");
+    if (mk_engine_runtime_path(mk_json_str(hc, "Runtime"), &runtime, err) < 0)
+        goto out;
+    const json_t *log = json_object_get(hc, "LogConfig");
+    const char *driver = mk_json_str(log, "Type");
+    int64_t max_size = 0;
+    int max_file = 1;
+    const char *ms = mk_json_str(json_object_get(log, "Config"), "max-size");
+    const char *mf = mk_json_str(json_object_get(log, "Config"), "max-file");
+    if (ms != NULL && mk_size_parse(ms, &max_size, err) < 0)
+        goto out;
+    if (mf != NULL)
+        max_file = atoi(mf) > 0 ? atoi(mf) : 1;
+    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
+    _cleanup_free_ char *log_path = mk_container_log_path(e, c);
+    _cleanup_free_ char *runtime_root = mk_path_join(e->store->runroot, "runc");
+    struct monitor_ctx m = {.e = e, .c = c, .spec = spec,
+                            .auto_remove = mk_json_bool(hc, "AutoRemove", false)};
+    struct mk_monitor_params p = {
+        .id = c->id,
+        .rundir = rundir,
+        .bundle = dir,
+        .spec = spec,
+        .runtime = runtime,
+        .runtime_root = runtime_root,
+        .tty = mk_json_bool(config, "Tty", false),
+        .open_stdin = mk_json_bool(config, "OpenStdin", false),
+        .stdin_once = mk_json_bool(config, "StdinOnce", false),
+        .log_driver = driver && *driver ? driver : "json-file",
+        .log_path = log_path,
+        .log_max_size = max_size,
+        .log_max_file = max_file,
+        .client_fd = client_fd,
+        .hooks = {.ctx = &m,
+                  .started = hook_started,
+                  .start_failed = hook_start_failed,
+                  .exited = hook_exited,
+                  .finished = hook_finished},
+    };
+    ret = mk_monitor_main(&p, err);
+out:
+    json_decref(spec);
+    mk_container_free(c);
+    mk_engine_free(e);
+    return ret;
+}

@@ -1,0 +1,222 @@
+/* blobs.c: the content-addressed blob store under blobs/sha256/.
+ *
+ * A writer streams into blobs/tmp/<random>, hashing as it goes; commit checks
+ * the digest, fsyncs and renames into place, so a blob that exists under its
+ * name is always complete and correct.  A writer killed half-way leaves only a
+ * temp file, which mk_store_gc_tmp removes later. */
+#include "store/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Writers that died left their temp file at least this long ago. */
+#define BLOB_TMP_MAX_AGE_S 3600
+
+struct mk_blob_writer {
+    struct mk_store *store;
+    int fd;
+    char *tmp_name; /* relative to root: blobs/tmp/<random> */
+    EVP_MD_CTX *md;
+    int64_t size;
+    bool committed;
+};
+
+static void hex_of(const unsigned char *md, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[md[i] >> 4];
+        out[2 * i + 1] = digits[md[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int mk_blob_writer_new(struct mk_store *s, struct mk_blob_writer **out, mk_err **err)
+{
+    struct mk_blob_writer *w = xcalloc(1, sizeof(*w));
+    w->store = s;
+    _cleanup_free_ char *rnd = mk_random_hex(32);
+    w->tmp_name = xasprintf("blobs/tmp/%s", rnd);
+    w->fd = openat(s->root_fd, w->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (w->fd < 0) {
+        mk_err_sys(err, "create %s/%s", s->root, w->tmp_name);
+        free(w->tmp_name);
+        free(w);
+        return -1;
+    }
+    w->md = EVP_MD_CTX_new();
+    if (w->md == NULL || EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1)
+        abort();
+    *out = w;
+    return 0;
+}
+
+int mk_blob_writer_write(struct mk_blob_writer *w, const void *data, size_t len, mk_err **err)
+{
+    if (w->committed)
+        return mk_err_set(err, MK_ERR_INTERNAL, "write to a committed blob");
+    if (mk_write_all(w->fd, data, len) < 0)
+        return mk_err_sys(err, "write %s/%s", w->store->root, w->tmp_name);
+    EVP_DigestUpdate(w->md, data, len);
+    w->size += (int64_t)len;
+    return 0;
+}
+
+int64_t mk_blob_writer_size(const struct mk_blob_writer *w)
+{
+    return w->size;
+}
+
+static int fsync_dir_at(int root_fd, const char *name)
+{
+    int dfd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    int r = fsync(dfd);
+    close(dfd);
+    return r;
+}
+
+int mk_blob_writer_commit(struct mk_blob_writer *w, const char *expected, char **out_digest,
+                          mk_err **err)
+{
+    struct mk_store *s = w->store;
+    if (w->committed)
+        return mk_err_set(err, MK_ERR_INTERNAL, "blob committed twice");
+    if (expected != NULL && !mk_store_digest_valid(expected))
+        return mk_err_set(err, MK_ERR_INVALID, "unsupported digest: %s", expected);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_DigestFinal_ex(w->md, md, &mdlen);
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    hex_of(md, mdlen, hex);
+    _cleanup_free_ char *digest = xasprintf("sha256:%s", hex);
+    if (expected != NULL && strcmp(expected, digest) != 0) {
+        unlinkat(s->root_fd, w->tmp_name, 0);
+        w->committed = true; /* nothing left to clean up */
+        return mk_err_set(err, MK_ERR_INVALID, "digest mismatch: expected %s, got %s", expected,
+                          digest);
+    }
+    if (fsync(w->fd) < 0)
+        return mk_err_sys(err, "fsync %s/%s", s->root, w->tmp_name);
+    _cleanup_free_ char *final = xasprintf("blobs/sha256/%s", hex);
+    if (faccessat(s->root_fd, final, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+        /* Same content already stored (digests name content): keep the old file. */
+        unlinkat(s->root_fd, w->tmp_name, 0);
+    } else {
+        if (renameat(s->root_fd, w->tmp_name, s->root_fd, final) < 0)
+            return mk_err_sys(err, "store blob %s", digest);
+        fsync_dir_at(s->root_fd, "blobs/sha256");
+    }
+    w->committed = true;
+    if (out_digest != NULL)
+        *out_digest = steal_pointer(&digest);
+    return 0;
+}
+
+void mk_blob_writer_free(struct mk_blob_writer *w)
+{
+    if (w == NULL)
+        return;
+    if (!w->committed)
+        unlinkat(w->store->root_fd, w->tmp_name, 0);
+    if (w->fd >= 0)
+        close(w->fd);
+    EVP_MD_CTX_free(w->md);
+    free(w->tmp_name);
+    free(w);
+}
+
+int mk_store_blob_put(struct mk_store *s, const void *data, size_t len, char **out_digest,
+                      mk_err **err)
+{
+    struct mk_blob_writer *w = NULL;
+    if (mk_blob_writer_new(s, &w, err) < 0)
+        return -1;
+    int r = mk_blob_writer_write(w, data, len, err);
+    if (r == 0)
+        r = mk_blob_writer_commit(w, NULL, out_digest, err);
+    mk_blob_writer_free(w);
+    return r;
+}
+
+bool mk_store_blob_exists(struct mk_store *s, const char *digest)
+{
+    if (!mk_store_digest_valid(digest))
+        return false;
+    _cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", digest + 7);
+    return faccessat(s->root_fd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int mk_store_blob_open(struct mk_store *s, const char *digest, mk_err **err)
+{
+    if (!mk_store_digest_valid(digest))
+        return mk_err_set(err, MK_ERR_INVALID, "invalid digest: %s", digest);
+    _cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", digest + 7);
+    int fd = openat(s->root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return mk_err_set(err, MK_ERR_NOT_FOUND, "blob %s not found", digest);
+        return mk_err_sys(err, "open blob %s", digest);
+    }
+    return fd;
+}
+
+int mk_store_blob_read(struct mk_store *s, const char *digest, char **out, size_t *len,
+                       mk_err **err)
+{
+    if (!mk_store_digest_valid(digest))
+        return mk_err_set(err, MK_ERR_INVALID, "invalid digest: %s", digest);
+    _cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", digest + 7);
+    _cleanup_free_ char *data = NULL;
+    size_t n = 0;
+    if (mk_read_file_at(s->root_fd, rel, &data, &n, err) < 0)
+        return mk_err_wrap(err, "read blob %s", digest);
+    _cleanup_free_ char *got = mk_sha256_digest(data, n);
+    if (strcmp(got, digest) != 0)
+        return mk_err_set(err, MK_ERR_INTERNAL, "blob %s is corrupt: its content has digest %s",
+                          digest, got);
+    if (len != NULL)
+        *len = n;
+    *out = steal_pointer(&data);
+    return 0;
+}
+
+int mk_store_blob_remove(struct mk_store *s, const char *digest, mk_err **err)
+{
+    if (!mk_store_digest_valid(digest))
+        return mk_err_set(err, MK_ERR_INVALID, "invalid digest: %s", digest);
+    _cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", digest + 7);
+    if (unlinkat(s->root_fd, rel, 0) < 0 && errno != ENOENT)
+        return mk_err_sys(err, "remove blob %s", digest);
+    return 0;
+}
+
+int mk_store_gc_tmp(struct mk_store *s, mk_err **err)
+{
+    int dfd = openat(s->root_fd, "blobs/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return mk_err_sys(err, "open %s/blobs/tmp", s->root);
+    _cleanup_closedir_ DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        close(dfd);
+        return mk_err_sys(err, "open %s/blobs/tmp", s->root);
+    }
+    time_t cutoff = (time_t)(store_now_ns() / 1000000000) - BLOB_TMP_MAX_AGE_S;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* removed meanwhile */
+        if (st.st_mtime > cutoff)
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+            return mk_err_sys(err, "remove %s/blobs/tmp/%s", s->root, de->d_name);
+    }
+    return 0;
+}

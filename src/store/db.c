@@ -1,0 +1,434 @@
+/* db.c: opening the store (directories, SQLite database, schema migrations),
+ * transactions, path helpers and the prepared-statement cache the other store
+ * files use.
+ *
+ * Several processes (CLI commands, mocker serve, one monitor per container)
+ * write to the same database, so it runs in WAL mode with a busy timeout and
+ * every change is one short transaction; read-modify-write sequences take
+ * BEGIN IMMEDIATE so they never have to be retried.  synchronous=NORMAL keeps
+ * committed data across kill -9 (WAL survives a process death; only a power
+ * loss can lose the last transactions, never corrupt the database). */
+#include "store/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define STORE_DEFAULT_ROOT    "/var/lib/mocker"
+#define STORE_DEFAULT_RUNROOT "/run/mocker"
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/* Migration i takes the schema from user_version i to i + 1.  Append only:
+ * a released migration never changes. */
+static const char *const migrations[] = {
+    /* 0 -> 1: the first schema. */
+    "CREATE TABLE images ("
+    "  id TEXT PRIMARY KEY,"
+    "  manifest_digest TEXT,"
+    "  config TEXT NOT NULL,"
+    "  size INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE tags ("
+    "  ref TEXT PRIMARY KEY,"
+    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);"
+    "CREATE INDEX tags_image ON tags(image_id);"
+    "CREATE TABLE digests ("
+    "  ref TEXT PRIMARY KEY,"
+    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);"
+    "CREATE INDEX digests_image ON digests(image_id);"
+    "CREATE TABLE containers ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  image TEXT NOT NULL,"
+    "  image_id TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  config TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'created',"
+    "  pid INTEGER NOT NULL DEFAULT 0,"
+    "  pid_start INTEGER NOT NULL DEFAULT 0,"
+    "  monitor_pid INTEGER NOT NULL DEFAULT 0,"
+    "  monitor_start INTEGER NOT NULL DEFAULT 0,"
+    "  exit_code INTEGER NOT NULL DEFAULT 0,"
+    "  oom_killed INTEGER NOT NULL DEFAULT 0,"
+    "  started_at INTEGER NOT NULL DEFAULT 0,"
+    "  finished_at INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  restart_count INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX containers_image ON containers(image_id);"
+    "CREATE INDEX containers_created ON containers(created);"
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  time_ns INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  actor_id TEXT NOT NULL,"
+    "  attributes TEXT);",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+#define CONTAINER_COLS                                                                             \
+    "id, name, image, image_id, created, config, status, pid, pid_start, monitor_pid, "            \
+    "monitor_start, exit_code, oom_killed, started_at, finished_at, error, restart_count"
+#define IMAGE_COLS "id, manifest_digest, config, size, created"
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_CONTAINER_INSERT] = "INSERT INTO containers (" CONTAINER_COLS ") VALUES "
+                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                            "?16, ?17)",
+    [ST_CONTAINER_BY_ID] = "SELECT " CONTAINER_COLS " FROM containers WHERE id = ?1",
+    [ST_CONTAINER_BY_NAME] = "SELECT " CONTAINER_COLS " FROM containers WHERE name = ?1",
+    /* Ids are lowercase hex, all below char(127): a range scan on the key. */
+    [ST_CONTAINER_BY_PREFIX] = "SELECT " CONTAINER_COLS " FROM containers "
+                               "WHERE id >= ?1 AND id < ?1 || char(127) LIMIT 2",
+    [ST_CONTAINER_ID_BY_NAME] = "SELECT id FROM containers WHERE name = ?1",
+    [ST_CONTAINER_LIST] = "SELECT " CONTAINER_COLS
+                          " FROM containers ORDER BY created DESC, rowid DESC",
+    [ST_CONTAINER_LIST_BY_IMAGE] = "SELECT " CONTAINER_COLS " FROM containers WHERE image_id = ?1 "
+                                   "ORDER BY created DESC, rowid DESC",
+    [ST_CONTAINER_SAVE_STATE] = "UPDATE containers SET status = ?2, pid = ?3, pid_start = ?4, "
+                                "monitor_pid = ?5, monitor_start = ?6, exit_code = ?7, "
+                                "oom_killed = ?8, started_at = ?9, finished_at = ?10, error = ?11, "
+                                "restart_count = ?12 WHERE id = ?1",
+    [ST_CONTAINER_SAVE_CONFIG] = "UPDATE containers SET config = ?2 WHERE id = ?1",
+    [ST_CONTAINER_RENAME] = "UPDATE containers SET name = ?2 WHERE id = ?1",
+    [ST_CONTAINER_DELETE] = "DELETE FROM containers WHERE id = ?1",
+    [ST_IMAGE_PUT] = "INSERT INTO images (" IMAGE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5) "
+                     "ON CONFLICT(id) DO UPDATE SET manifest_digest = excluded.manifest_digest, "
+                     "config = excluded.config, size = excluded.size, created = excluded.created",
+    [ST_IMAGE_BY_ID] = "SELECT " IMAGE_COLS " FROM images WHERE id = ?1",
+    [ST_IMAGE_BY_PREFIX] = "SELECT " IMAGE_COLS " FROM images "
+                           "WHERE id >= ?1 AND id < ?1 || char(127) LIMIT 2",
+    [ST_IMAGE_BY_TAG] = "SELECT i.id, i.manifest_digest, i.config, i.size, i.created "
+                        "FROM tags t JOIN images i ON i.id = t.image_id WHERE t.ref = ?1",
+    [ST_IMAGE_BY_DIGEST_REF] = "SELECT i.id, i.manifest_digest, i.config, i.size, i.created "
+                               "FROM digests d JOIN images i ON i.id = d.image_id "
+                               "WHERE d.ref = ?1",
+    [ST_IMAGE_LIST] = "SELECT " IMAGE_COLS " FROM images ORDER BY created DESC, id",
+    [ST_IMAGE_TAGS] = "SELECT ref FROM tags WHERE image_id = ?1 ORDER BY ref",
+    [ST_IMAGE_DIGESTS] = "SELECT ref FROM digests WHERE image_id = ?1 ORDER BY ref",
+    [ST_IMAGE_DELETE] = "DELETE FROM images WHERE id = ?1",
+    [ST_IMAGE_USERS] = "SELECT count(*) FROM containers WHERE image_id = ?1",
+    [ST_TAG_SET] = "INSERT INTO tags (ref, image_id) VALUES (?1, ?2) "
+                   "ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id",
+    [ST_TAG_REMOVE] = "DELETE FROM tags WHERE ref = ?1",
+    [ST_TAGS_DELETE_FOR_IMAGE] = "DELETE FROM tags WHERE image_id = ?1",
+    [ST_DIGEST_ADD] = "INSERT INTO digests (ref, image_id) VALUES (?1, ?2) "
+                      "ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id",
+    [ST_DIGEST_REMOVE] = "DELETE FROM digests WHERE ref = ?1",
+    [ST_DIGESTS_DELETE_FOR_IMAGE] = "DELETE FROM digests WHERE image_id = ?1",
+    [ST_EVENT_ADD] = "INSERT INTO events (time_ns, type, action, actor_id, attributes) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+int64_t store_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int store_db_err(struct mk_store *s, mk_err **err, const char *what)
+{
+    int code = sqlite3_extended_errcode(s->db);
+    enum mk_err_kind kind = MK_ERR_INTERNAL;
+    if ((code & 0xff) == SQLITE_CONSTRAINT)
+        kind = MK_ERR_CONFLICT;
+    return mk_err_set(err, kind, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+sqlite3_stmt *store_stmt(struct mk_store *s, enum store_stmt id, mk_err **err)
+{
+    struct store_impl *impl = store_impl(s);
+    sqlite3_stmt *st = impl->stmts[id];
+    if (st != NULL) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return st;
+    }
+    if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+        SQLITE_OK) {
+        store_db_err(s, err, "prepare statement");
+        return NULL;
+    }
+    impl->stmts[id] = st;
+    return st;
+}
+
+void store_stmt_resetp(sqlite3_stmt **st)
+{
+    if (*st != NULL)
+        sqlite3_reset(*st);
+}
+
+int store_exec_stmt(struct mk_store *s, sqlite3_stmt *st, int *changes, mk_err **err,
+                    const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        store_db_err(s, err, what);
+        sqlite3_reset(st);
+        return -1;
+    }
+    if (changes != NULL)
+        *changes = sqlite3_changes(s->db);
+    sqlite3_reset(st);
+    return 0;
+}
+
+void store_bind_text(sqlite3_stmt *st, int idx, const char *v)
+{
+    if (v == NULL)
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
+}
+
+char *store_column_strdup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
+static int store_exec_sql(struct mk_store *s, const char *sql, mk_err **err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        mk_err_set(err, MK_ERR_INTERNAL, "%s", msg != NULL ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int mk_store_begin(struct mk_store *s, mk_err **err)
+{
+    if (store_exec_sql(s, "BEGIN IMMEDIATE", err) < 0)
+        return mk_err_wrap(err, "begin transaction");
+    return 0;
+}
+
+int mk_store_commit(struct mk_store *s, mk_err **err)
+{
+    if (store_exec_sql(s, "COMMIT", err) < 0) {
+        mk_store_rollback(s);
+        return mk_err_wrap(err, "commit");
+    }
+    return 0;
+}
+
+void mk_store_rollback(struct mk_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_tx_begin(struct mk_store *s, bool *owned, mk_err **err)
+{
+    *owned = false;
+    if (!sqlite3_get_autocommit(s->db))
+        return 0;
+    if (mk_store_begin(s, err) < 0)
+        return -1;
+    *owned = true;
+    return 0;
+}
+
+int store_tx_end(struct mk_store *s, bool owned, bool ok, mk_err **err)
+{
+    if (!owned)
+        return ok ? 0 : -1;
+    if (!ok) {
+        mk_store_rollback(s);
+        return -1;
+    }
+    return mk_store_commit(s, err);
+}
+
+static int store_user_version(struct mk_store *s, int *out, mk_err **err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return store_db_err(s, err, "read schema version");
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return store_db_err(s, err, "read schema version");
+    }
+    *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int store_migrate(struct mk_store *s, mk_err **err)
+{
+    /* journal_mode is stored in the database file: set once, when it is created. */
+    if (store_exec_sql(s, "PRAGMA journal_mode=WAL", err) < 0)
+        return mk_err_wrap(err, "enable WAL");
+    if (mk_store_begin(s, err) < 0)
+        return -1;
+    /* Read again under the write lock: another process may have migrated meanwhile. */
+    int version;
+    if (store_user_version(s, &version, err) < 0)
+        goto fail;
+    for (int v = version; v < SCHEMA_VERSION; v++) {
+        if (store_exec_sql(s, migrations[v], err) < 0) {
+            mk_err_wrap(err, "migrate store schema to version %d", v + 1);
+            goto fail;
+        }
+    }
+    if (version < SCHEMA_VERSION) {
+        /* PRAGMA takes no bound parameters; the value is our own constant. */
+        _cleanup_free_ char *sql = xasprintf("PRAGMA user_version = %d", SCHEMA_VERSION);
+        if (store_exec_sql(s, sql, err) < 0)
+            goto fail;
+    }
+    return mk_store_commit(s, err);
+fail:
+    mk_store_rollback(s);
+    return -1;
+}
+
+static const char *env_or(const char *given, const char *var, const char *dflt)
+{
+    if (given != NULL && *given != '\0')
+        return given;
+    const char *e = getenv(var);
+    return e != NULL && *e != '\0' ? e : dflt;
+}
+
+static int store_make_dirs(struct mk_store *s, mk_err **err)
+{
+    static const char *const subdirs[] = {"blobs", "blobs/sha256", "blobs/tmp", "layers",
+                                          "containers"};
+    s->root_fd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (s->root_fd < 0 || faccessat(s->root_fd, "mocker.db", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+        /* First use of this root: lay it out. */
+        if (s->root_fd < 0) {
+            if (mk_mkdir_p(s->root, 0700, err) < 0)
+                return -1;
+            s->root_fd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (s->root_fd < 0)
+                return mk_err_sys(err, "open %s", s->root);
+        }
+        for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+            if (mkdirat(s->root_fd, subdirs[i], 0700) < 0 && errno != EEXIST)
+                return mk_err_sys(err, "mkdir %s/%s", s->root, subdirs[i]);
+        }
+    }
+    /* The run root is on tmpfs: it disappears on reboot while the root stays. */
+    _cleanup_free_ char *runc = mk_path_join(s->runroot, "containers");
+    if (access(runc, F_OK) < 0 && mk_mkdir_p(runc, 0700, err) < 0)
+        return -1;
+    return 0;
+}
+
+int mk_store_open(const char *root, const char *runroot, struct mk_store **out, mk_err **err)
+{
+    _cleanup_free_ char *dbpath = NULL;
+    struct store_impl *impl = xcalloc(1, sizeof(*impl));
+    struct mk_store *s = &impl->pub;
+    s->root_fd = -1;
+    s->root = xstrdup(env_or(root, "MOCKER_ROOT", STORE_DEFAULT_ROOT));
+    s->runroot = xstrdup(env_or(runroot, "MOCKER_RUNROOT", STORE_DEFAULT_RUNROOT));
+    if (store_make_dirs(s, err) < 0)
+        goto fail;
+
+    dbpath = mk_path_join(s->root, "mocker.db");
+    if (sqlite3_open_v2(dbpath, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        if (s->db == NULL)
+            mk_err_set(err, MK_ERR_INTERNAL, "open %s: out of memory", dbpath);
+        else
+            store_db_err(s, err, dbpath);
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    if (store_exec_sql(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", err) < 0)
+        goto fail_wrap;
+    int version = 0;
+    if (store_user_version(s, &version, err) < 0)
+        goto fail_wrap;
+    if (version > SCHEMA_VERSION) {
+        mk_err_set(err, MK_ERR_INTERNAL,
+                   "store schema version %d is newer than this mocker understands (%d)", version,
+                   SCHEMA_VERSION);
+        goto fail_wrap;
+    }
+    if (version < SCHEMA_VERSION && store_migrate(s, err) < 0)
+        goto fail_wrap;
+    *out = s;
+    return 0;
+fail_wrap:
+    mk_err_wrap(err, "open %s", dbpath);
+fail:
+    mk_store_free(s);
+    return -1;
+}
+
+void mk_store_free(struct mk_store *s)
+{
+    if (s == NULL)
+        return;
+    struct store_impl *impl = store_impl(s);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(impl->stmts[i]);
+    if (s->db != NULL)
+        sqlite3_close_v2(s->db);
+    if (s->root_fd >= 0)
+        close(s->root_fd);
+    free(s->root);
+    free(s->runroot);
+    free(impl);
+}
+
+int mk_store_lock_layers(struct mk_store *s, bool exclusive, mk_err **err)
+{
+    int fd = openat(s->root_fd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return mk_err_sys(err, "open %s/layers", s->root);
+    int r;
+    do
+        r = flock(fd, exclusive ? LOCK_EX : LOCK_SH);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        mk_err_sys(err, "lock %s/layers", s->root);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- paths ---- */
+
+bool mk_store_digest_valid(const char *digest)
+{
+    return digest != NULL && mk_str_has_prefix(digest, "sha256:") && strlen(digest) == 71 &&
+           mk_str_is_hex(digest + 7);
+}
+
+char *mk_store_container_dir(const struct mk_store *s, const char *id)
+{
+    return xasprintf("%s/containers/%s", s->root, id);
+}
+
+char *mk_store_container_rundir(const struct mk_store *s, const char *id)
+{
+    return xasprintf("%s/containers/%s", s->runroot, id);
+}
+
+char *mk_store_blob_path(const struct mk_store *s, const char *digest)
+{
+    if (!mk_store_digest_valid(digest))
+        return NULL;
+    return xasprintf("%s/blobs/sha256/%s", s->root, digest + 7);
+}
+
+char *mk_store_layer_dir(const struct mk_store *s, const char *chain_id)
+{
+    if (!mk_store_digest_valid(chain_id))
+        return NULL;
+    return xasprintf("%s/layers/%s", s->root, chain_id + 7);
+}

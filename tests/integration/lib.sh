@@ -1,0 +1,50 @@
+# lib.sh: helpers for mocker's integration tests (sourced by run).
+# Every test runs the real binary as root against a store of its own.
+
+M="$REPO/build/mocker"
+IMG=mocker-test/busybox
+
+fail() {
+    echo "#   FAIL: $*" >&2
+    exit 1
+}
+
+assert_eq() { # expected actual [what]
+    [ "$1" = "$2" ] || fail "${3:-value}: expected [$1], got [$2]"
+}
+
+assert_contains() { # haystack needle [what]
+    case "$1" in *"$2"*) ;; *) fail "${3:-output}: [$1] does not contain [$2]" ;; esac
+}
+
+assert_not_contains() {
+    case "$1" in *"$2"*) fail "${3:-output}: [$1] contains [$2]" ;; *) ;; esac
+}
+
+# Run a command, capture stdout+stderr and the status in $out and $rc.
+capture() {
+    set +e
+    out=$("$@" 2>&1)
+    rc=$?
+    set -e
+}
+
+# Wait until a command succeeds (max $1 tenths of a second).
+wait_for() {
+    local n=$1
+    shift
+    while [ "$n" -gt 0 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+
+# Anything of a container left on the host: mounts, cgroups, processes, files.
+container_leftovers() { # full id
+    local id=$1
+    grep -F "$id" /proc/self/mountinfo || true
+    find /sys/fs/cgroup -maxdepth 3 -name "$id" 2>/dev/null || true
+    ls -d "$MOCKER_ROOT/containers/$id" "$MOCKER_RUNROOT/containers/$id" 2>/dev/null || true
+}

@@ -1,0 +1,152 @@
+# t_lifecycle.sh: run -d, logs, exec, stop, kill, rm, wait, create/start, ps, inspect.
+
+test_detached_logs_follow() {
+    id=$($M run -d --name ticker $IMG sh -c 'for i in 1 2 3 4 5; do echo line$i; sleep 0.2; done; echo err >&2')
+    [[ "$id" =~ ^[0-9a-f]{64}$ ]] || fail "run -d printed [$id]"
+    $M logs -f ticker >follow.out 2>follow.err &
+    lp=$!
+    sleep 0.3
+    # While it runs, the follower has already printed the first lines.
+    grep -q line1 follow.out || fail "logs -f did not stream while running"
+    wait $lp
+    assert_eq "line1
+line2
+line3
+line4
+line5" "$(cat follow.out)"
+    assert_eq err "$(cat follow.err)"
+    assert_eq 0 "$($M wait ticker)"
+    assert_eq "line4
+line5" "$($M logs --tail 2 ticker 2>/dev/null)"
+    assert_contains "$($M logs -t ticker 2>/dev/null | head -1)" "Z line1"
+    $M rm ticker >/dev/null
+}
+
+test_exec_tty_and_plain() {
+    $M run -d --name box $IMG sleep 30 >/dev/null
+    assert_eq hi "$($M exec box echo hi)"
+    out=$($M exec -t box sh -c 'tty; test -t 1 && echo is-a-tty')
+    assert_contains "$out" "/dev/pts/"
+    assert_contains "$out" "is-a-tty"
+    capture $M exec box sh -c 'exit 7'
+    assert_eq 7 "$rc"
+    assert_eq "1000" "$($M exec -u app box id -u)"
+    assert_eq "/tmp" "$($M exec -w /tmp box pwd)"
+    assert_eq "v" "$($M exec -e X=v box sh -c 'echo $X')"
+    # the exec joins the container's pid namespace
+    assert_contains "$($M exec box ps)" "sleep 30"
+    $M rm -f box >/dev/null
+}
+
+test_stop_sends_signal_then_kill() {
+    $M run -d --name polite $IMG sh -c 'trap "echo got-term; exit 3" TERM; while :; do sleep 0.1; done' >/dev/null
+    sleep 0.3
+    $M stop polite >/dev/null
+    assert_eq 3 "$($M inspect -f '{{.State.ExitCode}}' polite)"
+    assert_contains "$($M logs polite)" got-term
+    $M run -d --name stubborn $IMG sh -c 'trap "" TERM; while :; do sleep 0.1; done' >/dev/null
+    sleep 0.3
+    start=$(date +%s%N)
+    $M stop -t 1 stubborn >/dev/null
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ "$ms" -ge 900 ] || fail "stop -t 1 returned after $ms ms, before the timeout"
+    assert_eq 137 "$($M inspect -f '{{.State.ExitCode}}' stubborn)"
+    assert_eq exited "$($M inspect -f '{{.State.Status}}' stubborn)"
+    $M run -d --name custom --stop-signal USR1 $IMG sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done' >/dev/null
+    sleep 0.3
+    $M stop custom >/dev/null
+    assert_eq 9 "$($M inspect -f '{{.State.ExitCode}}' custom)"
+    $M rm polite stubborn custom >/dev/null
+}
+
+test_rm_leaves_nothing() {
+    id=$($M run -d $IMG sleep 30)
+    pid=$($M inspect -f '{{.State.Pid}}' "$id")
+    [ -d "/proc/$pid" ] || fail "container process $pid not running"
+    capture $M rm "$id"
+    assert_eq 1 "$rc" "rm of a running container without -f"
+    assert_contains "$out" "Stop the container before attempting removal or force remove"
+    $M rm -f "$id" >/dev/null
+    sleep 0.1
+    [ ! -d "/proc/$pid" ] || fail "process $pid survived rm -f"
+    assert_eq "" "$(container_leftovers "$id")" "leftovers"
+}
+
+test_kill_signal() {
+    $M run -d --name k $IMG sh -c 'trap "exit 5" HUP; while :; do sleep 0.1; done' >/dev/null
+    sleep 0.3
+    $M kill -s HUP k >/dev/null
+    assert_eq 5 "$($M wait k)"
+    capture $M kill k
+    assert_eq 1 "$rc"
+    assert_contains "$out" "is not running"
+    $M rm k >/dev/null
+}
+
+test_create_start_attach() {
+    id=$($M create --name later $IMG echo started-later)
+    assert_eq Created "$($M ps -a --filter name=later --format '{{.Status}}')"
+    assert_eq started-later "$($M start -a later)"
+    assert_eq exited "$($M inspect -f '{{.State.Status}}' later)"
+    $M rm "$id" >/dev/null
+}
+
+test_ps_columns_filters_format() {
+    $M run -d --name web -l tier=front $IMG sleep 30 >/dev/null
+    $M run --name done $IMG true
+    out=$($M ps)
+    assert_contains "$(head -1 <<<"$out")" "CONTAINER ID   IMAGE"
+    assert_contains "$out" web
+    assert_not_contains "$out" done
+    assert_contains "$($M ps -a)" "Exited (0)"
+    assert_eq web "$($M ps --filter label=tier=front --format '{{.Names}}')"
+    assert_eq done "$($M ps -a --filter status=exited --format '{{.Names}}')"
+    assert_eq front "$($M ps --format '{{.Label "tier"}}')"
+    assert_eq 2 "$($M ps -aq | wc -l)"
+    assert_eq done "$($M ps -l --format '{{.Names}}')"
+    assert_contains "$($M ps --format '{{json .}}')" '"Names":"web"'
+    assert_eq web "$($M ps -a --filter ancestor=$IMG --filter name=we --format '{{.Names}}')"
+    $M rm -f web done >/dev/null
+}
+
+test_inspect_shape() {
+    $M run -d --name insp -e A=b $IMG sleep 30 >/dev/null
+    out=$($M inspect insp)
+    python3 - "$out" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])[0]
+assert d["Name"] == "/insp", d["Name"]
+assert d["State"]["Running"] is True and d["State"]["Pid"] > 0
+assert d["Config"]["Cmd"] == ["sleep", "30"]
+assert "A=b" in d["Config"]["Env"]
+assert d["Path"] == "sleep" and d["Args"] == ["30"]
+assert d["Id"].startswith(d["Config"]["Hostname"])
+assert d["Image"].startswith("sha256:")
+PY
+    assert_eq running "$($M inspect -f '{{.State.Status}}' insp)"
+    capture $M inspect nosuch
+    assert_eq 1 "$rc"
+    assert_contains "$out" "No such object: nosuch"
+    $M rm -f insp >/dev/null
+}
+
+test_names_unique() {
+    $M create --name dup $IMG true >/dev/null
+    capture $M create --name dup $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" 'The container name "/dup" is already in use'
+    $M rm dup >/dev/null
+}
+
+test_log_driver_none_and_rotation() {
+    $M run --name nolog --log-driver none $IMG echo quiet >/dev/null
+    capture $M logs nolog
+    assert_eq 1 "$rc"
+    $M run --name big --log-opt max-size=1k --log-opt max-file=2 $IMG sh -c 'i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done' >/dev/null
+    log=$($M inspect -f '{{.LogPath}}' big)
+    [ -f "$log.1" ] || fail "no rotated log file"
+    [ ! -f "$log.2" ] || fail "more files than max-file"
+    [ "$(stat -c %s "$log")" -le 1100 ] || fail "log exceeds max-size"
+    assert_contains "$($M logs big | tail -1)" "line-199"
+    $M rm nolog big >/dev/null
+}
