@@ -129,8 +129,17 @@ int cmd_exec(int argc, char **argv)
     int master = -1;
     pid_t pid;
     if (mk_container_exec(e, rest[0], o, in, out, errfd, &master, &pid, &err) < 0) {
-        int code = err->kind == MK_ERR_CONFLICT || err->kind == MK_ERR_NOT_FOUND ? 1 : (err->exit_code != 125 ? err->exit_code : 126);
-        status = mk_cli_fail(NULL, err, code);
+        /* docker: 1 when the container is missing or stopped, 126 when the
+         * process cannot be started (even for a command that is not found). */
+        bool start_failure = err->exit_code == 126 || err->exit_code == 127;
+        int code = start_failure ? 126 : 1;
+        if (start_failure) {
+            fprintf(stderr, "OCI runtime exec failed: exec failed: unable to start container process: %s: unknown\n", err->msg);
+            mk_err_free(err);
+            status = code;
+        } else {
+            status = mk_cli_fail(NULL, err, code);
+        }
         goto out;
     }
     if (detach) {

@@ -140,7 +140,7 @@ static int inspect_main(int argc, char **argv, enum kind fixed, const char *name
             json_array_append_new(out, obj);
         }
     }
-    if (tmpl == NULL && fmt == NULL) {
+    if (tmpl == NULL && fmt == NULL && (json_array_size(out) > 0 || status != 0)) {
         char *s = mk_json_dump_pretty(out);
         printf("%s\n", s);
         free(s);

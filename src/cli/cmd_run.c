@@ -493,7 +493,8 @@ static int run_or_create(int argc, char **argv, bool is_run)
     if (e == NULL)
         goto out;
     if (mk_container_create(e, f.name, body, &id, NULL, &err) < 0) {
-        status = mk_cli_fail(prefix, err, 125);
+        /* docker run exits 125 when the daemon refuses; docker create exits 1 */
+        status = mk_cli_fail(prefix, err, is_run ? 125 : 1);
         goto out;
     }
     if (f.cidfile != NULL && write_cidfile(f.cidfile, id, &err) < 0) {

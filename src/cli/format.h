@@ -20,16 +20,30 @@ int mk_template_parse(const char *text, struct mk_template **out, mk_err **err);
 /* Render against a JSON value; appends to out. */
 int mk_template_render(const struct mk_template *t, const json_t *data, mk_buf *out, mk_err **err);
 void mk_template_free(struct mk_template *t);
+/* Render the header row of a `table` format as docker does: against the headers
+ * map ("ID" -> "CONTAINER ID") with json/upper/lower/title/split/join/truncate
+ * returning their argument unchanged; a field missing from the map renders as its
+ * name.  On error out keeps what was rendered before it (docker prints that). */
+int mk_template_render_header(const struct mk_template *t, const json_t *headers, mk_buf *out,
+                              mk_err **err);
+/* Go's json.Marshal of v as docker's {{json}} prints it: compact, keys in the
+ * object's order, < > & not escaped, Go's float formatting. */
+void mk_format_json_go(mk_buf *out, const json_t *v);
 
 /* ---- tables ---- */
 struct mk_table;
 struct mk_table *mk_table_new(void);
 /* Add a row of cells separated by '\t' (the header is the first row). */
 void mk_table_add(struct mk_table *t, const char *tab_separated_row);
-/* Print with docker's tabwriter settings: minwidth 0, padding 3, cells left-aligned,
+/* Print with docker's tabwriter settings: minwidth 10, padding 3, cells left-aligned,
  * the last cell not padded.  */
 void mk_table_print(struct mk_table *t, FILE *f);
 void mk_table_free(struct mk_table *t);
+/* Raw text, as written to Go's tabwriter: '\t' ends a cell, '\n' a line. */
+void mk_table_write(struct mk_table *t, const char *text, size_t len);
+/* Other tabwriter settings; mk_table_new() is docker's formatter, which uses
+ * minwidth 10 (so short columns are 10 wide) and padding 3. */
+struct mk_table *mk_table_new_with(int minwidth, int padding);
 
 /* docker's --format handling for list commands:
  *   NULL/"" or "table": the default table (default_tmpl, with a header row built

@@ -60,8 +60,7 @@ static void init_once(void)
 }
 
 /* "<kernel>.<major>", each 0-255 and not both 0, as moby's KernelVersion. */
-static int parse_min_kernel(const json_t *v, unsigned *maj, unsigned *min, bool *set,
-                            mk_err **err)
+static int parse_min_kernel(const json_t *v, unsigned *maj, unsigned *min, bool *set, mk_err **err)
 {
     *set = false;
     if (v == NULL || json_is_null(v))
@@ -109,8 +108,7 @@ static bool array_has(const json_t *arr, const char *s)
 /* Does the filter's condition hold?  include: all caps held, arch listed,
  * kernel new enough.  exclude: any cap held, arch listed, kernel new enough.
  * Empty parts do not count.  *skip is set when the rule must be left out. */
-static int check_filter(const json_t *f, bool include, char *const *caps, bool *skip,
-                        mk_err **err)
+static int check_filter(const json_t *f, bool include, char *const *caps, bool *skip, mk_err **err)
 {
     if (!json_is_object(f))
         return 0;
@@ -213,8 +211,7 @@ int mk_spec_seccomp_from_docker(const json_t *profile, char *const *caps, json_t
         static const char *const call_keys[] = {"action", "errnoRet", "args", NULL};
         for (size_t k = 0; call_keys[k] != NULL; k++) {
             json_t *cv = json_object_get(v, call_keys[k]);
-            if (cv != NULL && !json_is_null(cv) &&
-                !(json_is_array(cv) && json_array_size(cv) == 0))
+            if (cv != NULL && !json_is_null(cv) && !(json_is_array(cv) && json_array_size(cv) == 0))
                 json_object_set(call, call_keys[k], cv);
         }
         json_array_append_new(out_calls, call);

@@ -255,8 +255,8 @@ int mk_spec_additional_groups(const json_t *groups, const char *group_path, gid_
                 long g_id = field_num(g, 2);
                 if (g_id < 0 || g_id > ID_MAX) {
                     db_free(&gr);
-                    return mk_err_set(err, MK_ERR_INVALID,
-                                      "uids and gids must be in range 0-%ld", ID_MAX);
+                    return mk_err_set(err, MK_ERR_INVALID, "uids and gids must be in range 0-%ld",
+                                      ID_MAX);
                 }
                 gid_push(&res, &n, (gid_t)g_id);
                 found = true;

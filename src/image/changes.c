@@ -506,8 +506,8 @@ static int do_workdir(struct change_state *st, const char *rest, mk_err **err)
 }
 
 /* USER and STOPSIGNAL: one processed string. */
-static int do_string(struct change_state *st, const char *key, const char *instr,
-                     const char *rest, mk_err **err)
+static int do_string(struct change_state *st, const char *key, const char *instr, const char *rest,
+                     mk_err **err)
 {
     if (*rest == '\0')
         return mk_err_set(err, MK_ERR_INVALID, "%s requires exactly one argument", instr);
@@ -566,7 +566,7 @@ static int do_healthcheck(struct change_state *st, const char *rest, mk_err **er
         for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
             if (strcmp(flag, durations[i].flag) != 0)
                 continue;
-            int64_t ns;
+            int64_t ns = 0;
             if (mk_duration_parse(val, &ns, err) < 0)
                 return mk_err_wrap(err, "HEALTHCHECK --%s", flag);
             if (ns != 0 && ns < 1000000)
@@ -628,9 +628,9 @@ static int do_healthcheck(struct change_state *st, const char *rest, mk_err **er
     return 0;
 }
 
-static const char *const valid_commands[] = {"cmd",   "entrypoint", "env",        "expose",
-                                             "healthcheck", "label", "onbuild", "stopsignal",
-                                             "user",  "volume",     "workdir",    NULL};
+static const char *const valid_commands[] = {"cmd",         "entrypoint", "env",     "expose",
+                                             "healthcheck", "label",      "onbuild", "stopsignal",
+                                             "user",        "volume",     "workdir", NULL};
 
 static int dispatch(struct change_state *st, const struct change_line *l, mk_err **err)
 {

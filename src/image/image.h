@@ -15,8 +15,8 @@ struct mk_ref {
  * Invalid names give docker's message: invalid reference format. */
 int mk_ref_parse(const char *s, struct mk_ref **out, mk_err **err);
 void mk_ref_free(struct mk_ref *r);
-char *mk_ref_string(const struct mk_ref *r);      /* "docker.io/library/busybox:latest" */
-char *mk_ref_familiar(const struct mk_ref *r);    /* "busybox:latest" */
+char *mk_ref_string(const struct mk_ref *r);        /* "docker.io/library/busybox:latest" */
+char *mk_ref_familiar(const struct mk_ref *r);      /* "busybox:latest" */
 char *mk_ref_familiar_repo(const struct mk_ref *r); /* "busybox" */
 /* Familiar form of a stored full reference string ("docker.io/library/x:t" -> "x:t"). */
 char *mk_ref_familiarize(const char *full);
@@ -26,16 +26,24 @@ char *mk_ref_familiarize(const char *full);
 int mk_image_lookup(struct mk_store *s, const char *name, struct mk_image **out, mk_err **err);
 
 struct mk_import_opts {
-    const char *ref;     /* REPO[:TAG] to tag, or NULL */
-    char **changes;      /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL, VOLUME */
+    const char *ref; /* REPO[:TAG] to tag, or NULL */
+    char **changes;  /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL,
+                        VOLUME */
     const char *message; /* -m: history comment */
 };
 /* docker import: read a tar (plain, gzip, xz, bzip2, zstd) from fd, store it as
  * a one-layer OCI image.  *out_id gets "sha256:<hex>". */
 int mk_image_import(struct mk_store *s, int fd, const struct mk_import_opts *opts, char **out_id,
                     mk_err **err);
-/* Apply Dockerfile-style --change instructions to an OCI image config. */
+/* Apply Dockerfile-style --change instructions to an OCI image config (its
+ * "config" object, created if missing).  Docker's messages; nothing is changed
+ * unless every instruction applies. */
 int mk_image_apply_changes(json_t *config, char *const *changes, mk_err **err);
+
+/* Chain ids of an image's layers, bottom first (OCI: the first is the first
+ * diff id, then sha256("<parent chain id> <diff id>")).  Empty for no layers. */
+int mk_image_chain_ids(const json_t *config, char ***out, mk_err **err);
+char *mk_layer_chain_id(const char *parent, const char *diff_id); /* parent NULL: first */
 
 /* Overlay lower dirs of an image, topmost first (as overlayfs lowerdir= wants).
  * An image with no layers yields one empty directory. */

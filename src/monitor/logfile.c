@@ -14,8 +14,8 @@
 #include <time.h>
 
 /* docker's copier reads into a 16 KiB buffer: a longer line is logged in pieces. */
-#define LOG_LINE_MAX  16384
-#define READ_CHUNK    65536
+#define LOG_LINE_MAX   16384
+#define READ_CHUNK     65536
 #define TAIL_CHUNK_MAX (8 << 20)
 /* How often follow asks still_running() while the file is quiet. */
 #define FOLLOW_POLL_MS 200
@@ -155,8 +155,8 @@ static int open_log_file(const char *path, mk_err **err)
     return fd;
 }
 
-int mk_log_writer_open(const char *path, int64_t max_size, int max_file,
-                       struct mk_log_writer **out, mk_err **err)
+int mk_log_writer_open(const char *path, int64_t max_size, int max_file, struct mk_log_writer **out,
+                       mk_err **err)
 {
     if (max_file < 1)
         return mk_err_set(err, MK_ERR_INVALID, "log: max-file must be at least 1, got %d",
@@ -232,8 +232,8 @@ static int write_entry(struct mk_log_writer *w, int stream, const char *data, si
     return 0;
 }
 
-int mk_log_writer_write(struct mk_log_writer *w, const char *stream, const char *data,
-                        size_t len, mk_err **err)
+int mk_log_writer_write(struct mk_log_writer *w, const char *stream, const char *data, size_t len,
+                        mk_err **err)
 {
     int s = stream_index(stream, err);
     if (s < 0)
@@ -534,7 +534,8 @@ static int follow(struct log_reader *r, const char *path, int fd_in, off_t pos, 
         }
         if (r->stop)
             return 0;
-        if (stat(path, &now) == 0 && (fd < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev)) {
+        if (stat(path, &now) == 0 &&
+            (fd < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev)) {
             /* Rotated: finish the old file (now path.1), then start on the new one. */
             if (fd >= 0 && read_forward(r, fd, &pos, err) < 0)
                 return -1;

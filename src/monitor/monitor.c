@@ -271,7 +271,8 @@ static void broadcast(struct monitor *m, enum mk_frame_type type, const void *da
     for (struct client *c = m->clients; c != NULL; c = next) {
         next = c->next;
         mk_buf_append(&c->out, hdr, sizeof(hdr));
-        mk_buf_append(&c->out, data, len);
+        if (len > 0)
+            mk_buf_append(&c->out, data, len);
         if (client_flush(c) < 0)
             client_drop(m, c);
         else
@@ -526,8 +527,7 @@ static void dispatch(struct monitor *m, struct epoll_event *ev)
                 client_drop(m, c);
                 break;
             }
-            client_update(m, c);
-            update_backpressure(m);
+            client_update(m, c); /* backpressure is rechecked after the batch */
         }
         if ((ev->events & EPOLLIN) && !c->in_eof) {
             client_read(m, c);
@@ -587,6 +587,8 @@ static void loop_once(struct monitor *m, int timeout)
         }
         dispatch(m, &evs[i]);
     }
+    if (n > 0)
+        update_backpressure(m);
 }
 
 static void run_until_exit(struct monitor *m)
@@ -639,17 +641,37 @@ static void report_exit(struct monitor *m, int code)
 
 /* ---- setup ---- */
 
-static int setup_signals(struct monitor *m, mk_err **err)
+static void swallow_signal(int sig)
+{
+    (void)sig;
+}
+
+static const int monitor_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE};
+
+/* Until the container runs: SIGTERM & co. must not kill us, yet the container
+ * must not inherit a blocked or ignored signal.  A handler does both, since
+ * exec resets handled signals to their default. */
+static int setup_before_start(mk_err **err)
 {
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         return mk_err_sys(err, "set child subreaper");
+    struct sigaction sa = {.sa_handler = swallow_signal, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(monitor_signals) / sizeof(monitor_signals[0]); i++)
+        if (sigaction(monitor_signals[i], &sa, NULL) < 0)
+            return mk_err_sys(err, "sigaction");
+    return 0;
+}
+
+/* Once the container runs, every signal comes through the signalfd.  A child
+ * that ended before this is found by the reap() that follows. */
+static int setup_signalfd(struct monitor *m, mk_err **err)
+{
     sigset_t set;
     sigemptyset(&set);
-    int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        sigaddset(&set, sigs[i]);
-    /* Blocked rather than ignored: an ignored SIGPIPE would be inherited
-     * through exec by the container, a blocked one is reset by the runtime. */
+    sigaddset(&set, SIGCHLD);
+    for (size_t i = 0; i < sizeof(monitor_signals) / sizeof(monitor_signals[0]); i++)
+        sigaddset(&set, monitor_signals[i]);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
         return mk_err_sys(err, "block signals");
     m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -691,8 +713,8 @@ static int start_container(struct monitor *m, mk_err **err)
     const struct mk_monitor_params *p = m->p;
     int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
     int console[2] = {-1, -1};
-    struct mk_runtime_io io = {.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
-                               .console_sock = -1};
+    struct mk_runtime_io io = {
+        .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .console_sock = -1};
     int ret = -1;
     if (p->tty) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) {
@@ -824,7 +846,7 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
         mk_err_sys(err, "epoll");
         goto fail;
     }
-    if (setup_signals(&m, err) < 0)
+    if (setup_before_start(err) < 0)
         goto fail;
     /* Listening before the start: a client that connects right after STARTED
      * misses nothing. */
@@ -836,6 +858,13 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
     ep_set(&m, m.listen_fd, &m.listen_tag, EPOLLIN, &reg);
     if (open_log(&m, err) < 0 || start_container(&m, err) < 0)
         goto fail;
+    if (setup_signalfd(&m, err) < 0) {
+        /* Without it we would never learn of the exit: do not leave a stray. */
+        kill(m.pid, SIGKILL);
+        waitpid(m.pid, NULL, 0);
+        goto fail;
+    }
+    reap(&m);
 
     if (p->hooks.started != NULL)
         p->hooks.started(p->hooks.ctx, m.pid);

@@ -66,14 +66,14 @@ struct mk_monitor_hooks {
 
 struct mk_monitor_params {
     const char *id;
-    const char *rundir; /* attach.sock is created here */
-    const char *bundle; /* holds config.json */
-    const json_t *spec; /* parsed config.json */
+    const char *rundir;  /* attach.sock is created here */
+    const char *bundle;  /* holds config.json */
+    const json_t *spec;  /* parsed config.json */
     const char *runtime; /* NULL: built-in; else the external runtime's path */
     const char *runtime_root;
     bool tty;
-    bool open_stdin;  /* -i */
-    bool stdin_once;  /* close the container's stdin when the first attached client detaches */
+    bool open_stdin; /* -i */
+    bool stdin_once; /* close the container's stdin when the first attached client detaches */
     const char *log_driver; /* "json-file" or "none" */
     const char *log_path;
     int64_t log_max_size; /* bytes, 0 = unlimited */
@@ -85,29 +85,30 @@ struct mk_monitor_params {
 /* Run the container to its end.  Returns 0 after the container exited and the
  * hooks ran, -1 if it could not be started (hooks.start_failed was called).
  * client_fd stays the caller's (the monitor uses a dup and shuts it down at the
- * end).  The process becomes a child subreaper and SIGCHLD, SIGTERM, SIGINT,
- * SIGHUP, SIGQUIT and SIGPIPE stay blocked on return: the runtime must reset the
- * signal mask in the container's process.  Clients receive EXIT, then EOF once
+ * end).  The process becomes a child subreaper; SIGTERM, SIGINT, SIGHUP, SIGQUIT
+ * and SIGPIPE are swallowed (by a handler while the runtime starts the
+ * container, so it inherits none of this; blocked and read from a signalfd
+ * after), and stay so on return.  Clients receive EXIT, then EOF once
  * hooks.finished returned (so `run --rm` can wait for the removal). */
 int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err);
 
 /* ---- json-file logs ---- */
 struct mk_log_writer;
-int mk_log_writer_open(const char *path, int64_t max_size, int max_file,
-                       struct mk_log_writer **out, mk_err **err);
+int mk_log_writer_open(const char *path, int64_t max_size, int max_file, struct mk_log_writer **out,
+                       mk_err **err);
 /* One line per call (data may hold several lines or a partial one: docker
  * splits on '\n' and keeps the newline in "log"). stream: "stdout"/"stderr". */
-int mk_log_writer_write(struct mk_log_writer *w, const char *stream, const char *data,
-                        size_t len, mk_err **err);
+int mk_log_writer_write(struct mk_log_writer *w, const char *stream, const char *data, size_t len,
+                        mk_err **err);
 /* Write out a partial line left in stream's buffer (the stream reached EOF). */
 int mk_log_writer_flush(struct mk_log_writer *w, const char *stream, mk_err **err);
 /* Flushes partial lines (errors ignored) and closes the file. */
 void mk_log_writer_free(struct mk_log_writer *w);
 
 struct mk_log_read_opts {
-    int64_t tail;   /* -1: all */
-    int64_t since;  /* ns, 0: none */
-    int64_t until;  /* ns, 0: none */
+    int64_t tail;  /* -1: all */
+    int64_t since; /* ns, 0: none */
+    int64_t until; /* ns, 0: none */
     bool follow;
     /* With follow: returns true while the writer may still write (container runs). */
     bool (*still_running)(void *ctx);
@@ -123,11 +124,11 @@ int mk_log_read(const char *path, const struct mk_log_read_opts *opts,
 
 /* ---- the client side of attach (the CLI) ---- */
 struct mk_attach_opts {
-    bool stdin_;        /* forward our stdin */
-    bool tty;           /* put our terminal in raw mode, forward resizes */
+    bool stdin_;             /* forward our stdin */
+    bool tty;                /* put our terminal in raw mode, forward resizes */
     const char *detach_keys; /* docker's format, "ctrl-p,ctrl-q" by default */
-    bool sig_proxy;     /* forward SIGINT/SIGTERM... to the container (non-tty) */
-    pid_t container_pid; /* for sig_proxy */
+    bool sig_proxy;          /* forward SIGINT/SIGTERM... to the container (non-tty) */
+    pid_t container_pid;     /* for sig_proxy */
 };
 /* docker's detach keys ("ctrl-p,ctrl-q", "a", "ctrl-\\"...) as bytes; NULL or ""
  * gives the default.  INVALID "Invalid detach keys (X) provided" otherwise. */

@@ -70,6 +70,14 @@ int64_t mk_blob_writer_size(const struct mk_blob_writer *w)
     return w->size;
 }
 
+int mk_blob_writer_reopen(struct mk_blob_writer *w, mk_err **err)
+{
+    int fd = openat(w->store->root_fd, w->tmp_name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return mk_err_sys(err, "open %s/%s", w->store->root, w->tmp_name);
+    return fd;
+}
+
 static int fsync_dir_at(int root_fd, const char *name)
 {
     int dfd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -195,28 +203,38 @@ int mk_store_blob_remove(struct mk_store *s, const char *digest, mk_err **err)
     return 0;
 }
 
-int mk_store_gc_tmp(struct mk_store *s, mk_err **err)
+/* Remove entries of root/sub older than cutoff whose names start with prefix. */
+static int gc_old_entries(struct mk_store *s, const char *sub, const char *prefix, time_t cutoff,
+                          mk_err **err)
 {
-    int dfd = openat(s->root_fd, "blobs/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = openat(s->root_fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
-        return mk_err_sys(err, "open %s/blobs/tmp", s->root);
+        return mk_err_sys(err, "open %s/%s", s->root, sub);
     _cleanup_closedir_ DIR *d = fdopendir(dfd);
     if (d == NULL) {
         close(dfd);
-        return mk_err_sys(err, "open %s/blobs/tmp", s->root);
+        return mk_err_sys(err, "open %s/%s", s->root, sub);
     }
-    time_t cutoff = (time_t)(store_now_ns() / 1000000000) - BLOB_TMP_MAX_AGE_S;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
+        if (de->d_name[0] == '.' || !mk_str_has_prefix(de->d_name, prefix))
             continue;
         struct stat st;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue; /* removed meanwhile */
         if (st.st_mtime > cutoff)
             continue;
-        if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
-            return mk_err_sys(err, "remove %s/blobs/tmp/%s", s->root, de->d_name);
+        if (mk_rm_rf_at(dirfd(d), de->d_name, err) < 0)
+            return mk_err_wrap(err, "clean %s/%s", s->root, sub);
     }
+    return 0;
+}
+
+int mk_store_gc_tmp(struct mk_store *s, mk_err **err)
+{
+    time_t cutoff = (time_t)(mk_now_ns() / 1000000000) - BLOB_TMP_MAX_AGE_S;
+    if (gc_old_entries(s, "blobs/tmp", "", cutoff, err) < 0 ||
+        gc_old_entries(s, "layers", "tmp-", cutoff, err) < 0)
+        return -1;
     return 0;
 }

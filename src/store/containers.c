@@ -73,8 +73,7 @@ static void bind_state(sqlite3_stmt *st, int first, const struct mk_container *c
 }
 
 /* CONFLICT with docker's wording if name belongs to a container other than self_id. */
-static int check_name_free(struct mk_store *s, const char *name, const char *self_id,
-                           mk_err **err)
+static int check_name_free(struct mk_store *s, const char *name, const char *self_id, mk_err **err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_CONTAINER_ID_BY_NAME, err);
     if (st == NULL)
@@ -164,8 +163,7 @@ int mk_store_container_get(struct mk_store *s, const char *ref, struct mk_contai
     if (r == 0)
         return mk_err_set(err, MK_ERR_NOT_FOUND, "No such container: %s", ref);
     if (r == 2)
-        return mk_err_set(err, MK_ERR_INVALID, "multiple IDs found with provided prefix: %s",
-                          ref);
+        return mk_err_set(err, MK_ERR_INVALID, "multiple IDs found with provided prefix: %s", ref);
     *out = c;
     return 0;
 }
@@ -197,8 +195,7 @@ static int container_list_query(struct mk_store *s, enum store_stmt which, const
     return 0;
 }
 
-int mk_store_container_list(struct mk_store *s, struct mk_container ***out, size_t *n,
-                            mk_err **err)
+int mk_store_container_list(struct mk_store *s, struct mk_container ***out, size_t *n, mk_err **err)
 {
     return container_list_query(s, ST_CONTAINER_LIST, NULL, out, n, err);
 }

@@ -9,7 +9,7 @@ int mk_store_event_add(struct mk_store *s, const char *type, const char *action,
     _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_EVENT_ADD, err);
     if (st == NULL)
         return -1;
-    sqlite3_bind_int64(st, 1, store_now_ns());
+    sqlite3_bind_int64(st, 1, mk_now_ns());
     store_bind_text(st, 2, type);
     store_bind_text(st, 3, action);
     store_bind_text(st, 4, id != NULL ? id : "");

@@ -117,9 +117,11 @@ int mk_store_image_get_by_id(struct mk_store *s, const char *id_or_prefix, struc
         hex += 7;
     if (!mk_str_is_hex(hex) || strlen(hex) > 64)
         return mk_err_set(err, MK_ERR_NOT_FOUND, "No such image: %s", id_or_prefix);
-    _cleanup_free_ char *key = xasprintf("sha256:%s", hex);
-    int r = image_query_one(s, strlen(hex) == 64 ? ST_IMAGE_BY_ID : ST_IMAGE_BY_PREFIX, key, out,
-                            err);
+    _cleanup_free_ char *key = xmalloc(7 + strlen(hex) + 1);
+    memcpy(key, "sha256:", 7);
+    strcpy(key + 7, hex);
+    int r =
+        image_query_one(s, strlen(hex) == 64 ? ST_IMAGE_BY_ID : ST_IMAGE_BY_PREFIX, key, out, err);
     if (r < 0)
         return -1;
     if (r == 0)

@@ -76,6 +76,4 @@ void store_bind_text(sqlite3_stmt *st, int idx, const char *v);
 /* Column text as a new string, NULL for SQL NULL. */
 char *store_column_strdup(sqlite3_stmt *st, int col);
 
-int64_t store_now_ns(void);
-
 #endif

@@ -48,17 +48,17 @@ int mk_store_lock_layers(struct mk_store *s, bool exclusive, mk_err **err);
 char *mk_store_container_dir(const struct mk_store *s, const char *id);
 char *mk_store_container_rundir(const struct mk_store *s, const char *id);
 /* Blob and layer paths are NULL when the digest is not "sha256:<64 hex>". */
-char *mk_store_blob_path(const struct mk_store *s, const char *digest); /* "sha256:<hex>" */
+char *mk_store_blob_path(const struct mk_store *s, const char *digest);   /* "sha256:<hex>" */
 char *mk_store_layer_dir(const struct mk_store *s, const char *chain_id); /* layers/<hex> */
 /* True for "sha256:" followed by 64 lowercase hex digits. */
 bool mk_store_digest_valid(const char *digest);
 
 /* ---- containers ---- */
 struct mk_container {
-    char *id;       /* 64 hex */
-    char *name;     /* without the leading '/' */
-    char *image;    /* as the user named it, docker's Config.Image */
-    char *image_id; /* "sha256:<hex>" */
+    char *id;        /* 64 hex */
+    char *name;      /* without the leading '/' */
+    char *image;     /* as the user named it, docker's Config.Image */
+    char *image_id;  /* "sha256:<hex>" */
     int64_t created; /* ns since the epoch */
     /* The docker create body, normalised: {"Config":{...},"HostConfig":{...}}. */
     json_t *config;
@@ -142,6 +142,8 @@ int mk_blob_writer_commit(struct mk_blob_writer *w, const char *expected, char *
                           mk_err **err);
 /* Size written so far. */
 int64_t mk_blob_writer_size(const struct mk_blob_writer *w);
+/* A new read-only fd on the data written so far, to check it before commit. */
+int mk_blob_writer_reopen(struct mk_blob_writer *w, mk_err **err);
 /* Frees; removes the temp file if not committed. NULL is fine. */
 void mk_blob_writer_free(struct mk_blob_writer *w);
 int mk_store_blob_put(struct mk_store *s, const void *data, size_t len, char **out_digest,
@@ -154,8 +156,9 @@ int mk_store_blob_read(struct mk_store *s, const char *digest, char **out, size_
 int mk_store_blob_open(struct mk_store *s, const char *digest, mk_err **err);
 /* Remove a blob; a missing one is fine.  Callers hold mk_store_lock_layers exclusively. */
 int mk_store_blob_remove(struct mk_store *s, const char *digest, mk_err **err);
-/* Remove temp files of blob writers that died (older than an hour).  Not run by
- * mk_store_open, which must stay fast; call it from housekeeping (prune, serve). */
+/* Remove what killed writers left behind, older than an hour: files in blobs/tmp/ and
+ * layers/tmp-<random> (layers being unpacked or removed).  Not run by mk_store_open,
+ * which must stay fast; call it from housekeeping (prune, serve). */
 int mk_store_gc_tmp(struct mk_store *s, mk_err **err);
 
 /* ---- events ---- */

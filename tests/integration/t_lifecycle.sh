@@ -133,7 +133,7 @@ PY
 test_names_unique() {
     $M create --name dup $IMG true >/dev/null
     capture $M create --name dup $IMG true
-    assert_eq 125 "$rc"
+    assert_eq 1 "$rc"
     assert_contains "$out" 'The container name "/dup" is already in use'
     $M rm dup >/dev/null
 }

@@ -1,0 +1,241 @@
+/* import.c: `docker import`: a tar (plain or compressed) becomes a one-layer
+ * OCI image.
+ *
+ * The input is decompressed into a blob writer's temp file (its digest is the
+ * layer's diff id), unpacked from there into layers/tmp-<random>/diff, and
+ * only when that worked are the blob committed and the layer renamed to
+ * layers/<chain-hex>: a failed or killed import leaves temp files only, never a
+ * half layer under a real name or a row for an image that is not there. */
+#include "image/image.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#define LAYER_MEDIA_TYPE    "application/vnd.oci.image.layer.v1.tar"
+#define CONFIG_MEDIA_TYPE   "application/vnd.oci.image.config.v1+json"
+#define MANIFEST_MEDIA_TYPE "application/vnd.oci.image.manifest.v1+json"
+
+/* GOARCH names, as image configs spell them. */
+static const char *host_architecture(void)
+{
+    static const struct {
+        const char *machine, *goarch;
+    } map[] = {{"x86_64", "amd64"},    {"aarch64", "arm64"}, {"armv7l", "arm"},
+               {"armv6l", "arm"},      {"i686", "386"},      {"i386", "386"},
+               {"ppc64le", "ppc64le"}, {"s390x", "s390x"},   {"riscv64", "riscv64"}};
+    static struct utsname u;
+    if (uname(&u) < 0)
+        return "amd64";
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(u.machine, map[i].machine) == 0)
+            return map[i].goarch;
+    return u.machine;
+}
+
+/* Decompress the input into the writer (libarchive "raw" format: any filter,
+ * no container format).  The result is only known to be a tar after unpacking. */
+static int read_input(int fd, struct mk_blob_writer *w, mk_err **err)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_filter_all(a);
+    archive_read_support_format_raw(a);
+    int ret = -1;
+    struct archive_entry *e;
+    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
+        mk_err_set(err, MK_ERR_INVALID, "read input: %s", archive_error_string(a));
+        goto out;
+    }
+    int r = archive_read_next_header(a, &e);
+    if (r == ARCHIVE_EOF) {
+        mk_err_set(err, MK_ERR_INVALID, "empty input: not a tar archive");
+        goto out;
+    }
+    if (r < ARCHIVE_WARN) {
+        mk_err_set(err, MK_ERR_INVALID, "read input: %s", archive_error_string(a));
+        goto out;
+    }
+    char buf[1 << 16];
+    la_ssize_t n;
+    while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+        if (mk_blob_writer_write(w, buf, (size_t)n, err) < 0)
+            goto out;
+    if (n < 0) {
+        mk_err_set(err, MK_ERR_INVALID, "read input: %s", archive_error_string(a));
+        goto out;
+    }
+    ret = 0;
+out:
+    archive_read_free(a);
+    return ret;
+}
+
+static json_t *descriptor(const char *media_type, const char *digest, int64_t size)
+{
+    return json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest, "size",
+                     (json_int_t)size);
+}
+
+/* Unpack the writer's data into a new layers/tmp-<random>; *tmp_name gets its
+ * name relative to layers/. */
+static int unpack_to_temp(struct mk_store *s, struct mk_blob_writer *w, char **tmp_name,
+                          int64_t *size, mk_err **err)
+{
+    _cleanup_free_ char *rnd = mk_random_hex(32);
+    _cleanup_free_ char *name = xasprintf("tmp-%s", rnd);
+    _cleanup_free_ char *top = xasprintf("%s/layers/%s", s->root, name);
+    _cleanup_free_ char *diff = mk_path_join(top, "diff");
+    _cleanup_close_ int fd = -1;
+    if (mkdir(top, 0700) < 0)
+        return mk_err_sys(err, "mkdir %s", top);
+    if (mkdir(diff, 0755) < 0) {
+        mk_err_sys(err, "mkdir %s", diff);
+        goto fail;
+    }
+    fd = mk_blob_writer_reopen(w, err);
+    if (fd < 0 || mk_layer_extract(fd, diff, size, err) < 0)
+        goto fail;
+    *tmp_name = steal_pointer(&name);
+    return 0;
+fail:
+    mk_rm_rf(top, NULL);
+    return -1;
+}
+
+/* Give the unpacked layer its real name, unless another import got there first. */
+static int install_layer(struct mk_store *s, const char *tmp_name, const char *chain_id,
+                         mk_err **err)
+{
+    _cleanup_free_ char *tmp = xasprintf("%s/layers/%s", s->root, tmp_name);
+    _cleanup_free_ char *final = mk_store_layer_dir(s, chain_id);
+    if (rename(tmp, final) == 0)
+        return 0;
+    if (errno != EEXIST && errno != ENOTEMPTY)
+        return mk_err_sys(err, "rename %s to %s", tmp, final);
+    /* Same chain id means same content: keep the existing one. */
+    return mk_rm_rf(tmp, err);
+}
+
+static json_t *build_config(const char *diff_id, const char *created, const char *comment)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:{}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "architecture",
+                     host_architecture(), "os", "linux", "created", created, "comment", comment,
+                     "config", "rootfs", "type", "layers", "diff_ids", diff_id, "history",
+                     "created", created, "comment", comment);
+}
+
+static int store_image_rows(struct mk_store *s, const struct mk_image *img, const char *tag,
+                            mk_err **err)
+{
+    if (mk_store_begin(s, err) < 0)
+        return -1;
+    if (mk_store_image_put(s, img, err) < 0 ||
+        (tag != NULL && mk_store_tag_set(s, tag, img->id, err) < 0)) {
+        mk_store_rollback(s);
+        return -1;
+    }
+    return mk_store_commit(s, err);
+}
+
+static void image_event(struct mk_store *s, const char *action, const char *id, const char *name)
+{
+    _cleanup_json_ json_t *attrs = json_pack("{s:s}", "name", name);
+    _cleanup_err_ mk_err *ignored = NULL;
+    /* The image is stored either way; a lost event is not worth failing for. */
+    mk_store_event_add(s, "image", action, id, attrs, &ignored);
+}
+
+static int import_locked(struct mk_store *s, struct mk_blob_writer *w,
+                         const struct mk_import_opts *opts, const char *tag, char **out_id,
+                         mk_err **err)
+{
+    _cleanup_free_ char *tmp_layer = NULL;
+    int64_t unpacked = 0;
+    if (unpack_to_temp(s, w, &tmp_layer, &unpacked, err) < 0)
+        return -1;
+    int64_t layer_size = mk_blob_writer_size(w);
+    _cleanup_free_ char *diff_id = NULL;
+    if (mk_blob_writer_commit(w, NULL, &diff_id, err) < 0 ||
+        install_layer(s, tmp_layer, diff_id, err) < 0) {
+        _cleanup_free_ char *top = xasprintf("%s/layers/%s", s->root, tmp_layer);
+        mk_rm_rf(top, NULL);
+        return -1;
+    }
+
+    int64_t created_ns = mk_now_ns();
+    _cleanup_free_ char *created = mk_time_rfc3339(created_ns);
+    const char *comment =
+        opts->message != NULL && *opts->message ? opts->message : "Imported from -";
+    _cleanup_json_ json_t *config = build_config(diff_id, created, comment);
+    if (mk_image_apply_changes(config, opts->changes, err) < 0)
+        return -1;
+    _cleanup_free_ char *config_text = mk_json_dump(config);
+    _cleanup_free_ char *config_digest = NULL;
+    if (mk_store_blob_put(s, config_text, strlen(config_text), &config_digest, err) < 0)
+        return -1;
+    _cleanup_json_ json_t *manifest = json_pack(
+        "{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2, "mediaType", MANIFEST_MEDIA_TYPE, "config",
+        descriptor(CONFIG_MEDIA_TYPE, config_digest, (int64_t)strlen(config_text)), "layers",
+        descriptor(LAYER_MEDIA_TYPE, diff_id, layer_size));
+    _cleanup_free_ char *manifest_text = mk_json_dump(manifest);
+    _cleanup_free_ char *manifest_digest = NULL;
+    if (mk_store_blob_put(s, manifest_text, strlen(manifest_text), &manifest_digest, err) < 0)
+        return -1;
+
+    struct mk_image img = {
+        .id = config_digest,
+        .manifest_digest = manifest_digest,
+        .config = config,
+        .size = unpacked,
+        .created = created_ns,
+    };
+    if (store_image_rows(s, &img, tag, err) < 0)
+        return -1;
+    image_event(s, "import", config_digest, config_digest);
+    if (tag != NULL) {
+        _cleanup_free_ char *familiar = mk_ref_familiarize(tag);
+        image_event(s, "tag", config_digest, familiar);
+    }
+    *out_id = steal_pointer(&config_digest);
+    return 0;
+}
+
+int mk_image_import(struct mk_store *s, int fd, const struct mk_import_opts *opts, char **out_id,
+                    mk_err **err)
+{
+    _cleanup_free_ char *tag = NULL;
+    if (opts->ref != NULL && *opts->ref != '\0') {
+        struct mk_ref *ref = NULL;
+        if (mk_ref_parse(opts->ref, &ref, err) < 0)
+            return -1;
+        if (ref->digest != NULL) {
+            mk_ref_free(ref);
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "refusing to create a tag with a digest reference");
+        }
+        tag = mk_ref_string(ref);
+        mk_ref_free(ref);
+    }
+    /* Check the changes before reading what may be a large input. */
+    _cleanup_json_ json_t *probe = json_object();
+    if (mk_image_apply_changes(probe, opts->changes, err) < 0)
+        return -1;
+
+    struct mk_blob_writer *w = NULL;
+    if (mk_blob_writer_new(s, &w, err) < 0)
+        return mk_err_wrap(err, "import");
+    int r = read_input(fd, w, err);
+    if (r == 0) {
+        /* Shared: an rmi collecting unused layers waits until our rows exist. */
+        _cleanup_close_ int lock = mk_store_lock_layers(s, false, err);
+        r = lock < 0 ? -1 : import_locked(s, w, opts, tag, out_id, err);
+    }
+    mk_blob_writer_free(w);
+    if (r < 0)
+        return mk_err_wrap(err, "import");
+    return 0;
+}

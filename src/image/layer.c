@@ -1,0 +1,391 @@
+/* layer.c: unpacked layers.  Extraction of a layer tar into a directory (OCI
+ * whiteouts become overlayfs ones), chain ids, the overlay lower dirs of an
+ * image, and looking a file up through a layer stack without mounting it.
+ *
+ * Extraction runs in a forked child that changes into the target directory, so
+ * libarchive's secure-extraction checks (no "..", no absolute names, never
+ * through a symlink) are anchored at the layer root and the caller's working
+ * directory (shared by every thread of mocker serve) is never touched. */
+#include "image/image.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+
+#define OPAQUE_MARKER ".wh..wh..opq"
+#define OPAQUE_XATTR  "trusted.overlay.opaque"
+
+/* ---- chain ids ---- */
+
+char *mk_layer_chain_id(const char *parent, const char *diff_id)
+{
+    if (parent == NULL)
+        return xstrdup(diff_id);
+    _cleanup_free_ char *s = xasprintf("%s %s", parent, diff_id);
+    return mk_sha256_digest(s, strlen(s));
+}
+
+int mk_image_chain_ids(const json_t *config, char ***out, mk_err **err)
+{
+    json_t *diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+    if (diff_ids != NULL && !json_is_array(diff_ids))
+        return mk_err_set(err, MK_ERR_INVALID, "image config: rootfs.diff_ids is not an array");
+    _cleanup_strv_ char **chains = xcalloc(1, sizeof(char *));
+    _cleanup_free_ char *chain = NULL;
+    size_t i;
+    json_t *d;
+    json_array_foreach(diff_ids, i, d)
+    {
+        const char *diff = json_string_value(d);
+        if (!mk_store_digest_valid(diff))
+            return mk_err_set(err, MK_ERR_INVALID, "image config: invalid diff id %s",
+                              diff != NULL ? diff : "(not a string)");
+        char *next = mk_layer_chain_id(chain, diff);
+        free(chain);
+        chain = next;
+        mk_strv_push(&chains, chain);
+    }
+    *out = steal_pointer(&chains);
+    return 0;
+}
+
+/* ---- extraction ---- */
+
+/* Lexically clean a tar member name relative to the layer root: strip leading
+ * '/', drop "." components, resolve "..".  NULL if it climbs out of the root. */
+static char *clean_member_name(const char *name)
+{
+    _cleanup_strv_ char **parts = xcalloc(1, sizeof(char *));
+    const char *p = name;
+    while (*p != '\0') {
+        while (*p == '/')
+            p++;
+        size_t n = strcspn(p, "/");
+        if (n == 0)
+            break;
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            size_t len = mk_strv_len(parts);
+            if (len == 0)
+                return NULL;
+            free(parts[len - 1]);
+            parts[len - 1] = NULL;
+        } else if (!(n == 1 && p[0] == '.')) {
+            mk_strv_push_owned(&parts, xstrndup(p, n));
+        }
+        p += n;
+    }
+    return mk_strv_join(parts, "/");
+}
+
+/* Open a directory below the current one without following any symlink. */
+static int open_dir_nofollow(const char *rel)
+{
+    int fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_free_ char *copy = xstrdup(rel);
+    char *save = NULL;
+    for (char *c = strtok_r(copy, "/", &save); c != NULL && fd >= 0;
+         c = strtok_r(NULL, "/", &save)) {
+        int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        close(fd);
+        fd = next;
+    }
+    return fd;
+}
+
+/* Write an entry through the disk writer (and so through its security checks). */
+static int write_entry(struct archive *a, struct archive *disk, struct archive_entry *e,
+                       mk_buf *msg)
+{
+    int r = archive_write_header(disk, e);
+    if (r < ARCHIVE_WARN) {
+        mk_buf_printf(msg, "%s: %s", archive_entry_pathname(e), archive_error_string(disk));
+        return -1;
+    }
+    if (a != NULL && archive_entry_size(e) > 0) {
+        const void *buf;
+        size_t size;
+        la_int64_t off;
+        while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
+            if (archive_write_data_block(disk, buf, size, off) < ARCHIVE_WARN) {
+                mk_buf_printf(msg, "%s: %s", archive_entry_pathname(e), archive_error_string(disk));
+                return -1;
+            }
+        }
+        if (r != ARCHIVE_EOF) {
+            mk_buf_printf(msg, "%s: %s", archive_entry_pathname(e), archive_error_string(a));
+            return -1;
+        }
+    }
+    if (archive_write_finish_entry(disk) < ARCHIVE_WARN) {
+        mk_buf_printf(msg, "%s: %s", archive_entry_pathname(e), archive_error_string(disk));
+        return -1;
+    }
+    return 0;
+}
+
+/* Make sure parent (relative, cleaned) exists as a real directory. */
+static int ensure_parent_dir(struct archive *disk, const char *parent, mk_buf *msg)
+{
+    if (*parent == '\0')
+        return 0;
+    struct stat st;
+    if (fstatat(AT_FDCWD, parent, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    struct archive_entry *d = archive_entry_new();
+    archive_entry_set_pathname(d, parent);
+    archive_entry_set_filetype(d, AE_IFDIR);
+    archive_entry_set_perm(d, 0755);
+    int r = write_entry(NULL, disk, d, msg);
+    archive_entry_free(d);
+    return r;
+}
+
+/* ".wh.<name>" -> char device 0/0 <name>; ".wh..wh..opq" -> opaque parent. */
+static int apply_whiteout(struct archive *disk, const char *path, const char *base, mk_buf *msg)
+{
+    _cleanup_free_ char *parent = xstrndup(path, (size_t)(base - path));
+    if (parent[0] != '\0')
+        parent[strlen(parent) - 1] = '\0'; /* drop the trailing '/' */
+    if (ensure_parent_dir(disk, parent, msg) < 0)
+        return -1;
+    if (strcmp(base, OPAQUE_MARKER) == 0) {
+        int fd = open_dir_nofollow(parent);
+        if (fd < 0 || fsetxattr(fd, OPAQUE_XATTR, "y", 1, 0) < 0) {
+            mk_buf_printf(msg, "%s: mark opaque: %s", path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+        close(fd);
+        return 0;
+    }
+    const char *name = base + 4; /* after ".wh." */
+    if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+        mk_buf_printf(msg, "%s: invalid whiteout", path);
+        return -1;
+    }
+    _cleanup_free_ char *target = xasprintf("%s%s%s", parent, *parent ? "/" : "", name);
+    struct archive_entry *w = archive_entry_new();
+    archive_entry_set_pathname(w, target);
+    archive_entry_set_filetype(w, AE_IFCHR);
+    archive_entry_set_rdev(w, makedev(0, 0));
+    archive_entry_set_perm(w, 0);
+    int r = write_entry(NULL, disk, w, msg);
+    archive_entry_free(w);
+    return r;
+}
+
+/* The root entry ("./") sets the layer root's mode and owner. */
+static void apply_root_entry(struct archive_entry *e)
+{
+    if (archive_entry_filetype(e) != AE_IFDIR)
+        return;
+    if (fchownat(AT_FDCWD, ".", (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), 0) < 0)
+        return;
+    fchmodat(AT_FDCWD, ".", archive_entry_perm(e) & 07777, 0);
+}
+
+/* The body of the extraction child: cwd is the layer root.  Returns bytes
+ * unpacked or -1 with msg filled. */
+static int64_t extract_here(int tar_fd, mk_buf *msg)
+{
+    struct archive *a = archive_read_new();
+    struct archive *disk = archive_write_disk_new();
+    archive_read_support_filter_all(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_gnutar(a);
+    archive_write_disk_set_options(
+        disk, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
+                  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                  ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+    int64_t size = -1, total = 0;
+    if (archive_read_open_fd(a, tar_fd, 1 << 16) != ARCHIVE_OK) {
+        mk_buf_printf(msg, "%s", archive_error_string(a));
+        goto out;
+    }
+    for (;;) {
+        struct archive_entry *e;
+        int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r < ARCHIVE_WARN) {
+            mk_buf_printf(msg, "%s", archive_error_string(a));
+            goto out;
+        }
+        _cleanup_free_ char *path = clean_member_name(archive_entry_pathname(e));
+        if (path == NULL) {
+            mk_buf_printf(msg, "\"%s\" is outside of the layer", archive_entry_pathname(e));
+            goto out;
+        }
+        if (*path == '\0') {
+            apply_root_entry(e);
+            continue;
+        }
+        const char *base = strrchr(path, '/');
+        base = base != NULL ? base + 1 : path;
+        if (strncmp(base, ".wh.", 4) == 0) {
+            if (apply_whiteout(disk, path, base, msg) < 0)
+                goto out;
+            continue;
+        }
+        archive_entry_set_pathname(e, path);
+        const char *link = archive_entry_hardlink(e);
+        if (link != NULL) {
+            _cleanup_free_ char *clean_link = clean_member_name(link);
+            if (clean_link == NULL || *clean_link == '\0') {
+                mk_buf_printf(msg, "\"%s\": hard link target \"%s\" is outside of the layer", path,
+                              link);
+                goto out;
+            }
+            archive_entry_set_hardlink(e, clean_link);
+        }
+        if (archive_entry_filetype(e) == AE_IFREG && link == NULL)
+            total += archive_entry_size(e);
+        if (write_entry(a, disk, e, msg) < 0)
+            goto out;
+    }
+    if (archive_write_close(disk) != ARCHIVE_OK) {
+        mk_buf_printf(msg, "%s", archive_error_string(disk));
+        goto out;
+    }
+    size = total;
+out:
+    archive_read_free(a);
+    archive_write_free(disk);
+    return size;
+}
+
+int mk_layer_extract(int tar_fd, const char *dir, int64_t *out_size, mk_err **err)
+{
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return mk_err_sys(err, "open %s", dir);
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return mk_err_sys(err, "pipe");
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        return mk_err_sys(err, "fork");
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        mk_buf msg = {0};
+        int64_t size = -1;
+        if (fchdir(dfd) < 0)
+            mk_buf_printf(&msg, "chdir %s: %s", dir, strerror(errno));
+        else
+            size = extract_here(tar_fd, &msg);
+        if (mk_write_all(pfd[1], &size, sizeof(size)) < 0 ||
+            (msg.len > 0 && mk_write_all(pfd[1], msg.data, msg.len) < 0))
+            _exit(2);
+        _exit(size < 0 ? 1 : 0);
+    }
+    close(pfd[1]);
+    int64_t size = -1;
+    mk_buf msg = {0};
+    ssize_t got = mk_read_all(pfd[0], &size, sizeof(size));
+    char chunk[1024];
+    ssize_t n;
+    while ((n = mk_read_all(pfd[0], chunk, sizeof(chunk))) > 0)
+        mk_buf_append(&msg, chunk, (size_t)n);
+    close(pfd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    _cleanup_free_ char *text = mk_buf_steal(&msg);
+    if (got != (ssize_t)sizeof(size) || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || size < 0)
+        return mk_err_set(err, MK_ERR_INVALID, "extract layer: %s",
+                          *text ? text : "extraction process failed");
+    if (out_size != NULL)
+        *out_size = size;
+    return 0;
+}
+
+/* ---- lower dirs ---- */
+
+int mk_image_lower_dirs(struct mk_store *s, const struct mk_image *img, char ***out, mk_err **err)
+{
+    _cleanup_strv_ char **chains = NULL;
+    if (mk_image_chain_ids(img->config, &chains, err) < 0)
+        return mk_err_wrap(err, "image %s", img->id);
+    size_t n = mk_strv_len(chains);
+    _cleanup_strv_ char **dirs = xcalloc(n + 2, sizeof(char *));
+    if (n == 0) {
+        /* overlayfs needs at least one lower dir: a shared empty one. */
+        dirs[0] = xasprintf("%s/layers/empty/diff", s->root);
+        if (mk_mkdir_p(dirs[0], 0755, err) < 0)
+            return -1;
+        *out = steal_pointer(&dirs);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_free_ char *layer = mk_store_layer_dir(s, chains[n - 1 - i]);
+        dirs[i] = mk_path_join(layer, "diff");
+        struct stat st;
+        if (stat(dirs[i], &st) < 0 || !S_ISDIR(st.st_mode))
+            return mk_err_set(err, MK_ERR_NOT_FOUND, "image %s: layer %s is missing", img->id,
+                              chains[n - 1 - i]);
+    }
+    *out = steal_pointer(&dirs);
+    return 0;
+}
+
+/* ---- reading through a stack of layers ---- */
+
+static bool is_whiteout(const struct stat *st)
+{
+    return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool is_opaque(const char *path)
+{
+    char v[4];
+    ssize_t n = lgetxattr(path, OPAQUE_XATTR, v, sizeof(v));
+    return n == 1 && v[0] == 'y';
+}
+
+char *mk_layers_find_file(char *const *dirs, const char *rel)
+{
+    _cleanup_free_ char *clean = clean_member_name(rel);
+    if (clean == NULL || *clean == '\0')
+        return NULL;
+    for (size_t l = 0; dirs != NULL && dirs[l] != NULL; l++) {
+        bool opaque_below = false;
+        _cleanup_free_ char *path = xstrdup(dirs[l]);
+        const char *p = clean;
+        for (;;) {
+            size_t n = strcspn(p, "/");
+            bool last = p[n] == '\0';
+            char *next = xasprintf("%s/%.*s", path, (int)n, p);
+            free(path);
+            path = next;
+            struct stat st;
+            if (lstat(path, &st) < 0)
+                break; /* not in this layer */
+            if (is_whiteout(&st))
+                return NULL;
+            if (last) {
+                /* Symlinks are not followed: they may point out of the stack. */
+                if (S_ISREG(st.st_mode))
+                    return steal_pointer(&path);
+                return NULL;
+            }
+            if (!S_ISDIR(st.st_mode))
+                return NULL;
+            if (is_opaque(path))
+                opaque_below = true;
+            p += n + 1;
+        }
+        if (opaque_below)
+            return NULL;
+    }
+    return NULL;
+}

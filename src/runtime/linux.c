@@ -1,0 +1,304 @@
+/* linux.c: mk_runtime_run, the built-in runtime's start path.
+ *
+ * The parent prepares (process, seccomp program, cgroup with its resources and
+ * open cgroup.procs fds, namespace fds), then clones the init straight into its
+ * new namespaces.  The child, in order: dies with its parent (PDEATHSIG, then a
+ * pidfd poll to close the race), stdio, joins the cgroup and only then unshares
+ * the cgroup namespace (so it sees itself at the root), joins the namespaces
+ * given by path, hostname, rootfs and mounts, pivot_root, sysctl/readonly/masked
+ * paths, terminal, then the process (process.c) and execve.  A failure travels
+ * back through the channel (channel.c); its EOF on execve means success.
+ *
+ * Only syscalls on this path: no helper program is ever forked. */
+#include "runtime/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static const struct {
+    unsigned long flag;
+    const char *spec_name;
+    const char *proc_name;
+} ns_table[] = {
+    {CLONE_NEWPID, "pid", "pid"},          {CLONE_NEWNET, "network", "net"},
+    {CLONE_NEWNS, "mount", "mnt"},         {CLONE_NEWIPC, "ipc", "ipc"},
+    {CLONE_NEWUTS, "uts", "uts"},          {CLONE_NEWCGROUP, "cgroup", "cgroup"},
+    {CLONE_NEWUSER, "user", "user"},       {CLONE_NEWTIME, "time", "time"},
+};
+#define N_NS (sizeof(ns_table) / sizeof(*ns_table))
+
+const unsigned long rt_ns_order[] = {CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
+                                     CLONE_NEWPID,    CLONE_NEWNS,  0};
+
+const char *rt_ns_proc_name(unsigned long flag)
+{
+    for (size_t i = 0; i < N_NS; i++)
+        if (ns_table[i].flag == flag)
+            return ns_table[i].proc_name;
+    return NULL;
+}
+
+void rt_ns_clear(struct rt_ns *ns)
+{
+    for (size_t i = 0; i < ns->n_join; i++)
+        close(ns->join_fd[i]);
+    ns->n_join = 0;
+}
+
+int rt_ns_parse(const json_t *spec, struct rt_ns *out, mk_err **err)
+{
+    memset(out, 0, sizeof(*out));
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(json_object_get(spec, "linux"), "namespaces"), i, n)
+    {
+        const char *type = mk_json_str(n, "type");
+        const char *path = mk_json_str(n, "path");
+        unsigned long flag = 0;
+        for (size_t k = 0; type != NULL && k < N_NS; k++)
+            if (strcmp(type, ns_table[k].spec_name) == 0)
+                flag = ns_table[k].flag;
+        if (flag == 0) {
+            rt_ns_clear(out);
+            return mk_err_set(err, MK_ERR_INVALID, "linux.namespaces: unknown type %s",
+                              type != NULL ? type : "(none)");
+        }
+        if (flag == CLONE_NEWUSER || flag == CLONE_NEWTIME ||
+            (flag == CLONE_NEWNS && path != NULL && *path != '\0')) {
+            rt_ns_clear(out);
+            return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                              "%s namespace%s is not supported by mocker's runtime", type,
+                              flag == CLONE_NEWNS ? " given by path" : "");
+        }
+        out->all_flags |= flag;
+        if (path == NULL || *path == '\0') {
+            out->new_flags |= flag;
+            continue;
+        }
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            mk_err_sys(err, "open %s namespace %s", type, path);
+            rt_ns_clear(out);
+            return -1;
+        }
+        out->join_fd[out->n_join] = fd;
+        out->join_flag[out->n_join++] = flag;
+    }
+    if (!(out->new_flags & CLONE_NEWNS)) {
+        rt_ns_clear(out);
+        return mk_err_set(err, MK_ERR_INVALID, "mocker's runtime needs a new mount namespace");
+    }
+    return 0;
+}
+
+#ifdef MK_RT_TRACE
+void rt_trace(const char *label)
+{
+    static int fd = -2;
+    if (fd == -2)
+        fd = open("/tmp/mk-rt-trace", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (fd >= 0)
+        dprintf(fd, "%d %s %lld\n", (int)getpid(), label,
+                (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+#endif
+
+struct run_ctx {
+    const json_t *spec;
+    const struct mk_runtime_io *io;
+    struct rt_process proc;
+    struct rt_ns ns;
+    int *cg_fds;
+    size_t n_cg;
+    struct rt_rootfs rootfs;
+    int parent_pidfd;
+    int chan;
+};
+
+static int child_setup(struct run_ctx *c, mk_err **err)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        return mk_err_sys(err, "prctl(PR_SET_PDEATHSIG)");
+    /* The parent may have died before PDEATHSIG was armed. */
+    struct pollfd pf = {.fd = c->parent_pidfd, .events = POLLIN};
+    if (c->parent_pidfd >= 0 && poll(&pf, 1, 0) > 0)
+        _exit(1);
+    umask(0);
+    if (!c->proc.terminal && rt_stdio_setup(c->io, err) < 0)
+        return -1;
+    if (rt_cgroup_join_fds(c->cg_fds, c->n_cg, err) < 0)
+        return -1;
+    for (size_t i = 0; i < c->ns.n_join; i++) {
+        if (c->ns.join_flag[i] == CLONE_NEWPID)
+            continue; /* the parent joined it for us */
+        if (setns(c->ns.join_fd[i], (int)c->ns.join_flag[i]) < 0)
+            return mk_err_sys(err, "join %s namespace", rt_ns_proc_name(c->ns.join_flag[i]));
+    }
+    if ((c->ns.new_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        return mk_err_sys(err, "unshare the cgroup namespace");
+    const char *hostname = mk_json_str(c->spec, "hostname");
+    const char *domain = mk_json_str(c->spec, "domainname");
+    if ((hostname != NULL && *hostname) || (domain != NULL && *domain)) {
+        if (!(c->ns.all_flags & CLONE_NEWUTS))
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "unable to set hostname without a private UTS namespace");
+        if (hostname != NULL && *hostname && sethostname(hostname, strlen(hostname)) < 0)
+            return mk_err_sys(err, "sethostname");
+        if (domain != NULL && *domain && setdomainname(domain, strlen(domain)) < 0)
+            return mk_err_sys(err, "setdomainname");
+    }
+    rt_trace("child-ns");
+    if (rt_rootfs_setup(&c->rootfs, err) < 0)
+        return -1;
+    rt_trace("child-pivot");
+    if (rt_rootfs_finish(c->spec, err) < 0)
+        return -1;
+    rt_trace("child-finish");
+    if (c->proc.terminal && rt_console_attach(c->rootfs.console_slave, err) < 0)
+        return -1;
+    return rt_process_exec(&c->proc, err);
+}
+
+static void run_ctx_clear(struct run_ctx *c)
+{
+    rt_process_clear(&c->proc);
+    rt_ns_clear(&c->ns);
+    rt_cgroup_close_fds(c->cg_fds, c->n_cg);
+    c->cg_fds = NULL;
+    rt_cgroup_v1_mounts_free(c->rootfs.cg_mounts, c->rootfs.n_cg_mounts);
+    c->rootfs.cg_mounts = NULL;
+    if (c->parent_pidfd >= 0)
+        close(c->parent_pidfd);
+}
+
+static bool has_cgroup_mount(const json_t *spec)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(spec, "mounts"), i, m)
+    {
+        const char *type = mk_json_str(m, "type");
+        if (type != NULL && strcmp(type, "cgroup") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Clone the init; a pid namespace given by path is entered by the parent for
+ * the duration of the clone (setns(CLONE_NEWPID) only affects children). */
+static pid_t clone_init(struct run_ctx *c, mk_err **err)
+{
+    _cleanup_close_ int own_pidns = -1;
+    for (size_t i = 0; i < c->ns.n_join; i++) {
+        if (c->ns.join_flag[i] != CLONE_NEWPID)
+            continue;
+        own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (own_pidns < 0)
+            return mk_err_sys(err, "open /proc/self/ns/pid");
+        if (setns(c->ns.join_fd[i], CLONE_NEWPID) < 0)
+            return mk_err_sys(err, "join pid namespace");
+    }
+    int chan[2];
+    if (pipe2(chan, O_CLOEXEC) < 0)
+        return mk_err_sys(err, "pipe");
+    pid_t pid = rt_clone(c->ns.new_flags & ~(unsigned long)CLONE_NEWCGROUP);
+    if (pid == 0) {
+        close(chan[0]);
+        c->chan = chan[1];
+        mk_err *cerr = NULL;
+        child_setup(c, &cerr);
+        rt_child_fail(c->chan, cerr);
+    }
+    int saved = errno;
+    close(chan[1]);
+    if (own_pidns >= 0)
+        setns(own_pidns, CLONE_NEWPID);
+    if (pid < 0) {
+        close(chan[0]);
+        return mk_err_errno(err, saved, "clone the container's init");
+    }
+    c->chan = chan[0];
+    return pid;
+}
+
+int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
+                   const struct mk_runtime_io *io, pid_t *out_pid, mk_err **err)
+{
+    rt_trace("run-start");
+    struct run_ctx c = {.spec = spec, .io = io, .parent_pidfd = -1, .chan = -1};
+    c.rootfs = (struct rt_rootfs){.spec = spec,
+                                  .bundle = bundle,
+                                  .console_sock = io->console_sock,
+                                  .console_slave = -1};
+    const char *cgpath = NULL;
+    int ret = -1;
+    bool cg_created = false;
+    if (rt_process_parse(json_object_get(spec, "process"), NULL, spec, &c.proc, err) < 0 ||
+        rt_ns_parse(spec, &c.ns, err) < 0 || rt_cgroup_path(spec, &cgpath, err) < 0)
+        goto out;
+    rt_trace("run-parsed");
+    c.rootfs.terminal = c.proc.terminal;
+    c.rootfs.cgroup_path = cgpath;
+    c.rootfs.cgroupns = (c.ns.all_flags & CLONE_NEWCGROUP) != 0;
+    const json_t *resources = json_object_get(json_object_get(spec, "linux"), "resources");
+    if (cgpath == NULL && json_object_size(resources) > 0) {
+        mk_err_set(err, MK_ERR_INVALID, "linux.resources need linux.cgroupsPath");
+        goto out;
+    }
+    if (cgpath != NULL) {
+        cg_created = true;
+        if (mk_cgroup_create(cgpath, resources, err) < 0 ||
+            rt_cgroup_open_procs(cgpath, &c.cg_fds, &c.n_cg, err) < 0)
+            goto out;
+    }
+    rt_trace("run-cgroup");
+    if (mk_cgroup_detect() != MK_CGROUP_V2 && has_cgroup_mount(spec) &&
+        rt_cgroup_v1_mounts(&c.rootfs.cg_mounts, &c.rootfs.n_cg_mounts, err) < 0)
+        goto out;
+    c.parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    pid_t pid = clone_init(&c, err);
+    if (pid < 0)
+        goto out;
+    rt_trace("run-cloned");
+    int r = rt_channel_await(c.chan, NULL, err);
+    close(c.chan);
+    rt_trace("run-exec");
+    if (r < 0) {
+        rt_waitpid(pid, NULL);
+        goto out;
+    }
+    *out_pid = pid;
+    ret = 0;
+out:
+    if (ret < 0 && cg_created)
+        mk_cgroup_destroy(cgpath, NULL);
+    run_ctx_clear(&c);
+    (void)id;
+    return ret;
+}
+
+int mk_runtime_delete(const json_t *spec, mk_err **err)
+{
+    if (rt_external_delete(spec, err) < 0)
+        return -1;
+    const char *cgpath = NULL;
+    if (rt_cgroup_path(spec, &cgpath, err) < 0)
+        return -1;
+    if (cgpath != NULL && mk_cgroup_destroy(cgpath, err) < 0)
+        return -1;
+    return 0;
+}
