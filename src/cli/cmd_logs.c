@@ -79,6 +79,7 @@ int cmd_logs(int argc, char **argv)
         return 1;
     int status = 0;
     struct mk_container *c = NULL;
+    _cleanup_free_ char *path = NULL;
     if (mk_container_get(e, rest[0], &c, &err) < 0) {
         status = mk_cli_fail(NULL, err, 1);
         goto out;
@@ -91,7 +92,7 @@ int cmd_logs(int argc, char **argv)
     }
     struct logs_ctx l = {.e = e, .id = c->id, .timestamps = timestamps};
     lo.ctx = &l;
-    _cleanup_free_ char *path = mk_container_log_path(e, c);
+    path = mk_container_log_path(e, c);
     if (access(path, F_OK) != 0 && !follow)
         goto out;
     if (mk_log_read(path, &lo, print_entry, &l, &err) < 0)

@@ -166,8 +166,8 @@ static uint32_t rune_lower(uint32_t r)
 
 static bool rune_is_space(uint32_t r)
 {
-    return r == 0x85 || r == 0xA0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200A) ||
-           r == 0x2028 || r == 0x2029 || r == 0x202F || r == 0x205F || r == 0x3000;
+    return r == 0x85 || r == 0xA0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 ||
+           r == 0x2029 || r == 0x202F || r == 0x205F || r == 0x3000;
 }
 
 /* strings.Title's word boundaries: ASCII non-alphanumerics and Unicode spaces. */
@@ -735,10 +735,18 @@ static const struct {
     const char *word;
     enum tok_kind kind;
 } keywords[] = {
-    {"if", TK_IF},           {"else", TK_ELSE},         {"end", TK_END},
-    {"range", TK_RANGE},     {"with", TK_WITH},         {"break", TK_BREAK},
-    {"continue", TK_CONTINUE}, {"define", TK_DEFINE},   {"template", TK_TEMPLATE},
-    {"block", TK_BLOCK},     {"nil", TK_NIL},           {"true", TK_BOOL},
+    {"if", TK_IF},
+    {"else", TK_ELSE},
+    {"end", TK_END},
+    {"range", TK_RANGE},
+    {"with", TK_WITH},
+    {"break", TK_BREAK},
+    {"continue", TK_CONTINUE},
+    {"define", TK_DEFINE},
+    {"template", TK_TEMPLATE},
+    {"block", TK_BLOCK},
+    {"nil", TK_NIL},
+    {"true", TK_BOOL},
     {"false", TK_BOOL},
 };
 
@@ -1014,7 +1022,15 @@ struct pipe {
     size_t ncmds;
 };
 
-enum node_kind { NODE_TEXT, NODE_ACTION, NODE_IF, NODE_RANGE, NODE_WITH, NODE_BREAK, NODE_CONTINUE };
+enum node_kind {
+    NODE_TEXT,
+    NODE_ACTION,
+    NODE_IF,
+    NODE_RANGE,
+    NODE_WITH,
+    NODE_BREAK,
+    NODE_CONTINUE
+};
 
 struct node;
 struct list {
@@ -1037,10 +1053,10 @@ struct mk_template {
     struct list root;
 };
 
-#define PUSH(arr, cnt, item)                                                                      \
-    do {                                                                                          \
-        (arr) = xrealloc((arr), ((cnt) + 1) * sizeof(*(arr)));                                    \
-        (arr)[(cnt)++] = (item);                                                                  \
+#define PUSH(arr, cnt, item)                                                                       \
+    do {                                                                                           \
+        (arr) = xrealloc((arr), ((cnt) + 1) * sizeof(*(arr)));                                     \
+        (arr)[(cnt)++] = (item);                                                                   \
     } while (0)
 
 static void pipe_free(struct pipe *pp);
@@ -1879,8 +1895,7 @@ static json_t *eval_field(struct exec *ex, json_t *dot, const struct arg *node, 
         return NULL;
     }
     if (!json_is_object(recv)) {
-        xerr(ex, node->pos, node->len, "can't evaluate field %s in type %s", name,
-             type_name(recv));
+        xerr(ex, node->pos, node->len, "can't evaluate field %s in type %s", name, type_name(recv));
         return NULL;
     }
     json_t *v = json_object_get(recv, name);
@@ -2074,8 +2089,8 @@ static void walk_range(struct exec *ex, json_t *dot, const struct node *n)
         keys = sorted_keys(val, &count);
     } else if (json_is_integer(val)) {
         if (pp->ndecl > 1) {
-            xerr(ex, pp->pos, 0, "can't use %" JSON_INTEGER_FORMAT
-                                 " to iterate over more than one variable",
+            xerr(ex, pp->pos, 0,
+                 "can't use %" JSON_INTEGER_FORMAT " to iterate over more than one variable",
                  json_integer_value(val));
             goto out;
         }
@@ -2238,7 +2253,9 @@ static json_t *fn_len(struct exec *ex, const struct arg *at, json_t **argv, size
         return json_integer((json_int_t)json_array_size(v));
     if (json_is_object(v))
         return json_integer((json_int_t)json_object_size(v));
-    if (v == NULL || json_is_null(v))
+    if (json_is_null(v)) /* a nil map or slice of docker's typed data */
+        return json_integer(0);
+    if (v == NULL)
         xerr(ex, at->pos, at->len, "error calling len: len of nil pointer");
     else
         xerr(ex, at->pos, at->len, "error calling len: len of type %s", type_name(v));
@@ -2264,7 +2281,14 @@ static json_t *fn_index(struct exec *ex, const struct arg *at, json_t **argv, si
     json_t *item = json_incref(argv[0]);
     for (size_t i = 1; i < argc; i++) {
         json_t *key = argv[i], *next = NULL;
-        if (item == NULL || json_is_null(item)) {
+        if (json_is_null(item) && json_is_string(key)) {
+            /* docker's data are typed: a null map is a nil map[string]string */
+            next = json_string("");
+        } else if (json_is_null(item) && json_is_integer(key)) {
+            xerr(ex, at->pos, at->len,
+                 "error calling index: index out of range: %" JSON_INTEGER_FORMAT,
+                 json_integer_value(key));
+        } else if (item == NULL || json_is_null(item)) {
             xerr(ex, at->pos, at->len, "error calling index: index of untyped nil");
         } else if (json_is_object(item)) {
             if (!json_is_string(key)) {
@@ -2278,8 +2302,7 @@ static json_t *fn_index(struct exec *ex, const struct arg *at, json_t **argv, si
             size_t len = json_is_array(item) ? json_array_size(item) : json_string_length(item);
             if (!json_is_integer(key)) {
                 xerr(ex, at->pos, at->len,
-                     "error calling index: cannot index slice/array with type %s",
-                     type_name(key));
+                     "error calling index: cannot index slice/array with type %s", type_name(key));
             } else if (json_integer_value(key) < 0 || (size_t)json_integer_value(key) >= len) {
                 xerr(ex, at->pos, at->len,
                      "error calling index: index out of range: %" JSON_INTEGER_FORMAT,
@@ -2287,8 +2310,8 @@ static json_t *fn_index(struct exec *ex, const struct arg *at, json_t **argv, si
             } else if (json_is_array(item)) {
                 next = json_incref(json_array_get(item, (size_t)json_integer_value(key)));
             } else {
-                next = json_integer(
-                    (unsigned char)json_string_value(item)[json_integer_value(key)]);
+                next =
+                    json_integer((unsigned char)json_string_value(item)[json_integer_value(key)]);
             }
         } else {
             xerr(ex, at->pos, at->len, "error calling index: can't index item of type %s",
@@ -2360,9 +2383,11 @@ static void pad_out(mk_buf *b, const struct fmtspec *fs, const char *s, size_t n
     buf_add(b, s, n);
 }
 
-static void fmt_bad_verb(mk_buf *b, char verb, const json_t *v)
+static void fmt_bad_verb(mk_buf *b, uint32_t verb, const json_t *v)
 {
-    mk_buf_printf(b, "%%!%c(", verb);
+    mk_buf_puts(b, "%!");
+    utf8_encode(b, verb);
+    buf_addc(b, '(');
     if (v == NULL || json_is_null(v)) {
         mk_buf_puts(b, "<nil>");
     } else {
@@ -2377,7 +2402,10 @@ static void fmt_integer(mk_buf *b, const struct fmtspec *fs, long long v)
 {
     char digits[80];
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    int base = fs->verb == 'x' || fs->verb == 'X' ? 16 : fs->verb == 'o' ? 8 : fs->verb == 'b' ? 2 : 10;
+    int base = fs->verb == 'x' || fs->verb == 'X' ? 16
+               : fs->verb == 'o'                  ? 8
+               : fs->verb == 'b'                  ? 2
+                                                  : 10;
     const char *dig = fs->verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
     int n = 0;
     do {
@@ -2414,7 +2442,7 @@ static void fmt_floatv(mk_buf *b, const struct fmtspec *fs, double d)
     else if (!signbit(d) && fs->space)
         buf_addc(&s, ' ');
     char verb = fs->verb;
-    if (verb == 'v' || ((verb == 'g' || verb == 'G') && fs->prec < 0)) {
+    if ((verb == 'v' || verb == 'g' || verb == 'G') && fs->prec < 0) {
         fmt_float_v(&s, d);
     } else if (isnan(d) || isinf(d)) {
         mk_buf_puts(&s, isnan(d) ? "NaN" : d > 0 ? "+Inf" : "-Inf");
@@ -2428,6 +2456,7 @@ static void fmt_floatv(mk_buf *b, const struct fmtspec *fs, double d)
             mk_buf_printf(&s, "%.*E", prec, d);
             break;
         case 'g':
+        case 'v':
             mk_buf_printf(&s, "%.*g", prec, d);
             break;
         case 'G':
@@ -2486,7 +2515,7 @@ static void fmt_one(mk_buf *b, const struct fmtspec *fs, const json_t *v)
             pad_out(b, fs, h.data ? h.data : "", h.len, false);
             mk_buf_free(&h);
         } else {
-            fmt_bad_verb(b, verb, v);
+            fmt_bad_verb(b, (unsigned char)verb, v);
         }
         break;
     }
@@ -2506,7 +2535,7 @@ static void fmt_one(mk_buf *b, const struct fmtspec *fs, const json_t *v)
             pad_out(b, fs, s.data, s.len, false);
             mk_buf_free(&s);
         } else {
-            fmt_bad_verb(b, verb, v);
+            fmt_bad_verb(b, (unsigned char)verb, v);
         }
         break;
     }
@@ -2514,14 +2543,14 @@ static void fmt_one(mk_buf *b, const struct fmtspec *fs, const json_t *v)
         if (strchr("veEfFgG", verb))
             fmt_floatv(b, fs, json_real_value(v));
         else
-            fmt_bad_verb(b, verb, v);
+            fmt_bad_verb(b, (unsigned char)verb, v);
         break;
     case JSON_TRUE:
     case JSON_FALSE:
         if (verb == 't' || verb == 'v')
             pad_out(b, fs, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5, false);
         else
-            fmt_bad_verb(b, verb, v);
+            fmt_bad_verb(b, (unsigned char)verb, v);
         break;
     case JSON_OBJECT: {
         size_t n;
@@ -2545,7 +2574,7 @@ static void fmt_one(mk_buf *b, const struct fmtspec *fs, const json_t *v)
         if (verb == 'v')
             pad_out(b, fs, "<nil>", 5, false);
         else
-            fmt_bad_verb(b, verb, NULL);
+            fmt_bad_verb(b, (unsigned char)verb, NULL);
         break;
     }
 }
@@ -2624,19 +2653,15 @@ static json_t *fn_printf(struct exec *ex, const struct arg *at, json_t **argv, s
             buf_addc(&b, '%');
             continue;
         }
-        if (r >= 0x80 || !isalpha((int)r)) {
+        if (argi >= argc) {
             mk_buf_puts(&b, "%!");
             utf8_encode(&b, r);
-            mk_buf_puts(&b, "(BADVERB)");
+            mk_buf_puts(&b, "(MISSING)");
             continue;
         }
-        fs.verb = (char)r;
-        if (argi >= argc) {
-            mk_buf_printf(&b, "%%!%c(MISSING)", fs.verb);
-            continue;
-        }
-        if (!strchr("vsdqtxXobcfFeEgGT", fs.verb))
-            fmt_bad_verb(&b, fs.verb, argv[argi]);
+        fs.verb = r < 0x80 ? (char)r : '?';
+        if (r >= 0x80 || r == '\0' || !strchr("vsdqtxXobcfFeEgGT", fs.verb))
+            fmt_bad_verb(&b, r, argv[argi]);
         else
             fmt_one(&b, &fs, argv[argi]);
         argi++;
@@ -2687,11 +2712,11 @@ static int compare(const json_t *a, const json_t *b, enum kind k)
     case K_INT:
         return json_integer_value(a) < json_integer_value(b)   ? -1
                : json_integer_value(a) > json_integer_value(b) ? 1
-                                                                : 0;
+                                                               : 0;
     case K_FLOAT:
         return json_real_value(a) < json_real_value(b)   ? -1
                : json_real_value(a) > json_real_value(b) ? 1
-                                                          : 0;
+                                                         : 0;
     case K_STRING: {
         size_t la = json_string_length(a), lb = json_string_length(b);
         int c = memcmp(json_string_value(a), json_string_value(b), la < lb ? la : lb);
@@ -2910,28 +2935,17 @@ static json_t *fn_truncate(struct exec *ex, const struct arg *at, json_t **argv,
 }
 
 static const struct func funcs[] = {
-    {"and", 1, -1, NULL, false},
-    {"or", 1, -1, NULL, false},
-    {"not", 1, 1, fn_not, false},
-    {"len", 1, 1, fn_len, false},
-    {"index", 1, -1, fn_index, false},
-    {"print", 0, -1, fn_print, false},
-    {"printf", 1, -1, fn_printf, false},
-    {"println", 0, -1, fn_println, false},
-    {"eq", 1, -1, fn_eq, false},
-    {"ne", 2, 2, fn_ne, false},
-    {"lt", 2, 2, fn_lt, false},
-    {"le", 2, 2, fn_le, false},
-    {"gt", 2, 2, fn_gt, false},
-    {"ge", 2, 2, fn_ge, false},
-    {"json", 1, 1, fn_json, true},
-    {"split", 2, 2, fn_split, true},
-    {"join", 2, 2, fn_join, true},
-    {"title", 1, 1, fn_title, true},
-    {"lower", 1, 1, fn_lower, true},
-    {"upper", 1, 1, fn_upper, true},
-    {"pad", 3, 3, fn_pad, false},
-    {"truncate", 2, 2, fn_truncate, true},
+    {"and", 1, -1, NULL, false},         {"or", 1, -1, NULL, false},
+    {"not", 1, 1, fn_not, false},        {"len", 1, 1, fn_len, false},
+    {"index", 1, -1, fn_index, false},   {"print", 0, -1, fn_print, false},
+    {"printf", 1, -1, fn_printf, false}, {"println", 0, -1, fn_println, false},
+    {"eq", 1, -1, fn_eq, false},         {"ne", 2, 2, fn_ne, false},
+    {"lt", 2, 2, fn_lt, false},          {"le", 2, 2, fn_le, false},
+    {"gt", 2, 2, fn_gt, false},          {"ge", 2, 2, fn_ge, false},
+    {"json", 1, 1, fn_json, true},       {"split", 2, 2, fn_split, true},
+    {"join", 2, 2, fn_join, true},       {"title", 1, 1, fn_title, true},
+    {"lower", 1, 1, fn_lower, true},     {"upper", 1, 1, fn_upper, true},
+    {"pad", 3, 3, fn_pad, false},        {"truncate", 2, 2, fn_truncate, true},
 };
 
 static const struct func *find_func(const char *name, size_t len)
@@ -2943,8 +2957,7 @@ static const struct func *find_func(const char *name, size_t len)
 }
 
 static json_t *call_func(struct exec *ex, json_t *dot, const struct arg *fn,
-                         const struct arg *const *args, size_t nargs, bool has_final,
-                         json_t *final)
+                         const struct arg *const *args, size_t nargs, bool has_final, json_t *final)
 {
     const struct func *f = find_func(fn->s, strlen(fn->s));
     size_t argc = nargs + (has_final ? 1 : 0);

@@ -2,6 +2,7 @@
  * defaults, record the container and lay out its directory. */
 #include "engine/engine.h"
 #include "engine/internal.h"
+#include "engine/spec.h"
 #include "image/image.h"
 
 #include <errno.h>
@@ -212,9 +213,11 @@ static char *container_resolv_conf(bool host_net)
     return mk_buf_steal(&b);
 }
 
+/* hosts, hostname, resolv.conf: no fsync, like docker; they are small and
+ * rewritten from the container's config if ever lost. */
 static int write_plain(int dfd, const char *name, const char *data, mk_err **err)
 {
-    return mk_write_file_atomic_at(dfd, name, data, strlen(data), 0644, err);
+    return mk_write_file_replace_at(dfd, name, data, strlen(data), 0644, err);
 }
 
 static int layout_container_dir(struct mk_engine *e, const char *id, const char *hostname,
@@ -258,6 +261,12 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
     _cleanup_json_ json_t *host_config = hc ? json_deep_copy(hc) : json_object();
     if (check_host_config(host_config, err) < 0)
         return -1;
+    /* Refuse bad capabilities now, as docker does, not at the first start. */
+    _cleanup_strv_ char **caps = NULL;
+    if (mk_spec_capabilities(json_object_get(host_config, "CapAdd"),
+                             json_object_get(host_config, "CapDrop"),
+                             mk_json_bool(host_config, "Privileged", false), &caps, err) < 0)
+        return mk_err_wrap(err, "invalid CapAdd");
     _cleanup_free_ char *runtime = NULL;
     if (mk_engine_runtime_path(mk_json_str(host_config, "Runtime"), &runtime, err) < 0)
         return -1;

@@ -68,6 +68,8 @@ int mk_container_exec(struct mk_engine *e, const char *ref, const json_t *opts, 
     json_t *spec = NULL;
     json_t *process = NULL;
     _cleanup_close_ int console_ours = -1, console_theirs = -1;
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+    _cleanup_free_ char *cfg = mk_path_join(dir, "config.json");
     if (strcmp(c->status, "paused") == 0) {
         mk_err_set(err, MK_ERR_CONFLICT, "Container %s is paused, unpause the container before exec",
                    c->id);
@@ -86,8 +88,6 @@ int mk_container_exec(struct mk_engine *e, const char *ref, const json_t *opts, 
         mk_err_set(err, MK_ERR_UNSUPPORTED, "exec --privileged is not supported by mocker yet");
         goto out;
     }
-    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
-    _cleanup_free_ char *cfg = mk_path_join(dir, "config.json");
     spec = mk_json_load_file(cfg, err);
     if (spec == NULL)
         goto out;

@@ -173,6 +173,7 @@ int mk_container_kill(struct mk_engine *e, const char *ref, const char *signal, 
         return -1;
     int ret = -1;
     int sig = SIGKILL;
+    _cleanup_free_ char *sig_s = NULL;
     if (signal != NULL && *signal && mk_signal_parse(signal, &sig, err) < 0)
         goto out;
     if (!mk_container_is_running(c)) {
@@ -182,7 +183,7 @@ int mk_container_kill(struct mk_engine *e, const char *ref, const char *signal, 
     }
     if (signal_init(c, sig, err) < 0)
         goto out;
-    _cleanup_free_ char *sig_s = xasprintf("%d", sig);
+    sig_s = xasprintf("%d", sig);
     json_t *attrs = json_pack("{s:s,s:s,s:s}", "image", c->image, "name", c->name, "signal", sig_s);
     mk_store_event_add(e->store, "container", "kill", c->id, attrs, NULL);
     json_decref(attrs);

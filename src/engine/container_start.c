@@ -21,17 +21,10 @@
 static int write_bundle_config(const char *dir, const json_t *spec, mk_err **err)
 {
     _cleanup_free_ char *data = mk_json_dump(spec);
-    _cleanup_free_ char *tmp = xasprintf("%s/.config.json.tmp-%d", dir, getpid());
-    _cleanup_free_ char *path = xasprintf("%s/config.json", dir);
-    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return mk_err_sys(err, "create %s", tmp);
-    if (mk_write_all(fd, data, strlen(data)) < 0 || rename(tmp, path) < 0) {
-        int saved = errno;
-        unlink(tmp);
-        return mk_err_errno(err, saved, "write %s", path);
-    }
-    return 0;
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return mk_err_sys(err, "open %s", dir);
+    return mk_write_file_replace_at(dfd, "config.json", data, strlen(data), 0600, err);
 }
 
 int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json_t **out,
@@ -152,6 +145,8 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
     json_t *spec = NULL;
     _cleanup_close_ int sp0 = -1;
     _cleanup_close_ int sp1 = -1;
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
     if (mk_container_is_running(c)) {
         mk_err_set(err, MK_ERR_NOT_MODIFIED, "container %s is already running", c->id);
         goto out;
@@ -162,10 +157,8 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
     }
     if (mk_engine_build_spec(e, c, &spec, err) < 0)
         goto out;
-    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
     if (write_bundle_config(dir, spec, err) < 0)
         goto out;
-    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
     if (mk_mkdir_p(rundir, 0700, err) < 0)
         goto out;
     int sp[2];
@@ -306,26 +299,14 @@ int mk_engine_runtime_path(const char *name, char **out, mk_err **err)
     return mk_err_set(err, MK_ERR_INVALID, "unknown or invalid runtime name: %s", name);
 }
 
-int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
+static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t *spec,
+                       int client_fd, mk_err **err)
 {
-    struct mk_engine *e = NULL;
-    if (mk_engine_open(&e, err) < 0)
-        return -1;
-    int ret = -1;
-    struct mk_container *c = NULL;
-    json_t *spec = NULL;
-    _cleanup_free_ char *runtime = NULL;
-    if (mk_store_container_get(e->store, id, &c, err) < 0)
-        goto out;
-    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
-    _cleanup_free_ char *cfg_path = mk_path_join(dir, "config.json");
-    spec = mk_json_load_file(cfg_path, err);
-    if (spec == NULL)
-        goto out;
     const json_t *config = json_object_get(c->config, "Config");
     const json_t *hc = json_object_get(c->config, "HostConfig");
+    _cleanup_free_ char *runtime = NULL;
     if (mk_engine_runtime_path(mk_json_str(hc, "Runtime"), &runtime, err) < 0)
-        goto out;
+        return -1;
     const json_t *log = json_object_get(hc, "LogConfig");
     const char *driver = mk_json_str(log, "Type");
     int64_t max_size = 0;
@@ -333,9 +314,10 @@ int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
     const char *ms = mk_json_str(json_object_get(log, "Config"), "max-size");
     const char *mf = mk_json_str(json_object_get(log, "Config"), "max-file");
     if (ms != NULL && mk_size_parse(ms, &max_size, err) < 0)
-        goto out;
+        return -1;
     if (mf != NULL)
         max_file = atoi(mf) > 0 ? atoi(mf) : 1;
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
     _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
     _cleanup_free_ char *log_path = mk_container_log_path(e, c);
     _cleanup_free_ char *runtime_root = mk_path_join(e->store->runroot, "runc");
@@ -362,8 +344,24 @@ int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
                   .exited = hook_exited,
                   .finished = hook_finished},
     };
-    ret = mk_monitor_main(&p, err);
-out:
+    return mk_monitor_main(&p, err);
+}
+
+int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
+{
+    struct mk_engine *e = NULL;
+    if (mk_engine_open(&e, err) < 0)
+        return -1;
+    int ret = -1;
+    struct mk_container *c = NULL;
+    json_t *spec = NULL;
+    if (mk_store_container_get(e->store, id, &c, err) == 0) {
+        _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+        _cleanup_free_ char *cfg_path = mk_path_join(dir, "config.json");
+        spec = mk_json_load_file(cfg_path, err);
+        if (spec != NULL)
+            ret = monitor_run(e, c, spec, client_fd, err);
+    }
     json_decref(spec);
     mk_container_free(c);
     mk_engine_free(e);

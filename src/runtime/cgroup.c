@@ -27,9 +27,8 @@ struct hier {
 
 /* v1 controllers a container is put in, when the host mounts them. */
 static const char *const v1_controllers[] = {
-    "memory",  "cpu",      "cpuacct", "cpuset",     "pids", "freezer", "blkio",
-    "devices", "hugetlb",  "net_cls", "net_prio",   "perf_event", "rdma", "misc",
-    "systemd", NULL,
+    "memory",  "cpu",     "cpuacct",  "cpuset",     "pids", "freezer", "blkio",   "devices",
+    "hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "misc",    "systemd", NULL,
 };
 
 static struct hier hiers[32];
@@ -204,8 +203,9 @@ static int64_t get_i64(const json_t *o, const char *key, bool *present)
 static int check_memory(const json_t *mem, mk_err **err)
 {
     /* swappiness and disableOOMKiller exist on v1 only. */
-    static const char *const unsupported[] = {"kernel",           "kernelTCP",    "swappiness",
-                                              "disableOOMKiller", "useHierarchy", "checkBeforeUpdate"};
+    static const char *const unsupported[] = {"kernel",       "kernelTCP",
+                                              "swappiness",   "disableOOMKiller",
+                                              "useHierarchy", "checkBeforeUpdate"};
     for (size_t i = 0; i < sizeof(unsupported) / sizeof(*unsupported); i++) {
         json_t *v = json_object_get(mem, unsupported[i]);
         if (v == NULL || json_is_null(v) || json_is_false(v))
@@ -231,8 +231,8 @@ static int apply_memory_files(const char *path, const json_t *mem, mk_err **err)
     int64_t res = get_i64(mem, "reservation", &has_res);
     _cleanup_free_ char *dir = controller_dir("memory", path);
     if (layout == MK_CGROUP_V2) {
-        if (has_limit && limit != 0 && writef(dir, "memory.max", err, limit < 0 ? "max" : "%lld",
-                                              (long long)limit) < 0)
+        if (has_limit && limit != 0 &&
+            writef(dir, "memory.max", err, limit < 0 ? "max" : "%lld", (long long)limit) < 0)
             return -1;
         if (has_swap && swap != 0) {
             /* OCI swap is memory+swap (docker's --memory-swap); v2 counts swap alone. */
@@ -240,9 +240,10 @@ static int apply_memory_files(const char *path, const json_t *mem, mk_err **err)
                 return mk_err_set(err, MK_ERR_INVALID,
                                   "unable to set swap limit without memory limit");
             if (swap > 0 && swap < limit)
-                return mk_err_set(err, MK_ERR_INVALID,
-                                  "memory+swap limit (%lld) should be bigger than memory limit (%lld)",
-                                  (long long)swap, (long long)limit);
+                return mk_err_set(
+                    err, MK_ERR_INVALID,
+                    "memory+swap limit (%lld) should be bigger than memory limit (%lld)",
+                    (long long)swap, (long long)limit);
             if (writef(dir, "memory.swap.max", err, swap < 0 ? "max" : "%lld",
                        (long long)(swap - limit)) < 0)
                 return -1;
@@ -295,8 +296,8 @@ static int apply_cpu(const char *path, const json_t *cpu, mk_err **err)
     if (layout == MK_CGROUP_V2) {
         /* runc's conversion of the [2, 262144] shares range onto [1, 10000]. */
         if (has_shares && shares != 0 &&
-            writef(dir, "cpu.weight", err, "%lld", (long long)(1 + ((shares - 2) * 9999) / 262142)) <
-                0)
+            writef(dir, "cpu.weight", err, "%lld",
+                   (long long)(1 + ((shares - 2) * 9999) / 262142)) < 0)
             return -1;
         if ((has_quota && quota != 0) || (has_period && period != 0)) {
             if (period <= 0)
@@ -380,8 +381,8 @@ static int apply_blkio(const char *path, const json_t *bio, mk_err **err)
             long long maj = mk_json_int(d, "major", 0), min = mk_json_int(d, "minor", 0);
             long long rate = mk_json_int(d, "rate", 0);
             int r = layout == MK_CGROUP_V2
-                        ? writef(dir, "io.max", err, "%lld:%lld %s=%lld", maj, min,
-                                 throttles[t].v2, rate)
+                        ? writef(dir, "io.max", err, "%lld:%lld %s=%lld", maj, min, throttles[t].v2,
+                                 rate)
                         : writef(dir, throttles[t].v1, err, "%lld:%lld %lld", maj, min, rate);
             if (r < 0)
                 return -1;
@@ -398,8 +399,8 @@ static bool devices_within_docker_defaults(const json_t *devices)
         const char *type;
         long long major, minor;
     } allowed[] = {
-        {"c", 1, 3},   {"c", 1, 5},  {"c", 1, 7},  {"c", 1, 8},    {"c", 1, 9},
-        {"c", 5, 0},   {"c", 5, 1},  {"c", 5, 2},  {"c", 136, -1}, {"c", 10, 200},
+        {"c", 1, 3},   {"c", 1, 5},   {"c", 1, 7}, {"c", 1, 8},    {"c", 1, 9},
+        {"c", 5, 0},   {"c", 5, 1},   {"c", 5, 2}, {"c", 136, -1}, {"c", 10, 200},
         {"c", -1, -1}, {"b", -1, -1}, /* the wildcard ones only for "m" (mknod) */
     };
     size_t i;
@@ -608,8 +609,7 @@ int mk_cgroup_destroy(const char *path, mk_err **err)
         if (!busy)
             return 0;
         if (attempt >= 500)
-            return mk_err_set(err, MK_ERR_INTERNAL, "remove cgroup %s: still busy after 5s",
-                              path);
+            return mk_err_set(err, MK_ERR_INTERNAL, "remove cgroup %s: still busy after 5s", path);
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -698,10 +698,9 @@ int rt_cgroup_v1_mounts(struct rt_cgroup_v1_mount **out, size_t *n, mk_err **err
         char *save2 = NULL;
         for (char *o = strtok_r(super, ",", &save2); o != NULL; o = strtok_r(NULL, ",", &save2)) {
             if (strcmp(o, "rw") == 0 || strcmp(o, "ro") == 0 || strcmp(o, "relatime") == 0 ||
-                strcmp(o, "noatime") == 0 || strcmp(o, "nosuid") == 0 ||
-                strcmp(o, "nodev") == 0 || strcmp(o, "noexec") == 0 ||
-                mk_str_has_prefix(o, "release_agent=") || strcmp(o, "clone_children") == 0 ||
-                strcmp(o, "xattr") == 0)
+                strcmp(o, "noatime") == 0 || strcmp(o, "nosuid") == 0 || strcmp(o, "nodev") == 0 ||
+                strcmp(o, "noexec") == 0 || mk_str_has_prefix(o, "release_agent=") ||
+                strcmp(o, "clone_children") == 0 || strcmp(o, "xattr") == 0)
                 continue;
             if (opts.len > 0)
                 mk_buf_puts(&opts, ",");

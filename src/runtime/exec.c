@@ -130,40 +130,39 @@ int mk_runtime_exec(pid_t init_pid, const json_t *spec, const json_t *process,
                     const struct mk_runtime_io *io, pid_t *out_pid, mk_err **err)
 {
     struct exec_ctx c = {.spec = spec, .io = io, .chan = -1};
-    int ret = -1;
+    int ret = -1, r, saved, chan[2];
+    pid_t mid, pid = -1;
+    const char *cgpath = NULL;
     _cleanup_free_ char *found_cg = NULL;
     const json_t *spec_proc = json_object_get(spec, "process");
     if (rt_process_parse(process != NULL ? process : spec_proc, spec_proc, spec, &c.proc, err) <
             0 ||
         open_namespaces(init_pid, spec, &c, err) < 0)
         goto out;
-    const char *cgpath = NULL;
     if (rt_cgroup_path(spec, &cgpath, err) < 0)
         goto out;
     if (cgpath == NULL)
         cgpath = found_cg = init_cgroup(init_pid);
     if (cgpath != NULL && rt_cgroup_open_procs(cgpath, &c.cg_fds, &c.n_cg, err) < 0)
         goto out;
-    int chan[2];
     if (pipe2(chan, O_CLOEXEC) < 0) {
         mk_err_sys(err, "pipe");
         goto out;
     }
-    pid_t mid = rt_clone(0);
+    mid = rt_clone(0);
     if (mid == 0) {
         close(chan[0]);
         c.chan = chan[1];
         intermediate(&c);
     }
-    int saved = errno;
+    saved = errno;
     close(chan[1]);
     if (mid < 0) {
         close(chan[0]);
         mk_err_errno(err, saved, "fork");
         goto out;
     }
-    pid_t pid = -1;
-    int r = rt_channel_await(chan[0], &pid, err);
+    r = rt_channel_await(chan[0], &pid, err);
     close(chan[0]);
     rt_waitpid(mid, NULL);
     if (r < 0) {

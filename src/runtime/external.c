@@ -114,6 +114,65 @@ static int relay_console(int listener, int to, mk_err **err)
     return mk_send_fd(to, master, err);
 }
 
+/* create + start; returns the init's pid. */
+static int create_and_start(const char *runtime, const char *state_root, const char *bundle,
+                            const char *id, const struct mk_runtime_io *io, bool terminal,
+                            const char *sock, pid_t *out_pid, mk_err **err)
+{
+    _cleanup_free_ char *log = mk_path_join(bundle, "runtime.log");
+    _cleanup_free_ char *pidfile = mk_path_join(bundle, "runtime.pid");
+    unlink(log);
+    unlink(pidfile);
+    _cleanup_close_ int listener = -1;
+    if (terminal && (listener = mk_unix_listen(sock, err)) < 0)
+        return -1;
+    const char *create[20];
+    size_t n = 0;
+    const char *common[] = {runtime, "--root", state_root, "--log", log, "--log-format", "json"};
+    for (size_t i = 0; i < sizeof(common) / sizeof(*common); i++)
+        create[n++] = common[i];
+    create[n++] = "create";
+    create[n++] = "--bundle";
+    create[n++] = bundle;
+    create[n++] = "--pid-file";
+    create[n++] = pidfile;
+    if (terminal) {
+        create[n++] = "--console-socket";
+        create[n++] = sock;
+    }
+    create[n++] = id;
+    create[n] = NULL;
+    /* Without a terminal the runtime hands its own stdio to the container. */
+    int fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
+    if (terminal)
+        fds[0] = fds[1] = fds[2] = -1;
+    int status = run_tool((char *const *)create, fds, err);
+    if (status < 0)
+        return -1;
+    if (status != 0)
+        return tool_error(runtime, "create", status, log, err);
+    if (terminal && relay_console(listener, io->console_sock, err) < 0)
+        return -1;
+    _cleanup_free_ char *pid_text = NULL;
+    if (mk_read_file(pidfile, &pid_text, NULL, err) < 0)
+        return -1;
+    pid_t pid = (pid_t)strtol(pid_text, NULL, 10);
+    if (pid <= 0)
+        return mk_err_set(err, MK_ERR_INTERNAL, "%s create wrote no pid", runtime);
+    n = sizeof(common) / sizeof(*common);
+    create[n++] = "start";
+    create[n++] = id;
+    create[n] = NULL;
+    int none[3] = {-1, -1, -1};
+    status = run_tool((char *const *)create, none, err);
+    if (status < 0)
+        return -1;
+    if (status != 0)
+        return tool_error(runtime, "start", status, log, err);
+    *out_pid = pid;
+    return 0;
+}
+
 int mk_runtime_run_external(const char *runtime, const char *state_root, const char *bundle,
                             const json_t *spec, const char *id, const struct mk_runtime_io *io,
                             pid_t *out_pid, mk_err **err)
@@ -137,73 +196,13 @@ int mk_runtime_run_external(const char *runtime, const char *state_root, const c
             umount2(rootfs, MNT_DETACH);
         return -1;
     }
-    _cleanup_free_ char *log = mk_path_join(bundle, "runtime.log");
-    _cleanup_free_ char *pidfile = mk_path_join(bundle, "runtime.pid");
     _cleanup_free_ char *sock = mk_path_join(bundle, "console.sock");
-    unlink(log);
-    unlink(pidfile);
-    _cleanup_close_ int listener = -1;
-    _cleanup_free_ char *pid_text = NULL;
-    if (terminal && (listener = mk_unix_listen(sock, err)) < 0)
-        goto fail;
-    const char *create[20];
-    size_t n = 0;
-    create[n++] = runtime;
-    create[n++] = "--root";
-    create[n++] = state_root;
-    create[n++] = "--log";
-    create[n++] = log;
-    create[n++] = "--log-format";
-    create[n++] = "json";
-    create[n++] = "create";
-    create[n++] = "--bundle";
-    create[n++] = bundle;
-    create[n++] = "--pid-file";
-    create[n++] = pidfile;
-    if (terminal) {
-        create[n++] = "--console-socket";
-        create[n++] = sock;
-    }
-    create[n++] = id;
-    create[n] = NULL;
-    int fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
-    if (terminal)
-        fds[0] = fds[1] = fds[2] = -1;
-    int status = run_tool((char *const *)create, fds, err);
-    if (status < 0)
-        goto fail;
-    if (status != 0) {
-        tool_error(runtime, "create", status, log, err);
-        goto fail;
-    }
-    if (terminal && relay_console(listener, io->console_sock, err) < 0)
-        goto fail;
-    if (mk_read_file(pidfile, &pid_text, NULL, err) < 0)
-        goto fail;
-    pid_t pid = (pid_t)strtol(pid_text, NULL, 10);
-    if (pid <= 0) {
-        mk_err_set(err, MK_ERR_INTERNAL, "%s create wrote no pid", runtime);
-        goto fail;
-    }
-    const char *start[] = {runtime, "--root",       state_root, "--log", log,
-                           "--log-format", "json", "start", id,        NULL};
-    int none[3] = {-1, -1, -1};
-    status = run_tool((char *const *)start, none, err);
-    if (status < 0)
-        goto fail;
-    if (status != 0) {
-        tool_error(runtime, "start", status, log, err);
-        goto fail;
-    }
+    int r = create_and_start(runtime, state_root, bundle, id, io, terminal, sock, out_pid, err);
     if (terminal)
         unlink(sock);
-    *out_pid = pid;
-    return 0;
-fail:
-    if (terminal)
-        unlink(sock);
-    rt_external_delete(spec, NULL);
-    return -1;
+    if (r < 0)
+        rt_external_delete(spec, NULL);
+    return r;
 }
 
 int rt_external_delete(const json_t *spec, mk_err **err)
@@ -228,8 +227,8 @@ int rt_external_delete(const json_t *spec, mk_err **err)
         if (run_tool((char *const *)argv, none, err) < 0)
             return -1;
     }
-    if (mk_json_bool(st, "overlay", false) && umount2(rootfs, MNT_DETACH) < 0 &&
-        errno != EINVAL && errno != ENOENT)
+    if (mk_json_bool(st, "overlay", false) && umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL &&
+        errno != ENOENT)
         return mk_err_sys(err, "unmount %s", rootfs);
     if (unlink(state) < 0 && errno != ENOENT)
         return mk_err_sys(err, "remove %s", state);

@@ -32,15 +32,15 @@ static const struct {
     const char *spec_name;
     const char *proc_name;
 } ns_table[] = {
-    {CLONE_NEWPID, "pid", "pid"},          {CLONE_NEWNET, "network", "net"},
-    {CLONE_NEWNS, "mount", "mnt"},         {CLONE_NEWIPC, "ipc", "ipc"},
-    {CLONE_NEWUTS, "uts", "uts"},          {CLONE_NEWCGROUP, "cgroup", "cgroup"},
-    {CLONE_NEWUSER, "user", "user"},       {CLONE_NEWTIME, "time", "time"},
+    {CLONE_NEWPID, "pid", "pid"},    {CLONE_NEWNET, "network", "net"},
+    {CLONE_NEWNS, "mount", "mnt"},   {CLONE_NEWIPC, "ipc", "ipc"},
+    {CLONE_NEWUTS, "uts", "uts"},    {CLONE_NEWCGROUP, "cgroup", "cgroup"},
+    {CLONE_NEWUSER, "user", "user"}, {CLONE_NEWTIME, "time", "time"},
 };
 #define N_NS (sizeof(ns_table) / sizeof(*ns_table))
 
-const unsigned long rt_ns_order[] = {CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
-                                     CLONE_NEWPID,    CLONE_NEWNS,  0};
+const unsigned long rt_ns_order[] = {
+    CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS, 0};
 
 const char *rt_ns_proc_name(unsigned long flag)
 {
@@ -240,13 +240,13 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
 {
     rt_trace("run-start");
     struct run_ctx c = {.spec = spec, .io = io, .parent_pidfd = -1, .chan = -1};
-    c.rootfs = (struct rt_rootfs){.spec = spec,
-                                  .bundle = bundle,
-                                  .console_sock = io->console_sock,
-                                  .console_slave = -1};
+    c.rootfs = (struct rt_rootfs){
+        .spec = spec, .bundle = bundle, .console_sock = io->console_sock, .console_slave = -1};
     const char *cgpath = NULL;
-    int ret = -1;
+    int ret = -1, r;
     bool cg_created = false;
+    pid_t pid;
+    const json_t *resources = json_object_get(json_object_get(spec, "linux"), "resources");
     if (rt_process_parse(json_object_get(spec, "process"), NULL, spec, &c.proc, err) < 0 ||
         rt_ns_parse(spec, &c.ns, err) < 0 || rt_cgroup_path(spec, &cgpath, err) < 0)
         goto out;
@@ -254,7 +254,6 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
     c.rootfs.terminal = c.proc.terminal;
     c.rootfs.cgroup_path = cgpath;
     c.rootfs.cgroupns = (c.ns.all_flags & CLONE_NEWCGROUP) != 0;
-    const json_t *resources = json_object_get(json_object_get(spec, "linux"), "resources");
     if (cgpath == NULL && json_object_size(resources) > 0) {
         mk_err_set(err, MK_ERR_INVALID, "linux.resources need linux.cgroupsPath");
         goto out;
@@ -269,12 +268,13 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
     if (mk_cgroup_detect() != MK_CGROUP_V2 && has_cgroup_mount(spec) &&
         rt_cgroup_v1_mounts(&c.rootfs.cg_mounts, &c.rootfs.n_cg_mounts, err) < 0)
         goto out;
+    rt_trace("run-cgmounts");
     c.parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-    pid_t pid = clone_init(&c, err);
+    pid = clone_init(&c, err);
     if (pid < 0)
         goto out;
     rt_trace("run-cloned");
-    int r = rt_channel_await(c.chan, NULL, err);
+    r = rt_channel_await(c.chan, NULL, err);
     close(c.chan);
     rt_trace("run-exec");
     if (r < 0) {

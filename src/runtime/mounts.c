@@ -359,8 +359,8 @@ static int do_bind(struct setup *s, const char *src, const char *dest, struct mn
         return -1;
     if (o->prop != 0) {
         struct mount_attr attr = {.propagation = o->prop & ~MS_REC};
-        if (mount_setattr(tree, "", AT_EMPTY_PATH | ((o->prop & MS_REC) ? AT_RECURSIVE : 0),
-                          &attr, sizeof(attr)) < 0)
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | ((o->prop & MS_REC) ? AT_RECURSIVE : 0), &attr,
+                          sizeof(attr)) < 0)
             return mk_err_sys(err, "set propagation of %s", dest);
     }
     return 0;
@@ -384,7 +384,8 @@ static int do_cgroup_v1(struct setup *s, const char *dest, const struct mnt_opts
         const struct rt_cgroup_v1_mount *m = &s->r->cg_mounts[i];
         if (mkdirat(dir, m->name, 0755) < 0)
             return mk_err_sys(err, "mkdir %s/%s", dest, m->name);
-        _cleanup_close_ int sub = openat(dir, m->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int sub =
+            openat(dir, m->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub < 0)
             return mk_err_sys(err, "open %s/%s", dest, m->name);
         if (s->r->cgroupns) {
@@ -433,6 +434,7 @@ static int do_mount(struct setup *s, const json_t *m, mk_err **err)
         return -1;
     int ret = -1;
     _cleanup_close_ int target = -1;
+    bool is_cgroup = strcmp(type, "cgroup") == 0;
     if (o.bind) {
         if (src == NULL) {
             mk_err_set(err, MK_ERR_INVALID, "bind mount on %s without a source", dest);
@@ -441,7 +443,6 @@ static int do_mount(struct setup *s, const json_t *m, mk_err **err)
         ret = do_bind(s, src, dest, &o, err);
         goto out;
     }
-    bool is_cgroup = strcmp(type, "cgroup") == 0;
     if (is_cgroup && mk_cgroup_detect() != MK_CGROUP_V2) {
         ret = do_cgroup_v1(s, dest, &o, err);
         goto out;
@@ -475,8 +476,8 @@ out:
 
 /* ---- /dev ---- */
 
-static int make_device(int rootfd, const char *path, mode_t type, mode_t mode, dev_t dev,
-                       uid_t uid, gid_t gid, mk_err **err)
+static int make_device(int rootfd, const char *path, mode_t type, mode_t mode, dev_t dev, uid_t uid,
+                       gid_t gid, mk_err **err)
 {
     _cleanup_free_ char *dir = xstrdup(path);
     char *slash = strrchr(dir, '/');
@@ -503,8 +504,8 @@ static int setup_dev(struct setup *s, mk_err **err)
         static const struct {
             const char *path;
             unsigned major, minor;
-        } defaults[] = {{"/dev/null", 1, 3},    {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-                        {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
+        } defaults[] = {{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+                        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
         for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
             if (make_device(s->rootfd, defaults[i].path, S_IFCHR, 0666,
                             makedev(defaults[i].major, defaults[i].minor), 0, 0, err) < 0)
@@ -513,9 +514,9 @@ static int setup_dev(struct setup *s, mk_err **err)
         if (dev < 0)
             return mk_err_sys(err, "open /dev");
         static const char *const links[][2] = {
-            {"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
+            {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
             {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-            {"pts/ptmx", "ptmx"},        {"/proc/kcore", "core"},
+            {"pts/ptmx", "ptmx"},          {"/proc/kcore", "core"},
         };
         bool kcore = access("/proc/kcore", F_OK) == 0;
         for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++) {
@@ -545,7 +546,8 @@ static int setup_dev(struct setup *s, mk_err **err)
         else
             return mk_err_set(err, MK_ERR_INVALID, "linux.devices %s: bad type %s", path, type);
         mode_t mode = (mode_t)mk_json_int(d, "fileMode", 0666) & 07777;
-        dev_t dev = makedev((unsigned)mk_json_int(d, "major", 0), (unsigned)mk_json_int(d, "minor", 0));
+        dev_t dev =
+            makedev((unsigned)mk_json_int(d, "major", 0), (unsigned)mk_json_int(d, "minor", 0));
         if (make_device(s->rootfd, path, t, mode, dev, (uid_t)mk_json_int(d, "uid", 0),
                         (gid_t)mk_json_int(d, "gid", 0), err) < 0)
             return -1;
@@ -609,6 +611,7 @@ int rt_rootfs_setup(struct rt_rootfs *r, mk_err **err)
     /* pivot_root needs a mount point; the overlay already is one. */
     if (!overlay && mount(rootp, rootp, NULL, MS_BIND | MS_REC, NULL) < 0)
         return mk_err_sys(err, "bind %s on itself", rootp);
+    rt_trace("child-overlay");
     struct setup s = {.r = r, .rootfd = open(rootp, O_PATH | O_DIRECTORY | O_CLOEXEC)};
     if (s.rootfd < 0)
         return mk_err_sys(err, "open rootfs %s", rootp);
@@ -620,8 +623,10 @@ int rt_rootfs_setup(struct rt_rootfs *r, mk_err **err)
         if (do_mount(&s, m, err) < 0)
             goto out;
     }
+    rt_trace("child-mounts");
     if (setup_dev(&s, err) < 0)
         goto out;
+    rt_trace("child-dev");
     if (r->terminal && setup_console(&s, err) < 0)
         goto out;
     /* runc's trick: stack the old root under the new one, then detach it. */

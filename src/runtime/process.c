@@ -126,7 +126,8 @@ int rt_process_parse(const json_t *p, const json_t *fallback, const json_t *spec
         out->has_oom_score_adj = true;
         out->oom_score_adj = (int)json_integer_value(oom);
     }
-    const char *cache = mk_json_str(json_object_get(spec, "annotations"), "org.mocker.seccomp.cache");
+    const char *cache =
+        mk_json_str(json_object_get(spec, "annotations"), "org.mocker.seccomp.cache");
     if (rt_seccomp_prepare(json_object_get(json_object_get(spec, "linux"), "seccomp"), cache,
                            &out->seccomp, err) < 0)
         return -1;
@@ -151,8 +152,8 @@ int rt_stdio_setup(const struct mk_runtime_io *io, mk_err **err)
     /* Move everything above 2 first, so that an io fd that is itself 0-2 is not
      * overwritten before it is used. */
     for (int i = 0; i < 3; i++) {
-        tmp[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 3)
-                             : open("/dev/null", O_RDWR | O_CLOEXEC);
+        tmp[i] =
+            src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 3) : open("/dev/null", O_RDWR | O_CLOEXEC);
         if (tmp[i] < 0)
             return mk_err_sys(err, "set up stdio");
     }
@@ -265,6 +266,7 @@ int rt_process_exec(const struct rt_process *p, mk_err **err)
         return mk_err_sys(err, "prctl(PR_SET_NO_NEW_PRIVS)");
     if (!p->no_new_privs && rt_seccomp_load(p->seccomp, err) < 0)
         return -1;
+    rt_trace("child-seccomp");
     if (rt_caps_drop_bounding(&p->caps, err) < 0 || set_user(p, err) < 0)
         return -1;
     umask(p->umask);
@@ -287,6 +289,7 @@ int rt_process_exec(const struct rt_process *p, mk_err **err)
     /* No host fd crosses execve: the channel is CLOEXEC already. */
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         mk_close_fds_from(3);
+    rt_trace("child-execve");
     execve(path, p->args, p->env);
     int e = errno;
     mk_err_set(err, MK_ERR_INVALID, "exec %s: %s", path, rt_errstr(e, eb, sizeof(eb)));

@@ -39,14 +39,14 @@ ssize_t mk_read_all(int fd, void *data, size_t len)
     return (ssize_t)got;
 }
 
-int mk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                            mk_err **err)
+static int write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                         bool durable, mk_err **err)
 {
     _cleanup_free_ char *tmp = xasprintf(".%s.tmp-%d", name, getpid());
     _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return mk_err_sys(err, "create %s", tmp);
-    if (mk_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (mk_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
         int saved = errno;
         unlinkat(dirfd, tmp, 0);
         return mk_err_errno(err, saved, "write %s", name);
@@ -57,9 +57,21 @@ int mk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
         return mk_err_errno(err, saved, "rename %s", name);
     }
     /* The rename is only durable once the directory entry is. */
-    if (dirfd != AT_FDCWD)
+    if (durable && dirfd != AT_FDCWD)
         fsync(dirfd);
     return 0;
+}
+
+int mk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                            mk_err **err)
+{
+    return write_file_at(dirfd, name, data, len, mode, true, err);
+}
+
+int mk_write_file_replace_at(int dirfd, const char *name, const void *data, size_t len,
+                             mode_t mode, mk_err **err)
+{
+    return write_file_at(dirfd, name, data, len, mode, false, err);
 }
 
 int mk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, mk_err **err)

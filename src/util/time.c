@@ -8,7 +8,7 @@
 
 #include "util.h"
 
-#define NS_PER_SEC  1000000000LL
+#define NS_PER_SEC   1000000000LL
 #define SECS_PER_DAY 86400LL
 
 int64_t mk_now_ns(void)
@@ -386,8 +386,8 @@ static int go_time_parse(const char *layout, const char *value, long local_offse
     int dim = mdays[month - 1] + (month == 2 && is_leap(year));
     if (day < 1 || day > dim)
         return mk_err_set(err, MK_ERR_INVALID, "parsing time \"%s\": day out of range", value);
-    int64_t secs = days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600 + min * 60 +
-                   sec - offset;
+    int64_t secs =
+        days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600 + min * 60 + sec - offset;
     *out = secs * NS_PER_SEC + nsec;
     return 0;
 }
@@ -431,14 +431,16 @@ int mk_time_parse(const char *s, int64_t now_ns, int64_t *out_ns, mk_err **err)
     bool in_location = strpbrk(s, "zZ+") == NULL && count_char(s, '-') != 3;
     const char *layout;
     if (strchr(s, '.')) {
-        layout = in_location ? "2006-01-02T15:04:05.999999999" : "2006-01-02T15:04:05.999999999Z07:00";
+        layout =
+            in_location ? "2006-01-02T15:04:05.999999999" : "2006-01-02T15:04:05.999999999Z07:00";
     } else if (strchr(s, 'T')) {
         size_t colons = count_char(s, ':');
         if (!in_location && strpbrk(s, "zZ") == NULL && colons > 0)
             colons--;
         if (in_location)
-            layout = colons == 0 ? "2006-01-02T15" : colons == 1 ? "2006-01-02T15:04"
-                                                                 : "2006-01-02T15:04:05";
+            layout = colons == 0   ? "2006-01-02T15"
+                     : colons == 1 ? "2006-01-02T15:04"
+                                   : "2006-01-02T15:04:05";
         else
             layout = colons == 0   ? "2006-01-02T15Z07:00"
                      : colons == 1 ? "2006-01-02T15:04Z07:00"

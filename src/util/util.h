@@ -91,6 +91,10 @@ void mk_buf_free(mk_buf *b);
 /* Write data to dirfd/name atomically: temp file, fsync, rename, fsync dir. */
 int mk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                             mk_err **err);
+/* The same without fsync: atomic against a killed process (temp + rename), not
+ * against power loss.  For files that are regenerated (container config). */
+int mk_write_file_replace_at(int dirfd, const char *name, const void *data, size_t len,
+                             mode_t mode, mk_err **err);
 int mk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, mk_err **err);
 /* Read a whole file; *out is NUL-terminated, *len may be NULL. */
 int mk_read_file(const char *path, char **out, size_t *len, mk_err **err);

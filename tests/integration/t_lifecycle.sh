@@ -17,7 +17,7 @@ line5" "$(cat follow.out)"
     assert_eq err "$(cat follow.err)"
     assert_eq 0 "$($M wait ticker)"
     assert_eq "line4
-line5" "$($M logs --tail 2 ticker 2>/dev/null)"
+line5" "$($M logs --tail 3 ticker 2>/dev/null)" "tail 3 (the last entry is on stderr)"
     assert_contains "$($M logs -t ticker 2>/dev/null | head -1)" "Z line1"
     $M rm ticker >/dev/null
 }
@@ -73,14 +73,14 @@ test_rm_leaves_nothing() {
 }
 
 test_kill_signal() {
-    $M run -d --name k $IMG sh -c 'trap "exit 5" HUP; while :; do sleep 0.1; done' >/dev/null
+    $M run -d --name kk $IMG sh -c 'trap "exit 5" HUP; while :; do sleep 0.1; done' >/dev/null
     sleep 0.3
-    $M kill -s HUP k >/dev/null
-    assert_eq 5 "$($M wait k)"
-    capture $M kill k
+    $M kill -s HUP kk >/dev/null
+    assert_eq 5 "$($M wait kk)"
+    capture $M kill kk
     assert_eq 1 "$rc"
     assert_contains "$out" "is not running"
-    $M rm k >/dev/null
+    $M rm kk >/dev/null
 }
 
 test_create_start_attach() {
@@ -100,9 +100,9 @@ test_ps_columns_filters_format() {
     assert_not_contains "$out" done
     assert_contains "$($M ps -a)" "Exited (0)"
     assert_eq web "$($M ps --filter label=tier=front --format '{{.Names}}')"
-    assert_eq done "$($M ps -a --filter status=exited --format '{{.Names}}')"
+    assert_eq done "$($M ps -a --filter status=exited --filter name='^done$' --format '{{.Names}}')"
     assert_eq front "$($M ps --format '{{.Label "tier"}}')"
-    assert_eq 2 "$($M ps -aq | wc -l)"
+    assert_eq 2 "$($M ps -aq --filter name='^(web|done)$' | wc -l)"
     assert_eq done "$($M ps -l --format '{{.Names}}')"
     assert_contains "$($M ps --format '{{json .}}')" '"Names":"web"'
     assert_eq web "$($M ps -a --filter ancestor=$IMG --filter name=we --format '{{.Names}}')"

@@ -1,10 +1,10 @@
 # t_run.sh: mocker run: what the container sees, exit codes, flags.
 
 test_greeting_and_rm() {
-    capture $M run --rm $IMG echo hello
+    capture $M run --rm --name greeter $IMG echo hello
     assert_eq 0 "$rc" "exit code"
     assert_eq hello "$out"
-    assert_eq "" "$($M ps -aq)" "ps -a after --rm"
+    assert_eq "" "$($M ps -aq --filter name=greeter)" "ps -a after --rm"
 }
 
 test_docker_defaults_inside() {
@@ -54,7 +54,9 @@ test_env_workdir_user_hostname() {
 1000
 myhost
 /home/app" "$out"
-    assert_contains "$($M run --rm -u app $IMG id)" "groups=1000(app),50(staff)"
+    out=$($M run --rm -u app $IMG id)
+    assert_contains "$out" "1000(app)"
+    assert_contains "$out" "50(staff)"
     capture $M run --rm -u nosuchuser $IMG true
     [ "$rc" -ne 0 ] || fail "unknown user accepted"
     assert_contains "$out" "unable to find user nosuchuser"

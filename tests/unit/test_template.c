@@ -133,6 +133,10 @@ static void test_functions(void)
     CHECK_STR(R("{{index .List 1}}"), "b");
     CHECK_STR(R("{{index .Mixed \"b\" 1 \"z\"}}"), "<no value>");
     CHECK_STR(R("{{index .Name 0}}"), "119");
+    CHECK_STR(R("{{index .Nil \"k\"}}|{{len .Nil}}"), "|0");
+    CHECK_STR(R("{{index .Missing \"k\"}}"), "ERR: template: :1:2: executing \"\" at <index>: "
+                                             "error calling index: index of untyped nil");
+    CHECK_STR(R("{{printf \"%.2v|%!\" 3.14159 1}}"), "3.1|%!!(int=1)");
     CHECK_STR(R("{{.Label \"app\"}}"), "web");
     CHECK_STR(R("{{.Label \"com.x\"}}"), "1");
     CHECK_STR(R("{{.Label \"nope\"}}"), "");
@@ -200,9 +204,10 @@ static void test_if_else(void)
     CHECK_STR(R("{{if .Empty}}y{{end}}{{if .Zero}}y{{end}}{{if .None}}y{{end}}{{if .Obj}}y{{end}}"
                 "{{if .Nil}}y{{end}}{{if .Missing}}y{{end}}{{if .Off}}y{{end}}"),
               "");
-    CHECK_STR(R("{{if .Name}}a{{end}}{{if .Count}}b{{end}}{{if .List}}c{{end}}{{if .Labels}}d{{end}}"
-                "{{if .Ratio}}e{{end}}"),
-              "abcde");
+    CHECK_STR(
+        R("{{if .Name}}a{{end}}{{if .Count}}b{{end}}{{if .List}}c{{end}}{{if .Labels}}d{{end}}"
+          "{{if .Ratio}}e{{end}}"),
+        "abcde");
     CHECK_STR(R("{{if .Off}}1{{else if .Empty}}2{{else if .Name}}3{{else}}4{{end}}"), "3");
     CHECK_STR(R("{{if .Off}}1{{else if .Empty}}2{{else}}4{{end}}"), "4");
     CHECK_STR(R("{{if eq .Name \"web\"}}match{{end}}"), "match");
@@ -237,7 +242,8 @@ static void test_variables_and_literals(void)
     CHECK_STR(R("{{$x := 1}}{{$x = 2}}{{$x}}"), "2");
     CHECK_STR(R("{{$x := .Nested}}{{$x.Inner.Deep}}"), "yes");
     CHECK_STR(R("{{$}}"), R("{{.}}"));
-    CHECK_STR(R("{{\"a\\tb\\n\\\\\\\"\\x41\\u00e9\\101\"}}"), "a\tb\n\\\"A\xc3\xa9" "A");
+    CHECK_STR(R("{{\"a\\tb\\n\\\\\\\"\\x41\\u00e9\\101\"}}"), "a\tb\n\\\"A\xc3\xa9"
+                                                              "A");
     CHECK_STR(R("{{`raw\\n`}}"), "raw\\n");
     CHECK_STR(R("{{1}} {{-3}} {{0x10}} {{1.5}} {{1e3}} {{'a'}} {{true}} {{017}} {{1_000}}"),
               "1 -3 16 1.5 1000 97 true 15 1000");
@@ -295,7 +301,8 @@ static void test_parse_errors(void)
               "ERR: template parsing error: template: :3: unexpected EOF");
     CHECK_STR(perr("{{if .On}}a{{else}}b{{else}}c{{end}}"),
               "ERR: template parsing error: template: :1: expected end; found {{else}}");
-    CHECK_STR(perr("{{$x}}"), "ERR: template parsing error: template: :1: undefined variable \"$x\"");
+    CHECK_STR(perr("{{$x}}"),
+              "ERR: template parsing error: template: :1: undefined variable \"$x\"");
     CHECK_STR(perr("{{if 1}}{{$x := 1}}{{end}}{{$x}}"),
               "ERR: template parsing error: template: :1: undefined variable \"$x\"");
     CHECK_STR(perr("{{.Name | 3}}"),
@@ -315,7 +322,8 @@ static void test_parse_errors(void)
               "ERR: template parsing error: template: :1: {{break}} outside {{range}}");
     CHECK_STR(perr("{{/* x }}"), "ERR: template parsing error: template: :1: unclosed comment");
     CHECK_STR(perr("{{\"\\q\"}}"), "ERR: template parsing error: template: :1: invalid syntax");
-    CHECK_STR(perr("{{3x}}"), "ERR: template parsing error: template: :1: bad number syntax: \"3x\"");
+    CHECK_STR(perr("{{3x}}"),
+              "ERR: template parsing error: template: :1: bad number syntax: \"3x\"");
     CHECK_STR(perr("{{.Name#}}"),
               "ERR: template parsing error: template: :1: bad character U+0023 '#'");
     CHECK_STR(perr("{{template \"x\"}}"),
@@ -374,13 +382,73 @@ static void test_exec_errors(void)
 static void test_fuzz(void)
 {
     static const char *const pieces[] = {
-        "{{", "}}", "{{-", " -}}", "-", " ", ".", ".Name", ".List", ".Labels", ".Nested.Inner",
-        "$", "$x", ":=", "=", ",", "|", "(", ")", "\"", "\"s\"", "`", "'", "'a'", "\\", "if",
-        "else", "end", "range", "with", "break", "continue", "json", "upper", "index", "printf",
-        "\"%d%s%v%q%x%5.2f%*d%\"", "len", "split", "join", "1", "-2", "0x1f", "1.5e3", "1e", "0b",
-        "nil", "true", "/*", "*/", "\n", "\xc3", "\xa9", "\xff", "{{range $i, $v := .List}}",
-        "{{end}}", "{{else}}", "{{if .On}}", "eq", "and", "or", "not", "print", "pad", "truncate",
-        ".Label \"app\"", "title",
+        "{{",
+        "}}",
+        "{{-",
+        " -}}",
+        "-",
+        " ",
+        ".",
+        ".Name",
+        ".List",
+        ".Labels",
+        ".Nested.Inner",
+        "$",
+        "$x",
+        ":=",
+        "=",
+        ",",
+        "|",
+        "(",
+        ")",
+        "\"",
+        "\"s\"",
+        "`",
+        "'",
+        "'a'",
+        "\\",
+        "if",
+        "else",
+        "end",
+        "range",
+        "with",
+        "break",
+        "continue",
+        "json",
+        "upper",
+        "index",
+        "printf",
+        "\"%d%s%v%q%x%5.2f%*d%\"",
+        "len",
+        "split",
+        "join",
+        "1",
+        "-2",
+        "0x1f",
+        "1.5e3",
+        "1e",
+        "0b",
+        "nil",
+        "true",
+        "/*",
+        "*/",
+        "\n",
+        "\xc3",
+        "\xa9",
+        "\xff",
+        "{{range $i, $v := .List}}",
+        "{{end}}",
+        "{{else}}",
+        "{{if .On}}",
+        "eq",
+        "and",
+        "or",
+        "not",
+        "print",
+        "pad",
+        "truncate",
+        ".Label \"app\"",
+        "title",
     };
     json_t *data = json_loads(DATA, 0, NULL);
     unsigned seed = 12345;
