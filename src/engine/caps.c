@@ -8,50 +8,6 @@
 #include <sys/syscall.h>
 
 /* Indexed by capability number (linux/capability.h). */
-static const char *const cap_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-#define N_CAPS ((int)(sizeof(cap_names) / sizeof(cap_names[0])))
 
 /* docker's default set, in docker's order (the spec lists them this way). */
 static const char *const default_caps[] = {
@@ -74,8 +30,8 @@ static const char *const default_caps[] = {
 
 int mk_spec_cap_number(const char *name)
 {
-    for (int i = 0; i < N_CAPS; i++)
-        if (strcmp(cap_names[i], name) == 0)
+    for (int i = 0; i < mk_cap_count(); i++)
+        if (strcmp(mk_cap_name(i), name) == 0)
             return i;
     return -1;
 }
@@ -99,7 +55,7 @@ static uint64_t available_caps(void)
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof(data));
     if (syscall(SYS_capget, &hdr, data) < 0)
-        return N_CAPS >= 64 ? UINT64_MAX : (UINT64_C(1) << N_CAPS) - 1;
+        return mk_cap_count() >= 64 ? UINT64_MAX : (UINT64_C(1) << mk_cap_count()) - 1;
     return (uint64_t)data[0].effective | ((uint64_t)data[1].effective << 32);
 }
 
@@ -152,9 +108,9 @@ int mk_spec_capabilities(const json_t *cap_add, const json_t *cap_drop, bool pri
     uint64_t avail = available_caps();
     _cleanup_strv_ char **res = xcalloc(1, sizeof(char *));
     if (privileged) {
-        for (int i = 0; i < N_CAPS; i++)
+        for (int i = 0; i < mk_cap_count(); i++)
             if (avail & (UINT64_C(1) << i))
-                mk_strv_push(&res, cap_names[i]);
+                mk_strv_push(&res, mk_cap_name(i));
         *out = steal_pointer(&res);
         return 0;
     }
@@ -163,9 +119,9 @@ int mk_spec_capabilities(const json_t *cap_add, const json_t *cap_drop, bool pri
         normalize_caps(cap_add, avail, &add, err) < 0)
         return -1;
     if (mk_strv_contains(add, "ALL")) {
-        for (int i = 0; i < N_CAPS; i++)
-            if ((avail & (UINT64_C(1) << i)) && !mk_strv_contains(drop, cap_names[i]))
-                mk_strv_push(&res, cap_names[i]);
+        for (int i = 0; i < mk_cap_count(); i++)
+            if ((avail & (UINT64_C(1) << i)) && !mk_strv_contains(drop, mk_cap_name(i)))
+                mk_strv_push(&res, mk_cap_name(i));
     } else {
         /* Dropping ALL keeps only what is added back. */
         if (!mk_strv_contains(drop, "ALL"))

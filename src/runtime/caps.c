@@ -8,55 +8,11 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-static const char *const cap_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-#define N_CAPS ((int)(sizeof(cap_names) / sizeof(*cap_names)))
 
 int rt_cap_from_name(const char *name)
 {
-    for (int i = 0; i < N_CAPS; i++)
-        if (strcasecmp(name, cap_names[i]) == 0)
+    for (int i = 0; i < mk_cap_count(); i++)
+        if (strcasecmp(name, mk_cap_name(i)) == 0)
             return i;
     return -1;
 }
@@ -123,7 +79,7 @@ int rt_caps_drop_bounding(const struct rt_caps *c, mk_err **err)
         if (c->bounding & (1ULL << i))
             continue;
         if (prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0 && errno != EINVAL)
-            return mk_err_sys(err, "drop %s from the bounding set", cap_names[i]);
+            return mk_err_sys(err, "drop %s from the bounding set", mk_cap_name(i));
     }
     return 0;
 }
@@ -148,7 +104,7 @@ int rt_caps_apply(const struct rt_caps *c, mk_err **err)
         if (!(c->ambient & (1ULL << i)))
             continue;
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
-            return mk_err_sys(err, "raise ambient capability %s", cap_names[i]);
+            return mk_err_sys(err, "raise ambient capability %s", mk_cap_name(i));
     }
     return 0;
 }

@@ -160,6 +160,11 @@ bool mk_json_bool(const json_t *obj, const char *key, bool dflt);
 char **mk_json_strv(const json_t *arr);
 json_t *mk_json_from_strv(char *const *v);
 
+/* ---- capabilities ---- */
+/* "CAP_CHOWN" for 0 ...; NULL past the last one this table knows. */
+const char *mk_cap_name(int n);
+int mk_cap_count(void);
+
 /* ---- processes ---- */
 /* Start time of pid (field 22 of /proc/pid/stat), 0 if the process is gone.
  * Together with the pid it names a process even after pid reuse. */
