@@ -22,7 +22,7 @@ static const struct mk_opt *find_short(const struct mk_opt *opts, char c)
 
 static bool takes_value(const struct mk_opt *o)
 {
-    return o->kind != MK_OPT_BOOL && o->kind != MK_OPT_TODO_BOOL;
+    return o->kind != MK_OPT_BOOL && o->kind != MK_OPT_REFUSED_BOOL;
 }
 
 static int parse_bool(const char *v, bool *out)
@@ -74,8 +74,8 @@ static int apply(const struct mk_opt *o, const char *shown, const char *value, m
         *(long *)o->dest = v;
         return 0;
     }
-    case MK_OPT_TODO_VALUE:
-    case MK_OPT_TODO_BOOL:
+    case MK_OPT_REFUSED_VALUE:
+    case MK_OPT_REFUSED_BOOL:
     default:
         return mk_err_set(err, MK_ERR_UNSUPPORTED, "%s is not supported by mocker yet%s%s", shown,
                           o->help ? ": " : "", o->help ? o->help : "");
@@ -89,7 +89,7 @@ static void print_help(const struct mk_cmd *cmd, const struct mk_opt *opts)
         return;
     printf("\nOptions:\n");
     for (const struct mk_opt *o = opts; o->name != NULL; o++) {
-        if (o->kind == MK_OPT_TODO_BOOL || o->kind == MK_OPT_TODO_VALUE)
+        if (o->kind == MK_OPT_REFUSED_BOOL || o->kind == MK_OPT_REFUSED_VALUE)
             continue;
         char left[64];
         const char *type = o->kind == MK_OPT_BOOL    ? ""

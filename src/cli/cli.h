@@ -15,15 +15,15 @@ enum mk_opt_kind {
     MK_OPT_INT,    /* long *dest */
     /* Known docker flags that mocker does not do yet: taking one fails with exit
      * 125 and `help` as the reason, never silently. */
-    MK_OPT_TODO_VALUE,
-    MK_OPT_TODO_BOOL,
+    MK_OPT_REFUSED_VALUE,
+    MK_OPT_REFUSED_BOOL,
 };
 struct mk_opt {
     const char *name;
     char short_name;
     enum mk_opt_kind kind;
     void *dest;
-    const char *help; /* for TODO kinds: why it is refused */
+    const char *help; /* for REFUSED kinds: why it is refused */
     bool *seen;       /* optional: set when the flag was given */
 };
 struct mk_cmd {

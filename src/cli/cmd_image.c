@@ -17,7 +17,7 @@ int cmd_import(int argc, char **argv)
     struct mk_opt opts[] = {
         {"change", 'c', MK_OPT_LIST, &changes, "Apply Dockerfile instruction to the created image", NULL},
         {"message", 'm', MK_OPT_STRING, &message, "Set commit message for imported image", NULL},
-        {"platform", 0, MK_OPT_TODO_VALUE, NULL, "platforms come with the images issue", NULL},
+        {"platform", 0, MK_OPT_REFUSED_VALUE, NULL, "platforms come with the images issue", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     _cleanup_strv_ char **rest = NULL;
@@ -76,7 +76,7 @@ int cmd_images(int argc, char **argv)
         {"format", 0, MK_OPT_STRING, &format, "Format output using a custom template", NULL},
         {"no-trunc", 0, MK_OPT_BOOL, &no_trunc, "Don't truncate output", NULL},
         {"quiet", 'q', MK_OPT_BOOL, &quiet, "Only show image IDs", NULL},
-        {"tree", 0, MK_OPT_TODO_BOOL, NULL, "the tree view is not implemented", NULL},
+        {"tree", 0, MK_OPT_REFUSED_BOOL, NULL, "the tree view is not implemented", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     _cleanup_strv_ char **rest = NULL;

@@ -55,7 +55,7 @@ static int inspect_main(int argc, char **argv, enum kind fixed, const char *name
     struct mk_opt opts[] = {
         {"format", 'f', MK_OPT_STRING, &format, "Format output using a custom template", NULL},
         {"type", 0, MK_OPT_STRING, &type, "Return JSON for specified type", NULL},
-        {"size", 's', MK_OPT_TODO_BOOL, &size, "sizes come with the rest of the container commands", NULL},
+        {"size", 's', MK_OPT_REFUSED_BOOL, &size, "sizes come with the rest of the container commands", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     if (fixed != ANY)

@@ -26,8 +26,8 @@ int cmd_start(int argc, char **argv)
         {"attach", 'a', MK_OPT_BOOL, &attach, "Attach STDOUT/STDERR and forward signals", NULL},
         {"interactive", 'i', MK_OPT_BOOL, &interactive, "Attach container's STDIN", NULL},
         {"detach-keys", 0, MK_OPT_STRING, &detach_keys, "Override the key sequence for detaching a container", NULL},
-        {"checkpoint", 0, MK_OPT_TODO_VALUE, NULL, "checkpoints are not supported", NULL},
-        {"checkpoint-dir", 0, MK_OPT_TODO_VALUE, NULL, "checkpoints are not supported", NULL},
+        {"checkpoint", 0, MK_OPT_REFUSED_VALUE, NULL, "checkpoints are not supported", NULL},
+        {"checkpoint-dir", 0, MK_OPT_REFUSED_VALUE, NULL, "checkpoints are not supported", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     _cleanup_strv_ char **rest = NULL;
@@ -180,7 +180,7 @@ int cmd_rm(int argc, char **argv)
     struct mk_opt opts[] = {
         {"force", 'f', MK_OPT_BOOL, &c.force, "Force the removal of a running container (uses SIGKILL)", NULL},
         {"volumes", 'v', MK_OPT_BOOL, &c.volumes, "Remove anonymous volumes associated with the container", NULL},
-        {"link", 'l', MK_OPT_TODO_BOOL, NULL, "links come with networking", NULL},
+        {"link", 'l', MK_OPT_REFUSED_BOOL, NULL, "links come with networking", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     return each_container(&cmd, argc, argv, opts, do_rm, &c, true);

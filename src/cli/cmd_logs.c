@@ -46,7 +46,7 @@ int cmd_logs(int argc, char **argv)
         {"since", 0, MK_OPT_STRING, &since, "Show logs since timestamp or relative (e.g. 42m for 42 minutes)", NULL},
         {"until", 0, MK_OPT_STRING, &until, "Show logs before a timestamp or relative", NULL},
         {"timestamps", 't', MK_OPT_BOOL, &timestamps, "Show timestamps", NULL},
-        {"details", 0, MK_OPT_TODO_BOOL, NULL, "log details (extra attributes) are not recorded", NULL},
+        {"details", 0, MK_OPT_REFUSED_BOOL, NULL, "log details (extra attributes) are not recorded", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     _cleanup_strv_ char **rest = NULL;

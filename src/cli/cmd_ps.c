@@ -181,7 +181,7 @@ int cmd_ps(int argc, char **argv)
         {"latest", 'l', MK_OPT_BOOL, &latest, "Show the latest created container (includes all states)", NULL},
         {"no-trunc", 0, MK_OPT_BOOL, &no_trunc, "Don't truncate output", NULL},
         {"quiet", 'q', MK_OPT_BOOL, &quiet, "Only display container IDs", NULL},
-        {"size", 's', MK_OPT_TODO_BOOL, NULL, "container sizes come with the rest of the container commands", NULL},
+        {"size", 's', MK_OPT_REFUSED_BOOL, NULL, "container sizes come with the rest of the container commands", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     _cleanup_strv_ char **rest = NULL;

@@ -19,8 +19,8 @@ struct run_flags {
     char **security_opt, **ulimits, **sysctls, **group_add;
 };
 
-#define TODO_V(n, s, why) {n, s, MK_OPT_TODO_VALUE, NULL, why, NULL}
-#define TODO_B(n, s, why) {n, s, MK_OPT_TODO_BOOL, NULL, why, NULL}
+#define REFUSE_V(n, s, why) {n, s, MK_OPT_REFUSED_VALUE, NULL, why, NULL}
+#define REFUSE_B(n, s, why) {n, s, MK_OPT_REFUSED_BOOL, NULL, why, NULL}
 #define NET_ISSUE  "networking (bridge networks, ports, DNS) is not implemented yet"
 #define VOL_ISSUE  "named volumes and --mount are not implemented yet"
 #define CTR_ISSUE  "part of the container surface not implemented yet"
@@ -78,27 +78,27 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         {"uts", 0, MK_OPT_STRING, &f->uts, "UTS namespace to use", NULL},
         {"pull", 0, MK_OPT_STRING, &f->pull, "Pull image before running (\"missing\", \"never\")", NULL},
         {"quiet", 'q', MK_OPT_BOOL, &f->quiet, "Suppress the pull output", NULL},
-        TODO_V("publish", 'p', NET_ISSUE), TODO_B("publish-all", 'P', NET_ISSUE),
-        TODO_V("expose", 0, NET_ISSUE), TODO_V("dns", 0, NET_ISSUE),
-        TODO_V("dns-search", 0, NET_ISSUE), TODO_V("dns-option", 0, NET_ISSUE),
-        TODO_V("add-host", 0, NET_ISSUE), TODO_V("mac-address", 0, NET_ISSUE),
-        TODO_V("ip", 0, NET_ISSUE), TODO_V("ip6", 0, NET_ISSUE),
-        TODO_V("network-alias", 0, NET_ISSUE), TODO_V("link", 0, NET_ISSUE),
-        TODO_V("mount", 0, VOL_ISSUE), TODO_V("volumes-from", 0, VOL_ISSUE),
-        TODO_V("volume-driver", 0, VOL_ISSUE),
-        TODO_V("restart", 0, CTR_ISSUE), TODO_V("health-cmd", 0, CTR_ISSUE),
-        TODO_V("health-interval", 0, CTR_ISSUE), TODO_V("health-timeout", 0, CTR_ISSUE),
-        TODO_V("health-retries", 0, CTR_ISSUE), TODO_V("health-start-period", 0, CTR_ISSUE),
-        TODO_B("no-healthcheck", 0, CTR_ISSUE), TODO_V("device", 0, CTR_ISSUE),
-        TODO_V("label-file", 0, CTR_ISSUE), TODO_V("annotation", 0, CTR_ISSUE),
-        TODO_V("attach", 'a', CTR_ISSUE), TODO_B("oom-kill-disable", 0, CTR_ISSUE),
-        TODO_V("cgroupns", 0, CTR_ISSUE), TODO_V("cgroup-parent", 0, CTR_ISSUE),
-        TODO_V("platform", 0, IMG_ISSUE), TODO_V("gpus", 0, "GPUs are not supported"),
-        TODO_V("blkio-weight", 0, CTR_ISSUE), TODO_V("kernel-memory", 0, CTR_ISSUE),
-        TODO_V("memory-swappiness", 0, CTR_ISSUE), TODO_V("userns", 0, CTR_ISSUE),
-        TODO_V("health-start-interval", 0, CTR_ISSUE), TODO_V("storage-opt", 0, CTR_ISSUE),
-        TODO_V("isolation", 0, "only the default isolation exists on Linux"),
-        TODO_B("disable-content-trust", 0, IMG_ISSUE),
+        REFUSE_V("publish", 'p', NET_ISSUE), REFUSE_B("publish-all", 'P', NET_ISSUE),
+        REFUSE_V("expose", 0, NET_ISSUE), REFUSE_V("dns", 0, NET_ISSUE),
+        REFUSE_V("dns-search", 0, NET_ISSUE), REFUSE_V("dns-option", 0, NET_ISSUE),
+        REFUSE_V("add-host", 0, NET_ISSUE), REFUSE_V("mac-address", 0, NET_ISSUE),
+        REFUSE_V("ip", 0, NET_ISSUE), REFUSE_V("ip6", 0, NET_ISSUE),
+        REFUSE_V("network-alias", 0, NET_ISSUE), REFUSE_V("link", 0, NET_ISSUE),
+        REFUSE_V("mount", 0, VOL_ISSUE), REFUSE_V("volumes-from", 0, VOL_ISSUE),
+        REFUSE_V("volume-driver", 0, VOL_ISSUE),
+        REFUSE_V("restart", 0, CTR_ISSUE), REFUSE_V("health-cmd", 0, CTR_ISSUE),
+        REFUSE_V("health-interval", 0, CTR_ISSUE), REFUSE_V("health-timeout", 0, CTR_ISSUE),
+        REFUSE_V("health-retries", 0, CTR_ISSUE), REFUSE_V("health-start-period", 0, CTR_ISSUE),
+        REFUSE_B("no-healthcheck", 0, CTR_ISSUE), REFUSE_V("device", 0, CTR_ISSUE),
+        REFUSE_V("label-file", 0, CTR_ISSUE), REFUSE_V("annotation", 0, CTR_ISSUE),
+        REFUSE_V("attach", 'a', CTR_ISSUE), REFUSE_B("oom-kill-disable", 0, CTR_ISSUE),
+        REFUSE_V("cgroupns", 0, CTR_ISSUE), REFUSE_V("cgroup-parent", 0, CTR_ISSUE),
+        REFUSE_V("platform", 0, IMG_ISSUE), REFUSE_V("gpus", 0, "GPUs are not supported"),
+        REFUSE_V("blkio-weight", 0, CTR_ISSUE), REFUSE_V("kernel-memory", 0, CTR_ISSUE),
+        REFUSE_V("memory-swappiness", 0, CTR_ISSUE), REFUSE_V("userns", 0, CTR_ISSUE),
+        REFUSE_V("health-start-interval", 0, CTR_ISSUE), REFUSE_V("storage-opt", 0, CTR_ISSUE),
+        REFUSE_V("isolation", 0, "only the default isolation exists on Linux"),
+        REFUSE_B("disable-content-trust", 0, IMG_ISSUE),
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     size_t n = sizeof(all) / sizeof(all[0]);
