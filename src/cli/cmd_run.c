@@ -489,9 +489,11 @@ static int run_or_create(int argc, char **argv, bool is_run)
                      : mk_cli_fail(prefix, err, 125);
         goto out;
     }
+    mk_trace("cli-parsed");
     e = mk_cli_engine();
     if (e == NULL)
         goto out;
+    mk_trace("cli-engine");
     if (mk_container_create(e, f.name, body, &id, NULL, &err) < 0) {
         /* docker run exits 125 when the daemon refuses; docker create exits 1 */
         status = mk_cli_fail(prefix, err, is_run ? 125 : 1);
@@ -506,6 +508,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
         status = 0;
         goto out;
     }
+    mk_trace("cli-created");
     int attach_fd = -1;
     if (mk_container_start(e, id, f.detach ? NULL : &attach_fd, &err) < 0) {
         status = mk_cli_fail(prefix, err, err->exit_code);
@@ -516,6 +519,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
         status = 0;
         goto out;
     }
+    mk_trace("cli-started");
     pid_t init_pid = 0;
     if (f.sig_proxy && !f.tty) {
         struct mk_container *c = NULL;
@@ -535,6 +539,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
     bool detached = false;
     r = mk_attach_client(attach_fd, &ao, &code, &detached, &err);
     close(attach_fd);
+    mk_trace("cli-exit");
     if (r < 0) {
         status = mk_cli_fail(prefix, err, 125);
         goto out;

@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 {
     /* A closed pipe (mocker ps | head) must end us quietly, as it ends docker. */
     signal(SIGPIPE, SIG_DFL);
+    mk_trace("main");
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
     const char *name = argv[i];
     if (strcmp(name, "__monitor") == 0 && i + 1 < argc) {
         mk_err *err = NULL;
+        mk_trace("monitor-main");
         if (mk_engine_monitor_main(argv[i + 1], 3, &err) < 0) {
             mk_err_free(err);
             return 1;

@@ -5,6 +5,8 @@
 #include "runtime/runtime.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -216,6 +218,28 @@ int mk_container_wait(struct mk_engine *e, const char *ref, int *exit_code, mk_e
     return 0;
 }
 
+/* A container's directory leaves through <root>/trash: one rename when the
+ * container is removed, the recursive delete when the remover has time (the
+ * monitor of a --rm container does it after reporting the exit, so `run --rm`
+ * does not wait for it).  An entry left by a remover that died is taken by the
+ * next mk_engine_empty_trash. */
+static int move_to_trash(struct mk_engine *e, const char *id, mk_err **err)
+{
+    int root = e->store->root_fd;
+    if (mkdirat(root, "trash", 0700) < 0 && errno != EEXIST)
+        return mk_err_sys(err, "mkdir %s/trash", e->store->root);
+    _cleanup_free_ char *from = xasprintf("containers/%s", id);
+    _cleanup_free_ char *to = xasprintf("trash/%s", id);
+    if (renameat(root, from, root, to) < 0 && errno != ENOENT)
+        return mk_err_sys(err, "move %s/%s to the trash", e->store->root, from);
+    return 0;
+}
+
+void mk_engine_empty_trash(struct mk_engine *e)
+{
+    mk_rm_rf_at(e->store->root_fd, "trash", NULL);
+}
+
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
                            mk_err **err)
 {
@@ -229,8 +253,10 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
     }
     if (spec != NULL && mk_runtime_delete(spec, err) < 0)
         return mk_err_wrap(err, "remove container %s", c->id);
-    if (mk_rm_rf(rundir, err) < 0 || mk_rm_rf(dir, err) < 0)
+    mk_trace("rm-runtime-deleted");
+    if (mk_rm_rf(rundir, err) < 0 || move_to_trash(e, c->id, err) < 0)
         return mk_err_wrap(err, "remove container %s", c->id);
+    mk_trace("rm-files");
     if (mk_store_container_delete(e->store, c->id, err) < 0)
         return -1;
     json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
@@ -264,6 +290,7 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
     c->status = xstrdup("removing");
     mk_store_container_save_state(e->store, c, NULL);
     ret = mk_engine_remove_files(e, c, NULL, err);
+    mk_engine_empty_trash(e);
 out:
     mk_container_free(c);
     return ret;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -100,39 +101,36 @@ static int await_started(int fd, mk_err **err)
     return mk_err_set(err, MK_ERR_INTERNAL, "unexpected frame %d from the monitor", (int)type);
 }
 
-/* Double fork + setsid + exec: the monitor is nobody's child, so it outlives
- * the CLI, and fd 3 is its first client. */
+/* The monitor is spawned (vfork semantics, no page-table copy) in a session
+ * of its own, so the terminal's signals never reach it, with fd 3 as its first
+ * client and default signal handling.  It stays our child only while we run:
+ * the CLI exits without waiting for it and it is re-parented to init (a
+ * long-lived caller such as `mocker serve` must reap its monitors). */
 static int spawn_monitor(struct mk_engine *e, const char *id, int client_end, mk_err **err)
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return mk_err_sys(err, "fork");
-    if (pid == 0) {
-        setsid();
-        pid_t again = fork();
-        if (again != 0)
-            _exit(again < 0 ? 1 : 0);
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        if (dup2(client_end, 3) < 0)
-            _exit(1);
-        mk_close_fds_from(4);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        char *argv[] = {"mocker", "__monitor", (char *)id, NULL};
-        execv(e->self_exe, argv);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return mk_err_set(err, MK_ERR_INTERNAL, "could not start the container's monitor");
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+    posix_spawn_file_actions_adddup2(&fa, 0, 1);
+    posix_spawn_file_actions_adddup2(&fa, 0, 2);
+    posix_spawn_file_actions_adddup2(&fa, client_end, 3);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                        POSIX_SPAWN_SETSIGDEF);
+    char *argv[] = {"mocker", "__monitor", (char *)id, NULL};
+    pid_t pid;
+    int r = posix_spawn(&pid, e->self_exe, &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (r != 0)
+        return mk_err_errno(err, r, "could not start the container's monitor");
     return 0;
 }
 
@@ -157,6 +155,7 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
     }
     if (mk_engine_build_spec(e, c, &spec, err) < 0)
         goto out;
+    mk_trace("start-spec");
     if (write_bundle_config(dir, spec, err) < 0)
         goto out;
     if (mk_mkdir_p(rundir, 0700, err) < 0)
@@ -168,8 +167,10 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
     }
     sp0 = sp[0];
     sp1 = sp[1];
+    mk_trace("start-spawn");
     if (spawn_monitor(e, c->id, sp1, err) < 0)
         goto out;
+    mk_trace("start-spawned");
     close(steal_fd(&sp1));
     if (await_started(sp0, err) < 0)
         goto out;
@@ -195,6 +196,7 @@ static void hook_started(void *ctx, pid_t pid)
 {
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
+    mk_trace("hook-started");
     free(c->status);
     c->status = xstrdup("running");
     c->pid = pid;
@@ -210,6 +212,7 @@ static void hook_started(void *ctx, pid_t pid)
     json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
     mk_store_event_add(m->e->store, "container", "start", c->id, attrs, NULL);
     json_decref(attrs);
+    mk_trace("hook-started-saved");
 }
 
 static void hook_start_failed(void *ctx, const mk_err *err)
@@ -218,6 +221,7 @@ static void hook_start_failed(void *ctx, const mk_err *err)
     struct mk_container *c = m->c;
     if (m->auto_remove) {
         mk_engine_remove_files(m->e, c, m->spec, NULL);
+        mk_engine_empty_trash(m->e);
         return;
     }
     free(c->status);
@@ -233,6 +237,7 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
 {
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
+    mk_trace("hook-exited");
     int code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status)
                                       : 128 + (WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0);
     _cleanup_free_ char *code_s = xasprintf("%d", code);
@@ -242,6 +247,7 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
         mk_store_event_add(m->e->store, "container", "die", c->id, attrs, NULL);
         mk_engine_remove_files(m->e, c, m->spec, NULL);
         json_decref(attrs);
+        mk_trace("hook-removed");
         return code;
     }
     free(c->status);
@@ -258,9 +264,14 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
     return code;
 }
 
+/* After the exit is reported nobody waits for this monitor: the slow parts
+ * of the clean-up happen here. */
 static void hook_finished(void *ctx)
 {
-    (void)ctx;
+    struct monitor_ctx *m = ctx;
+    if (m->auto_remove)
+        mk_engine_empty_trash(m->e);
+    mk_store_checkpoint(m->e->store);
 }
 
 /* Where an external runtime named by HostConfig.Runtime lives; NULL for ours. */
@@ -352,6 +363,7 @@ int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
     struct mk_engine *e = NULL;
     if (mk_engine_open(&e, err) < 0)
         return -1;
+    mk_trace("monitor-engine");
     int ret = -1;
     struct mk_container *c = NULL;
     json_t *spec = NULL;

@@ -7,10 +7,13 @@
 /* Build the OCI spec of c (image layers, paths, resources...). */
 int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json_t **out,
                          mk_err **err);
-/* Delete everything a container owns: cgroup, directories, row. spec may be NULL
- * (it is then read from the bundle when present). */
+/* Delete everything a container owns: cgroup, run directory, row; its
+ * directory is moved to the trash.  spec may be NULL (it is then read from the
+ * bundle when present). */
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
                            mk_err **err);
+/* Delete what is in the trash (this remover's and any left by dead ones). */
+void mk_engine_empty_trash(struct mk_engine *e);
 /* Resolve HostConfig.Runtime: *out NULL for the built-in runtime. */
 int mk_engine_runtime_path(const char *name, char **out, mk_err **err);
 /* Wait (up to timeout_ms, -1 forever) for the monitor of c to report the exit.

@@ -169,7 +169,8 @@ static void write_out(int fd, const char *data, size_t len)
     (void)mk_write_all(fd, data, len);
 }
 
-/* 1: go on, 0: done (EXIT and then EOF), -1: error. */
+/* 1: go on, 0: done (EXIT, the monitor's last frame), -1: error.  We do not
+ * wait for the EOF after EXIT: the monitor may still be cleaning up. */
 static int read_monitor(struct attach *a, mk_err **err)
 {
     ssize_t n = mk_frame_reader_fill(&a->in, a->sock);
@@ -220,7 +221,7 @@ static int read_monitor(struct attach *a, mk_err **err)
     }
     if (r < 0)
         return mk_err_sys(err, "attach: read from the container's monitor");
-    return 1;
+    return a->got_exit ? 0 : 1;
 }
 
 /* Read our stdin: 1 go on, 0 detached. */

@@ -861,6 +861,7 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
     mk_fd_set_nonblock(m.listen_fd, true);
     bool reg = false;
     ep_set(&m, m.listen_fd, &m.listen_tag, EPOLLIN, &reg);
+    mk_trace("monitor-listening");
     if (open_log(&m, err) < 0 || start_container(&m, err) < 0)
         goto fail;
     if (setup_signalfd(&m, err) < 0) {
@@ -887,6 +888,7 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
     }
 
     run_until_exit(&m);
+    mk_trace("monitor-child-exited");
     for (int i = 0; i < m.nout; i++)
         output_close(&m, &m.out[i]);
     stdin_close(&m);
@@ -897,6 +899,7 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
                    ? p->hooks.exited(p->hooks.ctx, m.status, mk_runtime_oom_killed(p->spec))
                    : default_exit_code(m.status);
     report_exit(&m, code);
+    mk_trace("monitor-reported");
     if (p->hooks.finished != NULL)
         p->hooks.finished(p->hooks.ctx);
     monitor_cleanup(&m);

@@ -148,15 +148,6 @@ extern const unsigned long rt_ns_order[];
 /* runc delete + host rootfs unmount, when the spec ran through an external runtime. */
 int rt_external_delete(const json_t *spec, mk_err **err);
 
-/* ---- tracing: phase timestamps for development builds (-DMK_RT_TRACE) ---- */
-#ifdef MK_RT_TRACE
-void rt_trace(const char *label);
-#else
-static inline void rt_trace(const char *label)
-{
-    (void)label;
-}
-#endif
 
 /* ---- helpers ---- */
 /* Go's error strings: strerror with a lower-case first letter. */

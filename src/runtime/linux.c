@@ -103,20 +103,6 @@ int rt_ns_parse(const json_t *spec, struct rt_ns *out, mk_err **err)
     return 0;
 }
 
-#ifdef MK_RT_TRACE
-void rt_trace(const char *label)
-{
-    static int fd = -2;
-    if (fd == -2)
-        fd = open("/tmp/mk-rt-trace", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    if (fd >= 0)
-        dprintf(fd, "%d %s %lld\n", (int)getpid(), label,
-                (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-#endif
-
 struct run_ctx {
     const json_t *spec;
     const struct mk_runtime_io *io;
@@ -137,11 +123,13 @@ static int child_setup(struct run_ctx *c, mk_err **err)
     struct pollfd pf = {.fd = c->parent_pidfd, .events = POLLIN};
     if (c->parent_pidfd >= 0 && poll(&pf, 1, 0) > 0)
         _exit(1);
+    mk_trace("child-start");
     umask(0);
     if (!c->proc.terminal && rt_stdio_setup(c->io, err) < 0)
         return -1;
     if (rt_cgroup_join_fds(c->cg_fds, c->n_cg, err) < 0)
         return -1;
+    mk_trace("child-cgroup");
     for (size_t i = 0; i < c->ns.n_join; i++) {
         if (c->ns.join_flag[i] == CLONE_NEWPID)
             continue; /* the parent joined it for us */
@@ -161,13 +149,13 @@ static int child_setup(struct run_ctx *c, mk_err **err)
         if (domain != NULL && *domain && setdomainname(domain, strlen(domain)) < 0)
             return mk_err_sys(err, "setdomainname");
     }
-    rt_trace("child-ns");
+    mk_trace("child-ns");
     if (rt_rootfs_setup(&c->rootfs, err) < 0)
         return -1;
-    rt_trace("child-pivot");
+    mk_trace("child-pivot");
     if (rt_rootfs_finish(c->spec, err) < 0)
         return -1;
-    rt_trace("child-finish");
+    mk_trace("child-finish");
     if (c->proc.terminal && rt_console_attach(c->rootfs.console_slave, err) < 0)
         return -1;
     return rt_process_exec(&c->proc, err);
@@ -238,7 +226,7 @@ static pid_t clone_init(struct run_ctx *c, mk_err **err)
 int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
                    const struct mk_runtime_io *io, pid_t *out_pid, mk_err **err)
 {
-    rt_trace("run-start");
+    mk_trace("run-start");
     struct run_ctx c = {.spec = spec, .io = io, .parent_pidfd = -1, .chan = -1};
     c.rootfs = (struct rt_rootfs){
         .spec = spec, .bundle = bundle, .console_sock = io->console_sock, .console_slave = -1};
@@ -250,7 +238,7 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
     if (rt_process_parse(json_object_get(spec, "process"), NULL, spec, &c.proc, err) < 0 ||
         rt_ns_parse(spec, &c.ns, err) < 0 || rt_cgroup_path(spec, &cgpath, err) < 0)
         goto out;
-    rt_trace("run-parsed");
+    mk_trace("run-parsed");
     c.rootfs.terminal = c.proc.terminal;
     c.rootfs.cgroup_path = cgpath;
     c.rootfs.cgroupns = (c.ns.all_flags & CLONE_NEWCGROUP) != 0;
@@ -264,19 +252,19 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
             rt_cgroup_open_procs(cgpath, &c.cg_fds, &c.n_cg, err) < 0)
             goto out;
     }
-    rt_trace("run-cgroup");
+    mk_trace("run-cgroup");
     if (mk_cgroup_detect() != MK_CGROUP_V2 && has_cgroup_mount(spec) &&
         rt_cgroup_v1_mounts(&c.rootfs.cg_mounts, &c.rootfs.n_cg_mounts, err) < 0)
         goto out;
-    rt_trace("run-cgmounts");
+    mk_trace("run-cgmounts");
     c.parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     pid = clone_init(&c, err);
     if (pid < 0)
         goto out;
-    rt_trace("run-cloned");
+    mk_trace("run-cloned");
     r = rt_channel_await(c.chan, NULL, err);
     close(c.chan);
-    rt_trace("run-exec");
+    mk_trace("run-exec");
     if (r < 0) {
         rt_waitpid(pid, NULL);
         goto out;

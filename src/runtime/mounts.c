@@ -611,7 +611,7 @@ int rt_rootfs_setup(struct rt_rootfs *r, mk_err **err)
     /* pivot_root needs a mount point; the overlay already is one. */
     if (!overlay && mount(rootp, rootp, NULL, MS_BIND | MS_REC, NULL) < 0)
         return mk_err_sys(err, "bind %s on itself", rootp);
-    rt_trace("child-overlay");
+    mk_trace("child-overlay");
     struct setup s = {.r = r, .rootfd = open(rootp, O_PATH | O_DIRECTORY | O_CLOEXEC)};
     if (s.rootfd < 0)
         return mk_err_sys(err, "open rootfs %s", rootp);
@@ -623,10 +623,10 @@ int rt_rootfs_setup(struct rt_rootfs *r, mk_err **err)
         if (do_mount(&s, m, err) < 0)
             goto out;
     }
-    rt_trace("child-mounts");
+    mk_trace("child-mounts");
     if (setup_dev(&s, err) < 0)
         goto out;
-    rt_trace("child-dev");
+    mk_trace("child-dev");
     if (r->terminal && setup_console(&s, err) < 0)
         goto out;
     /* runc's trick: stack the old root under the new one, then detach it. */

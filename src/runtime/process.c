@@ -266,7 +266,7 @@ int rt_process_exec(const struct rt_process *p, mk_err **err)
         return mk_err_sys(err, "prctl(PR_SET_NO_NEW_PRIVS)");
     if (!p->no_new_privs && rt_seccomp_load(p->seccomp, err) < 0)
         return -1;
-    rt_trace("child-seccomp");
+    mk_trace("child-seccomp");
     if (rt_caps_drop_bounding(&p->caps, err) < 0 || set_user(p, err) < 0)
         return -1;
     umask(p->umask);
@@ -289,7 +289,7 @@ int rt_process_exec(const struct rt_process *p, mk_err **err)
     /* No host fd crosses execve: the channel is CLOEXEC already. */
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         mk_close_fds_from(3);
-    rt_trace("child-execve");
+    mk_trace("child-execve");
     execve(path, p->args, p->env);
     int e = errno;
     mk_err_set(err, MK_ERR_INVALID, "exec %s: %s", path, rt_errstr(e, eb, sizeof(eb)));

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -19,20 +18,10 @@ struct mk_blob_writer {
     struct mk_store *store;
     int fd;
     char *tmp_name; /* relative to root: blobs/tmp/<random> */
-    EVP_MD_CTX *md;
+    struct mk_sha256 md;
     int64_t size;
     bool committed;
 };
-
-static void hex_of(const unsigned char *md, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 int mk_blob_writer_new(struct mk_store *s, struct mk_blob_writer **out, mk_err **err)
 {
@@ -47,9 +36,7 @@ int mk_blob_writer_new(struct mk_store *s, struct mk_blob_writer **out, mk_err *
         free(w);
         return -1;
     }
-    w->md = EVP_MD_CTX_new();
-    if (w->md == NULL || EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1)
-        abort();
+    mk_sha256_init(&w->md);
     *out = w;
     return 0;
 }
@@ -60,7 +47,7 @@ int mk_blob_writer_write(struct mk_blob_writer *w, const void *data, size_t len,
         return mk_err_set(err, MK_ERR_INTERNAL, "write to a committed blob");
     if (mk_write_all(w->fd, data, len) < 0)
         return mk_err_sys(err, "write %s/%s", w->store->root, w->tmp_name);
-    EVP_DigestUpdate(w->md, data, len);
+    mk_sha256_update(&w->md, data, len);
     w->size += (int64_t)len;
     return 0;
 }
@@ -96,11 +83,8 @@ int mk_blob_writer_commit(struct mk_blob_writer *w, const char *expected, char *
         return mk_err_set(err, MK_ERR_INTERNAL, "blob committed twice");
     if (expected != NULL && !mk_store_digest_valid(expected))
         return mk_err_set(err, MK_ERR_INVALID, "unsupported digest: %s", expected);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_DigestFinal_ex(w->md, md, &mdlen);
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    hex_of(md, mdlen, hex);
+    char hex[65];
+    mk_sha256_hex(&w->md, hex);
     _cleanup_free_ char *digest = xasprintf("sha256:%s", hex);
     if (expected != NULL && strcmp(expected, digest) != 0) {
         unlinkat(s->root_fd, w->tmp_name, 0);
@@ -133,7 +117,6 @@ void mk_blob_writer_free(struct mk_blob_writer *w)
         unlinkat(w->store->root_fd, w->tmp_name, 0);
     if (w->fd >= 0)
         close(w->fd);
-    EVP_MD_CTX_free(w->md);
     free(w->tmp_name);
     free(w);
 }

@@ -2,10 +2,9 @@
 #include "util.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <sys/random.h>
 
-static void hex_encode(const unsigned char *in, size_t n, char *out)
+void mk_hex_encode(const unsigned char *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -32,17 +31,7 @@ char *mk_random_hex(size_t n)
         got += (size_t)r;
     }
     char *out = xmalloc(2 * bytes + 1);
-    hex_encode(raw, bytes, out);
+    mk_hex_encode(raw, bytes, out);
     out[n] = '\0';
     return out;
-}
-
-char *mk_sha256_digest(const void *data, size_t len)
-{
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    char hex[65];
-    hex_encode(md, 32, hex);
-    return xasprintf("sha256:%s", hex);
 }

@@ -143,6 +143,21 @@ int mk_size_parse(const char *s, int64_t *out, mk_err **err);
 /* ---- ids ---- */
 /* n random lowercase hex characters (n even). */
 char *mk_random_hex(size_t n);
+/* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
+void mk_hex_encode(const unsigned char *in, size_t n, char *out);
+
+/* ---- sha256 (sha256.c) ---- */
+struct mk_sha256 {
+    uint32_t h[8];
+    uint64_t len;
+    unsigned char buf[64];
+    size_t n;
+};
+void mk_sha256_init(struct mk_sha256 *s);
+void mk_sha256_update(struct mk_sha256 *s, const void *data, size_t len);
+void mk_sha256_final(struct mk_sha256 *s, unsigned char out[32]);
+/* Final digest as 64 lower-case hex characters. */
+void mk_sha256_hex(struct mk_sha256 *s, char out[65]);
 /* sha256 of data as "sha256:<64 hex>" */
 char *mk_sha256_digest(const void *data, size_t len);
 
@@ -169,6 +184,9 @@ int mk_cap_count(void);
 /* Start time of pid (field 22 of /proc/pid/stat), 0 if the process is gone.
  * Together with the pid it names a process even after pid reuse. */
 uint64_t mk_proc_start_time(pid_t pid);
+
+/* Append "PID LABEL USEC" to $MOCKER_TRACE, if set (trace.c). */
+void mk_trace(const char *label);
 /* True if pid exists and has start time `start` (start 0: any). */
 bool mk_proc_alive(pid_t pid, uint64_t start);
 /* Close every fd >= first except those in keep (array of n). */

@@ -46,5 +46,5 @@ container_leftovers() { # full id
     local id=$1
     grep -F "$id" /proc/self/mountinfo || true
     find /sys/fs/cgroup -maxdepth 3 -name "$id" 2>/dev/null || true
-    ls -d "$MOCKER_ROOT/containers/$id" "$MOCKER_RUNROOT/containers/$id" 2>/dev/null || true
+    ls -d "$MOCKER_ROOT/containers/$id" "$MOCKER_ROOT/trash/$id" "$MOCKER_RUNROOT/containers/$id" 2>/dev/null || true
 }

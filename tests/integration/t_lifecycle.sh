@@ -72,6 +72,22 @@ test_rm_leaves_nothing() {
     assert_eq "" "$(container_leftovers "$id")" "leftovers"
 }
 
+# run --rm returns once the container is gone from the store; its directory
+# goes to the trash and the monitor empties it after reporting the exit.  A
+# trash entry whose remover died is taken by the next removal.
+test_rm_trash() {
+    rm -f rmtrash.cid
+    $M run --rm --cidfile rmtrash.cid $IMG true
+    id=$(cat rmtrash.cid)
+    [ ! -e "$MOCKER_ROOT/containers/$id" ] || fail "container dir still in place after run --rm"
+    wait_for 50 sh -c "[ ! -e '$MOCKER_ROOT/trash/$id' ]" || fail "trash/$id never emptied"
+    mkdir -p "$MOCKER_ROOT/trash/0123abcd/upper/deep"
+    id=$($M create $IMG true)
+    $M rm "$id" >/dev/null
+    [ ! -e "$MOCKER_ROOT/trash/0123abcd" ] || fail "a dead remover's trash entry survived rm"
+    assert_eq "" "$(container_leftovers "$id")" "leftovers"
+}
+
 test_kill_signal() {
     $M run -d --name kk $IMG sh -c 'trap "exit 5" HUP; while :; do sleep 0.1; done' >/dev/null
     sleep 0.3

@@ -1,0 +1,41 @@
+/* lazylib.h: libraries loaded on first use (lazylib.c says why).
+ *
+ * A shim defines each function with the library's own prototype (from its
+ * header, so a mismatch fails to compile):
+ *     MK_LAZY_FN(libarchive, struct archive *, archive_read_new, (void), ())
+ * The first call resolves the symbol; a missing library ends the process with
+ * exit 125 and the package to install. */
+#ifndef MK_UTIL_LAZYLIB_H
+#define MK_UTIL_LAZYLIB_H
+
+struct mk_lazylib {
+    const char *soname; /* the ABI we compiled against, e.g. "libarchive.so.13" */
+    const char *package;
+    void *handle;
+};
+
+void *mk_lazylib_sym(struct mk_lazylib *lib, const char *name);
+
+#define MK_LAZY_RESOLVE(lib, name)                                                                \
+    static __typeof__(name) *fn_;                                                                 \
+    __typeof__(name) *f_ = __atomic_load_n(&fn_, __ATOMIC_ACQUIRE);                               \
+    if (f_ == NULL) {                                                                             \
+        f_ = (__typeof__(name) *)mk_lazylib_sym(&(lib), #name);                                   \
+        __atomic_store_n(&fn_, f_, __ATOMIC_RELEASE);                                             \
+    }
+
+#define MK_LAZY_FN(lib, ret, name, params, args)                                                  \
+    ret name params                                                                               \
+    {                                                                                             \
+        MK_LAZY_RESOLVE(lib, name)                                                        \
+        return f_ args;                                                                           \
+    }
+
+#define MK_LAZY_VOID(lib, name, params, args)                                                     \
+    void name params                                                                              \
+    {                                                                                             \
+        MK_LAZY_RESOLVE(lib, name)                                                        \
+        f_ args;                                                                                  \
+    }
+
+#endif
