@@ -1,0 +1,158 @@
+# tests/compat/scenarios.sh: what tests/compat/run compares.  Each sc_* drives
+# the engine $E on compat/busybox (run from a scratch directory) and removes
+# what it created.  Keep output deterministic: no sizes that depend on the
+# engine's store, no timing.
+IMG=compat/busybox
+
+# ---- run: the process environment docker gives a container ----
+sc_run_echo() { $E run --rm --network none $IMG echo hello; }
+sc_run_exit_codes() {
+    for c in 0 1 42 255; do $E run --rm --network none $IMG sh -c "exit $c"; echo "code $?"; done
+}
+sc_run_missing_command() { $E run --rm --network none $IMG /nonexistent; }
+sc_run_not_executable() { $E run --rm --network none $IMG /etc/passwd; }
+sc_run_identity() {
+    $E run --rm --network none $IMG sh -c 'echo $$; id; grep -E "^(CapEff|CapBnd|Seccomp|NoNewPrivs):" /proc/self/status'
+}
+sc_run_hostname_is_short_id() { $E run --rm --network none $IMG sh -c 'hostname | grep -cE "^[0-9a-f]{12}$"'; }
+sc_run_env_defaults() { $E run --rm --network none $IMG env | grep -v '^HOSTNAME=' | sort; }
+sc_run_user_workdir_env() {
+    $E run --rm --network none -u app -w /tmp -e A=1 --env B=two $IMG sh -c 'id; pwd; echo $A $B'
+}
+sc_run_user_numeric() { $E run --rm --network none -u 1000:1000 $IMG id; }
+sc_run_unknown_user() { $E run --rm --network none -u nobody-here $IMG true; }
+sc_run_masked_paths() {
+    $E run --rm --network none $IMG sh -c 'cat /proc/keys /proc/timer_list | wc -c; touch /proc/sys/kernel/x 2>&1 | head -1'
+}
+sc_run_read_only() { $E run --rm --network none --read-only $IMG touch /x; }
+sc_run_tmpfs() { $E run --rm --network none --read-only --tmpfs /scratch $IMG sh -c 'touch /scratch/x && echo ok'; }
+sc_run_cap_drop() { $E run --rm --network none --cap-drop ALL $IMG grep CapEff /proc/self/status; }
+sc_run_privileged_caps() { $E run --rm --network none --privileged $IMG grep -E 'CapEff|Seccomp:' /proc/self/status; }
+sc_run_dev() { $E run --rm --network none $IMG ls /dev; }
+sc_run_mounts() { $E run --rm --network none $IMG sh -c "awk '{print \$2, \$3}' /proc/mounts | sort"; }
+sc_run_ulimit() { $E run --rm --network none --ulimit nofile=512:1024 $IMG sh -c 'ulimit -n; ulimit -Hn'; }
+sc_run_memory_oom() {
+    $E run --network none --name compat-oom --memory 32m $IMG sh -c 'x=a; while :; do x=$x$x; done'
+    echo "code $?"
+    $E inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' compat-oom
+    $E rm compat-oom >/dev/null
+}
+sc_run_bad_flag() { $E run --no-such-flag $IMG true; }
+sc_run_missing_image() { $E run --rm --network none compat/no-such-image true; }
+sc_run_init_pid1() { $E run --rm --network none --init $IMG sh -c 'cat /proc/1/comm'; }
+
+# ---- lifecycle ----
+sc_lifecycle_create_start_wait() {
+    $E create --network none --name compat-c $IMG sh -c 'echo out; echo err >&2; exit 3' >/dev/null
+    $E inspect -f '{{.State.Status}}' compat-c
+    $E start -a compat-c
+    echo "code $?"
+    $E wait compat-c
+    $E inspect -f '{{.State.Status}} {{.State.ExitCode}}' compat-c
+    $E rm compat-c
+}
+sc_lifecycle_stop_kill() {
+    $E run -d --network none --name compat-s $IMG sleep 100 >/dev/null
+    $E stop -t 1 compat-s
+    $E inspect -f '{{.State.Status}} {{.State.ExitCode}}' compat-s
+    $E start compat-s
+    $E kill -s USR1 compat-s
+    $E wait compat-s
+    $E kill compat-s
+    echo "code $?"
+    $E rm compat-s
+}
+sc_lifecycle_rm_running() {
+    $E run -d --network none --name compat-r $IMG sleep 100 >/dev/null
+    $E rm compat-r
+    echo "code $?"
+    $E rm -f compat-r
+}
+sc_lifecycle_name_conflict() {
+    $E create --network none --name compat-n $IMG true >/dev/null
+    $E create --network none --name compat-n $IMG true
+    echo "code $?"
+    $E rm compat-n
+}
+sc_lifecycle_missing_container() { $E stop compat-none; $E rm compat-none; $E inspect compat-none; }
+
+# ---- inspection ----
+sc_logs() {
+    $E run --network none --name compat-l $IMG sh -c 'echo one; echo two >&2; echo three' >/dev/null 2>&1
+    $E logs compat-l
+    $E logs --tail 1 compat-l
+    $E rm compat-l >/dev/null
+}
+sc_exec() {
+    $E run -d --network none --name compat-e $IMG sleep 100 >/dev/null
+    $E exec compat-e sh -c 'echo in; exit 7'
+    echo "code $?"
+    $E exec -u app -w /tmp compat-e sh -c 'id -u; pwd'
+    $E exec compat-e /nonexistent
+    echo "code $?"
+    $E rm -f compat-e >/dev/null
+}
+sc_ps_format() {
+    $E create --network none --name compat-p --label a=b $IMG true >/dev/null
+    $E ps -a --filter name=compat-p --format '{{.Names}} {{.Image}} {{.Command}} {{.Status}} {{.Label "a"}}'
+    $E ps -a --filter label=a=b --format '{{.Names}}'
+    $E rm compat-p >/dev/null
+}
+sc_inspect_fields() {
+    $E create --network none --name compat-i -e X=1 -w /tmp $IMG sh -c true >/dev/null
+    $E inspect -f '{{.Name}} {{.Path}} {{.Args}} {{.Config.WorkingDir}} {{.State.Status}} {{.HostConfig.NetworkMode}}' compat-i
+    $E rm compat-i >/dev/null
+}
+
+# ---- the rest of the container commands (issue 3) ----
+sc_pause_unpause() {
+    $E run -d --network none --name compat-pa $IMG sleep 100 >/dev/null
+    $E pause compat-pa
+    $E inspect -f '{{.State.Status}} {{.State.Paused}}' compat-pa
+    $E unpause compat-pa
+    $E inspect -f '{{.State.Status}} {{.State.Paused}}' compat-pa
+    $E rm -f compat-pa >/dev/null
+}
+sc_rename() {
+    $E create --network none --name compat-old $IMG true >/dev/null
+    $E rename compat-old compat-new
+    $E ps -a --filter name=compat- --format '{{.Names}}'
+    $E rm compat-new >/dev/null
+}
+sc_diff() {
+    $E run --network none --name compat-d $IMG sh -c 'echo x > /tmp/new; rm /etc/group' >/dev/null
+    $E diff compat-d | sort
+    $E rm compat-d >/dev/null
+}
+sc_cp_roundtrip() {
+    mkdir -p src/sub && echo data >src/sub/f && ln -s sub/f src/link
+    $E create --network none --name compat-cp $IMG true >/dev/null
+    $E cp src compat-cp:/copied
+    $E cp compat-cp:/copied back
+    find back | sort
+    cat back/sub/f
+    $E rm compat-cp >/dev/null
+}
+sc_top() {
+    $E run -d --network none --name compat-t $IMG sleep 100 >/dev/null
+    $E top compat-t -o pid,comm | tail -n +2 | awk '{print $2}'
+    $E rm -f compat-t >/dev/null
+}
+sc_restart_policy_on_failure() {
+    $E run --network none --name compat-rp --restart on-failure:2 $IMG sh -c 'exit 1' >/dev/null
+    sleep 3
+    $E inspect -f '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}' compat-rp
+    $E rm -f compat-rp >/dev/null
+}
+sc_commit() {
+    $E run --network none --name compat-cm $IMG sh -c 'echo changed > /marker' >/dev/null
+    $E commit -m msg compat-cm compat/committed >/dev/null
+    $E run --rm --network none compat/committed cat /marker
+    $E rm compat-cm >/dev/null
+    $E rmi compat/committed >/dev/null
+}
+sc_export_import() {
+    $E create --network none --name compat-x $IMG true >/dev/null
+    $E export compat-x | tar -t | grep -c '^bin/busybox$'
+    $E rm compat-x >/dev/null
+}
