@@ -120,7 +120,7 @@ static int read_layer(struct mk_engine *e, const struct mk_container *c, bool pa
     int r = mk_layer_changes(upper, lower, &changes, err);
     if (r == 0 && json_array_size(changes) > 0) {
         r = mk_blob_writer_new(e->store, w, err);
-        if (r == 0 && mk_layer_tar_upper(upper, *w, err) < 0) {
+        if (r == 0 && mk_layer_tar_upper(upper, changes, *w, err) < 0) {
             mk_blob_writer_free(*w);
             *w = NULL;
             r = -1;

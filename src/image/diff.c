@@ -275,6 +275,7 @@ struct hardlink {
 
 struct tar_ctx {
     struct archive *a;
+    const json_t *changes; /* mk_layer_changes' list */
     struct mk_blob_writer *w;
     mk_err *write_err; /* from the blob writer, behind libarchive's back */
     struct hardlink *links;
@@ -343,9 +344,9 @@ static struct archive_entry *entry_from_stat(const char *name, const struct stat
     return e;
 }
 
-/* An empty regular file named marker in dir (whiteouts, opaque markers). */
+/* An empty regular file (whiteouts, opaque markers) owned as st. */
 static int write_marker(struct tar_ctx *t, const char *name, const struct stat *st, mode_t perm,
-                        mk_err **err)
+                        time_t mtime, mk_err **err)
 {
     struct archive_entry *e = archive_entry_new();
     archive_entry_set_pathname(e, name);
@@ -353,7 +354,7 @@ static int write_marker(struct tar_ctx *t, const char *name, const struct stat *
     archive_entry_set_perm(e, perm);
     archive_entry_set_uid(e, st->st_uid);
     archive_entry_set_gid(e, st->st_gid);
-    archive_entry_set_mtime(e, st->st_mtim.tv_sec, 0);
+    archive_entry_set_mtime(e, mtime, 0);
     archive_entry_set_size(e, 0);
     int r = archive_write_header(t->a, e);
     archive_entry_free(e);
@@ -380,6 +381,34 @@ static int write_content(struct tar_ctx *t, int dirfd, const char *name, const c
 
 static int tar_dir(struct tar_ctx *t, int ufd, const char *rel, mk_err **err);
 
+static bool is_listed(const json_t *changes, const char *path)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(changes, i, c)
+    {
+        if (strcmp(mk_json_str(c, "Path"), path) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A directory the runtime made only to hold its mount points (/etc for
+ * /etc/hosts in an image without one): docker has it in the init layer. */
+static bool only_mountpoints(struct tar_ctx *t, int fd, const char *abs)
+{
+    _cleanup_strv_ char **names = NULL;
+    _cleanup_err_ mk_err *ignored = NULL;
+    if (list_dir_fd(fd, &names, &ignored) < 0 || names[0] == NULL || is_listed(t->changes, abs))
+        return false;
+    for (size_t i = 0; names[i] != NULL; i++) {
+        _cleanup_free_ char *p = child_path(abs, names[i]);
+        if (!is_runtime_mountpoint(p))
+            return false;
+    }
+    return true;
+}
+
 static int tar_entry(struct tar_ctx *t, int ufd, const char *rel, const char *name, mk_err **err)
 {
     _cleanup_free_ char *tar_name = xasprintf("%s%s", rel, name);
@@ -391,7 +420,15 @@ static int tar_entry(struct tar_ctx *t, int ufd, const char *rel, const char *na
         return errno == ENOENT ? 0 : mk_err_sys(err, "stat %s", tar_name);
     if (is_whiteout(&st)) {
         _cleanup_free_ char *wh = xasprintf("%s" WHITEOUT "%s", rel, name);
-        return write_marker(t, wh, &st, 0600, err);
+        return write_marker(t, wh, &st, 0600, st.st_mtim.tv_sec, err);
+    }
+    _cleanup_close_ int cfd = -1;
+    if (S_ISDIR(st.st_mode)) {
+        cfd = openat(ufd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (cfd < 0)
+            return mk_err_sys(err, "open %s", tar_name);
+        if (only_mountpoints(t, cfd, abs))
+            return 0;
     }
     _cleanup_free_ char *full = S_ISDIR(st.st_mode) ? xasprintf("%s/", tar_name) : xstrdup(tar_name);
     struct archive_entry *e = entry_from_stat(full, &st);
@@ -422,12 +459,10 @@ static int tar_entry(struct tar_ctx *t, int ufd, const char *rel, const char *na
         return -1;
     if (!S_ISDIR(st.st_mode))
         return 0;
-    _cleanup_close_ int cfd = openat(ufd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (cfd < 0)
-        return mk_err_sys(err, "open %s", tar_name);
     if (fd_is_opaque(cfd)) {
         _cleanup_free_ char *marker = xasprintf("%s" OPAQUE_MARKER, full);
-        if (write_marker(t, marker, &st, st.st_mode & 0777, err) < 0)
+        /* docker gives the opaque marker no time */
+        if (write_marker(t, marker, &st, st.st_mode & 0777, 0, err) < 0)
             return -1;
     }
     return tar_dir(t, cfd, full, err);
@@ -444,12 +479,13 @@ static int tar_dir(struct tar_ctx *t, int ufd, const char *rel, mk_err **err)
     return 0;
 }
 
-int mk_layer_tar_upper(const char *upper, struct mk_blob_writer *w, mk_err **err)
+int mk_layer_tar_upper(const char *upper, const json_t *changes, struct mk_blob_writer *w,
+                       mk_err **err)
 {
     _cleanup_close_ int fd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return mk_err_sys(err, "open %s", upper);
-    struct tar_ctx t = {.a = archive_write_new(), .w = w};
+    struct tar_ctx t = {.a = archive_write_new(), .changes = changes, .w = w};
     archive_write_set_format_pax_restricted(t.a);
     /* Two zero blocks at the end and no padding to 10 KiB, as docker's layers. */
     archive_write_set_bytes_in_last_block(t.a, 1);

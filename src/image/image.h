@@ -80,8 +80,9 @@ int mk_layer_extract(int tar_fd, const char *dir, int64_t *out_size, mk_err **er
  * 2 deleted), parents before children. */
 int mk_layer_changes(const char *upper, char *const *lower_dirs, json_t **out, mk_err **err);
 /* Write an upper dir as a layer tar (overlay whiteouts and opaque dirs become
- * .wh. entries) into w. */
-int mk_layer_tar_upper(const char *upper, struct mk_blob_writer *w, mk_err **err);
+ * .wh. entries) into w.  changes is its mk_layer_changes list. */
+int mk_layer_tar_upper(const char *upper, const json_t *changes, struct mk_blob_writer *w,
+                       mk_err **err);
 
 /* rmi: untag `name`, or delete the image when it was the last tag or an id was given.
  * Refuses (CONFLICT, docker's wording) an image a container uses, unless force.
