@@ -29,6 +29,8 @@ static const struct command commands[] = {
     {"images", cmd_images, "List images"},
     {"rmi", cmd_rmi, "Remove one or more images"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
+    {"commit", cmd_commit, "Create a new image from a container's changes"},
     {NULL, NULL, NULL},
 };
 
@@ -47,6 +49,7 @@ static const struct {
     {"image", "import", cmd_import},       {"image", "ls", cmd_images},
     {"image", "list", cmd_images},         {"image", "rm", cmd_rmi},
     {"image", "remove", cmd_rmi},          {"image", "tag", cmd_tag},
+    {"container", "diff", cmd_diff},       {"container", "commit", cmd_commit},
     {"image", "inspect", cmd_image_inspect},
 };
 

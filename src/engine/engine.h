@@ -58,6 +58,19 @@ bool mk_container_is_running(const struct mk_container *c);
 int mk_container_exec(struct mk_engine *e, const char *ref, const json_t *opts, int stdin_fd,
                       int stdout_fd, int stderr_fd, int *pty_master, pid_t *pid, mk_err **err);
 
+/* docker diff: the Engine API's changes array ([{"Path":"/etc","Kind":0}]). */
+int mk_container_changes(struct mk_engine *e, const char *ref, json_t **out, mk_err **err);
+/* docker commit: the container's changes as a new image; *out_id "sha256:<hex>". */
+struct mk_commit_opts {
+    const char *ref;     /* REPOSITORY[:TAG] or NULL */
+    const char *author;  /* -a */
+    const char *comment; /* -m */
+    char **changes;      /* -c: Dockerfile instructions */
+    bool pause;          /* -p */
+};
+int mk_container_commit(struct mk_engine *e, const char *ref, const struct mk_commit_opts *o,
+                        char **out_id, mk_err **err);
+
 /* The monitor process's entry point (`mocker __monitor ID`, fd 3 = first client). */
 int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err);
 

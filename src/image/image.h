@@ -35,6 +35,24 @@ struct mk_import_opts {
  * a one-layer OCI image.  *out_id gets "sha256:<hex>". */
 int mk_image_import(struct mk_store *s, int fd, const struct mk_import_opts *opts, char **out_id,
                     mk_err **err);
+/* The full reference to tag a new image with (import, commit): *out NULL for
+ * NULL or "", INVALID for a digest reference, as docker. */
+int mk_image_new_tag(const char *name, char **out, mk_err **err);
+/* A new image: parent's layers (none without one) plus the layer tar in
+ * layer (NULL: no new layer).  config is the complete OCI config but for the
+ * new layer's diff id, which is appended to its rootfs.diff_ids.  The caller
+ * holds mk_store_lock_layers (shared).  Stores the layer, config and manifest
+ * blobs, then the image row and tag in one transaction; emits the image event
+ * action (may be NULL) and "tag". */
+struct mk_image_new {
+    const struct mk_image *parent;
+    struct mk_blob_writer *layer;
+    json_t *config;
+    int64_t created; /* ns, the config's "created" */
+    const char *tag; /* full reference or NULL */
+    const char *action;
+};
+int mk_image_create(struct mk_store *s, const struct mk_image_new *n, char **out_id, mk_err **err);
 /* Apply Dockerfile-style --change instructions to an OCI image config (its
  * "config" object, created if missing).  Docker's messages; nothing is changed
  * unless every instruction applies. */
@@ -56,6 +74,15 @@ char *mk_layers_find_file(char *const *dirs, const char *rel);
  * OCI whiteouts to overlayfs ones and never writing outside dir. *out_size
  * (may be NULL) gets the bytes unpacked. */
 int mk_layer_extract(int tar_fd, const char *dir, int64_t *out_size, mk_err **err);
+
+/* docker diff of an overlay upper dir against the layers under it (topmost
+ * first): the Engine API's [{"Path":"/etc","Kind":0}] (0 changed, 1 added,
+ * 2 deleted), parents before children. */
+int mk_layer_changes(const char *upper, char *const *lower_dirs, json_t **out, mk_err **err);
+/* Write an upper dir as a layer tar (overlay whiteouts and opaque dirs become
+ * .wh. entries) into w.  changes is its mk_layer_changes list. */
+int mk_layer_tar_upper(const char *upper, const json_t *changes, struct mk_blob_writer *w,
+                       mk_err **err);
 
 /* rmi: untag `name`, or delete the image when it was the last tag or an id was given.
  * Refuses (CONFLICT, docker's wording) an image a container uses, unless force.

@@ -120,12 +120,12 @@ static int install_layer(struct mk_store *s, const char *tmp_name, const char *c
     return mk_rm_rf(tmp, err);
 }
 
-static json_t *build_config(const char *diff_id, const char *created, const char *comment)
+static json_t *build_config(const char *created, const char *comment)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:{}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "architecture",
+    return json_pack("{s:s, s:s, s:s, s:s, s:{}, s:{s:s, s:[]}, s:[{s:s, s:s}]}", "architecture",
                      host_architecture(), "os", "linux", "created", created, "comment", comment,
-                     "config", "rootfs", "type", "layers", "diff_ids", diff_id, "history",
-                     "created", created, "comment", comment);
+                     "config", "rootfs", "type", "layers", "diff_ids", "history", "created",
+                     created, "comment", comment);
 }
 
 static int store_image_rows(struct mk_store *s, const struct mk_image *img, const char *tag,
@@ -149,38 +149,71 @@ static void image_event(struct mk_store *s, const char *action, const char *id, 
     mk_store_event_add(s, "image", action, id, attrs, &ignored);
 }
 
-static int import_locked(struct mk_store *s, struct mk_blob_writer *w,
-                         const struct mk_import_opts *opts, const char *tag, char **out_id,
+/* The parent's layer descriptors, to which the new image's manifest adds. */
+static int parent_layers(struct mk_store *s, const struct mk_image *parent, json_t **out,
                          mk_err **err)
 {
+    if (parent == NULL) {
+        *out = json_array();
+        return 0;
+    }
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    if (mk_store_blob_read(s, parent->manifest_digest, &text, &len, err) < 0)
+        return mk_err_wrap(err, "manifest of %s", parent->id);
+    _cleanup_json_ json_t *manifest = json_loadb(text, len, 0, NULL);
+    json_t *layers = json_object_get(manifest, "layers");
+    if (!json_is_array(layers))
+        return mk_err_set(err, MK_ERR_INVALID, "manifest of %s: no layers", parent->id);
+    *out = json_deep_copy(layers);
+    return 0;
+}
+
+/* Commit the layer blob in w and install its unpacked form under the chain id
+ * it gets on top of config's rootfs.diff_ids (to which its diff id is added). */
+static int add_layer(struct mk_store *s, struct mk_blob_writer *w, json_t *config,
+                     json_t *layers, int64_t *unpacked, mk_err **err)
+{
     _cleanup_free_ char *tmp_layer = NULL;
-    int64_t unpacked = 0;
-    if (unpack_to_temp(s, w, &tmp_layer, &unpacked, err) < 0)
+    if (unpack_to_temp(s, w, &tmp_layer, unpacked, err) < 0)
         return -1;
     int64_t layer_size = mk_blob_writer_size(w);
     _cleanup_free_ char *diff_id = NULL;
-    if (mk_blob_writer_commit(w, NULL, &diff_id, err) < 0 ||
-        install_layer(s, tmp_layer, diff_id, err) < 0) {
+    _cleanup_strv_ char **chains = NULL;
+    json_t *diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+    int r = mk_blob_writer_commit(w, NULL, &diff_id, err);
+    if (r == 0) {
+        json_array_append_new(diff_ids, json_string(diff_id));
+        r = mk_image_chain_ids(config, &chains, err);
+    }
+    if (r == 0)
+        r = install_layer(s, tmp_layer, chains[mk_strv_len(chains) - 1], err);
+    if (r < 0) {
         _cleanup_free_ char *top = xasprintf("%s/layers/%s", s->root, tmp_layer);
         mk_rm_rf(top, NULL);
         return -1;
     }
+    json_array_append_new(layers, descriptor(LAYER_MEDIA_TYPE, diff_id, layer_size));
+    return 0;
+}
 
-    int64_t created_ns = mk_now_ns();
-    _cleanup_free_ char *created = mk_time_rfc3339(created_ns);
-    const char *comment =
-        opts->message != NULL && *opts->message ? opts->message : "Imported from -";
-    _cleanup_json_ json_t *config = build_config(diff_id, created, comment);
-    if (mk_image_apply_changes(config, opts->changes, err) < 0)
+int mk_image_create(struct mk_store *s, const struct mk_image_new *n, char **out_id, mk_err **err)
+{
+    json_t *config = n->config;
+    _cleanup_json_ json_t *layers = NULL;
+    if (parent_layers(s, n->parent, &layers, err) < 0)
+        return -1;
+    int64_t unpacked = 0;
+    if (n->layer != NULL && add_layer(s, n->layer, config, layers, &unpacked, err) < 0)
         return -1;
     _cleanup_free_ char *config_text = mk_json_dump(config);
     _cleanup_free_ char *config_digest = NULL;
     if (mk_store_blob_put(s, config_text, strlen(config_text), &config_digest, err) < 0)
         return -1;
     _cleanup_json_ json_t *manifest = json_pack(
-        "{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2, "mediaType", MANIFEST_MEDIA_TYPE, "config",
+        "{s:i, s:s, s:o, s:O}", "schemaVersion", 2, "mediaType", MANIFEST_MEDIA_TYPE, "config",
         descriptor(CONFIG_MEDIA_TYPE, config_digest, (int64_t)strlen(config_text)), "layers",
-        descriptor(LAYER_MEDIA_TYPE, diff_id, layer_size));
+        layers);
     _cleanup_free_ char *manifest_text = mk_json_dump(manifest);
     _cleanup_free_ char *manifest_digest = NULL;
     if (mk_store_blob_put(s, manifest_text, strlen(manifest_text), &manifest_digest, err) < 0)
@@ -190,17 +223,51 @@ static int import_locked(struct mk_store *s, struct mk_blob_writer *w,
         .id = config_digest,
         .manifest_digest = manifest_digest,
         .config = config,
-        .size = unpacked,
-        .created = created_ns,
+        .size = unpacked + (n->parent != NULL ? n->parent->size : 0),
+        .created = n->created,
     };
-    if (store_image_rows(s, &img, tag, err) < 0)
+    if (store_image_rows(s, &img, n->tag, err) < 0)
         return -1;
-    image_event(s, "import", config_digest, config_digest);
-    if (tag != NULL) {
-        _cleanup_free_ char *familiar = mk_ref_familiarize(tag);
+    if (n->action != NULL)
+        image_event(s, n->action, config_digest, config_digest);
+    if (n->tag != NULL) {
+        _cleanup_free_ char *familiar = mk_ref_familiarize(n->tag);
         image_event(s, "tag", config_digest, familiar);
     }
     *out_id = steal_pointer(&config_digest);
+    return 0;
+}
+
+static int import_locked(struct mk_store *s, struct mk_blob_writer *w,
+                         const struct mk_import_opts *opts, const char *tag, char **out_id,
+                         mk_err **err)
+{
+    int64_t created_ns = mk_now_ns();
+    _cleanup_free_ char *created = mk_time_rfc3339(created_ns);
+    const char *comment =
+        opts->message != NULL && *opts->message ? opts->message : "Imported from -";
+    _cleanup_json_ json_t *config = build_config(created, comment);
+    if (mk_image_apply_changes(config, opts->changes, err) < 0)
+        return -1;
+    struct mk_image_new n = {
+        .layer = w, .config = config, .created = created_ns, .tag = tag, .action = "import"};
+    return mk_image_create(s, &n, out_id, err);
+}
+
+int mk_image_new_tag(const char *name, char **out, mk_err **err)
+{
+    *out = NULL;
+    if (name == NULL || *name == '\0')
+        return 0;
+    struct mk_ref *ref = NULL;
+    if (mk_ref_parse(name, &ref, err) < 0)
+        return -1;
+    if (ref->digest != NULL) {
+        mk_ref_free(ref);
+        return mk_err_set(err, MK_ERR_INVALID, "refusing to create a tag with a digest reference");
+    }
+    *out = mk_ref_string(ref);
+    mk_ref_free(ref);
     return 0;
 }
 
@@ -208,18 +275,8 @@ int mk_image_import(struct mk_store *s, int fd, const struct mk_import_opts *opt
                     mk_err **err)
 {
     _cleanup_free_ char *tag = NULL;
-    if (opts->ref != NULL && *opts->ref != '\0') {
-        struct mk_ref *ref = NULL;
-        if (mk_ref_parse(opts->ref, &ref, err) < 0)
-            return -1;
-        if (ref->digest != NULL) {
-            mk_ref_free(ref);
-            return mk_err_set(err, MK_ERR_INVALID,
-                              "refusing to create a tag with a digest reference");
-        }
-        tag = mk_ref_string(ref);
-        mk_ref_free(ref);
-    }
+    if (mk_image_new_tag(opts->ref, &tag, err) < 0)
+        return -1;
     /* Check the changes before reading what may be a large input. */
     _cleanup_json_ json_t *probe = json_object();
     if (mk_image_apply_changes(probe, opts->changes, err) < 0)

@@ -72,3 +72,14 @@ MK_LAZY_VOID(libarchive, archive_entry_set_uid, (struct archive_entry * e, la_in
 MK_LAZY_VOID(libarchive, archive_entry_set_gid, (struct archive_entry * e, la_int64_t n), (e, n))
 MK_LAZY_VOID(libarchive, archive_entry_set_mtime, (struct archive_entry * e, time_t t, long ns),
              (e, t, ns))
+
+/* commit: a layer tar written into a blob writer */
+MK_LAZY_FN(libarchive, int, archive_write_open,
+           (struct archive * a, void *data, archive_open_callback *open_cb,
+            archive_write_callback *write_cb, archive_close_callback *close_cb),
+           (a, data, open_cb, write_cb, close_cb))
+MK_LAZY_FN(libarchive, int, archive_write_set_bytes_in_last_block, (struct archive * a, int n),
+           (a, n))
+MK_LAZY_VOID(libarchive, archive_entry_xattr_add_entry,
+             (struct archive_entry * e, const char *name, const void *value, size_t size),
+             (e, name, value, size))

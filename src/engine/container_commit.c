@@ -1,0 +1,189 @@
+/* container_commit.c: docker diff and docker commit: a container's upper dir
+ * read as a list of changes, or stored as a new layer on top of its image. */
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "image/image.h"
+
+#include <string.h>
+
+/* The container's upper dir and the image layers under it (topmost first). */
+static int container_layers(struct mk_engine *e, const struct mk_container *c,
+                            struct mk_image **img, char **upper, char ***lower, mk_err **err)
+{
+    _cleanup_strv_ char **dirs = NULL;
+    if (mk_store_image_get_by_id(e->store, c->image_id, img, err) < 0)
+        return mk_err_wrap(err, "image of container %s", c->id);
+    if (mk_image_lower_dirs(e->store, *img, &dirs, err) < 0) {
+        mk_image_free(*img);
+        *img = NULL;
+        return -1;
+    }
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+    *upper = mk_path_join(dir, "upper");
+    *lower = steal_pointer(&dirs);
+    return 0;
+}
+
+int mk_container_changes(struct mk_engine *e, const char *ref, json_t **out, mk_err **err)
+{
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, ref, &c, err) < 0)
+        return -1;
+    struct mk_image *img = NULL;
+    _cleanup_free_ char *upper = NULL;
+    _cleanup_strv_ char **lower = NULL;
+    int r = container_layers(e, c, &img, &upper, &lower, err);
+    if (r == 0)
+        r = mk_layer_changes(upper, lower, out, err);
+    mk_image_free(img);
+    mk_container_free(c);
+    return r;
+}
+
+/* The new image's config, as docker's NewChildImage makes it: the image's,
+ * with the container's config (then the -c changes), an author, and a
+ * history entry for the new layer (empty_layer when nothing changed). */
+static json_t *commit_config(const struct mk_image *img, const struct mk_container *c,
+                             const struct mk_commit_opts *o, bool empty, const char *created)
+{
+    json_t *cfg = json_deep_copy(img->config);
+    const json_t *container_cfg = json_object_get(c->config, "Config");
+    json_object_set_new(cfg, "config", json_deep_copy(container_cfg));
+    json_object_set_new(cfg, "container_config", json_deep_copy(container_cfg));
+    json_object_set_new(cfg, "container", json_string(c->id));
+    json_object_set_new(cfg, "created", json_string(created));
+    json_object_del(cfg, "comment"); /* the parent's (import's) comment is not ours */
+    json_object_del(cfg, "author");
+    if (o->author != NULL && *o->author)
+        json_object_set_new(cfg, "author", json_string(o->author));
+    if (!json_is_object(json_object_get(cfg, "rootfs")))
+        json_object_set_new(cfg, "rootfs", json_pack("{s:s, s:[]}", "type", "layers", "diff_ids"));
+
+    _cleanup_strv_ char **cmd = mk_json_strv(json_object_get(container_cfg, "Cmd"));
+    _cleanup_free_ char *created_by = cmd != NULL ? mk_strv_join(cmd, " ") : xstrdup("");
+    json_t *h = json_pack("{s:s}", "created", created);
+    if (o->author != NULL && *o->author)
+        json_object_set_new(h, "author", json_string(o->author));
+    if (*created_by)
+        json_object_set_new(h, "created_by", json_string(created_by));
+    if (o->comment != NULL && *o->comment)
+        json_object_set_new(h, "comment", json_string(o->comment));
+    if (empty)
+        json_object_set_new(h, "empty_layer", json_true());
+    json_t *history = json_object_get(cfg, "history");
+    if (!json_is_array(history)) {
+        history = json_array();
+        json_object_set_new(cfg, "history", history);
+    }
+    json_array_append_new(history, h);
+    return cfg;
+}
+
+/* -p (docker's default): docker freezes a running container while its layer
+ * is read, so the files are consistent.
+ * PAUSE HOOK: call mk_container_pause(e, c->id, err) here and
+ * mk_container_unpause in resume_after_commit once the pause/unpause work
+ * lands; until then a running container's upper dir is read live. */
+static int pause_for_commit(struct mk_engine *e, const struct mk_container *c, bool pause,
+                            bool *paused, mk_err **err)
+{
+    *paused = false;
+    (void)e;
+    (void)c;
+    (void)pause;
+    return 0;
+}
+
+static void resume_after_commit(struct mk_engine *e, const struct mk_container *c, bool paused)
+{
+    (void)e;
+    (void)c;
+    (void)paused;
+}
+
+/* Read the upper dir into w (NULL when nothing changed: docker then adds no
+ * layer, only a history entry). */
+static int read_layer(struct mk_engine *e, const struct mk_container *c, bool pause,
+                      struct mk_blob_writer **w, mk_err **err)
+{
+    struct mk_image *img = NULL;
+    _cleanup_free_ char *upper = NULL;
+    _cleanup_strv_ char **lower = NULL;
+    _cleanup_json_ json_t *changes = NULL;
+    bool paused = false;
+    *w = NULL;
+    if (container_layers(e, c, &img, &upper, &lower, err) < 0)
+        return -1;
+    mk_image_free(img);
+    if (pause_for_commit(e, c, pause && mk_container_is_running(c), &paused, err) < 0)
+        return -1;
+    int r = mk_layer_changes(upper, lower, &changes, err);
+    if (r == 0 && json_array_size(changes) > 0) {
+        r = mk_blob_writer_new(e->store, w, err);
+        if (r == 0 && mk_layer_tar_upper(upper, changes, *w, err) < 0) {
+            mk_blob_writer_free(*w);
+            *w = NULL;
+            r = -1;
+        }
+    }
+    resume_after_commit(e, c, paused);
+    return r;
+}
+
+static void commit_event(struct mk_engine *e, const struct mk_container *c,
+                         const struct mk_commit_opts *o, const char *id, const char *tag)
+{
+    _cleanup_free_ char *familiar = tag != NULL ? mk_ref_familiarize(tag) : xstrdup("");
+    _cleanup_json_ json_t *attrs =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "comment", o->comment ? o->comment : "", "imageID",
+                  id, "imageRef", familiar, "image", c->image, "name", c->name);
+    _cleanup_err_ mk_err *ignored = NULL;
+    /* The image is stored either way; a lost event is not worth failing for. */
+    mk_store_event_add(e->store, "container", "commit", c->id, attrs, &ignored);
+}
+
+static int commit_container(struct mk_engine *e, const struct mk_container *c,
+                            const struct mk_commit_opts *o, const char *tag, char **out_id,
+                            mk_err **err)
+{
+    struct mk_image *img = NULL;
+    if (mk_store_image_get_by_id(e->store, c->image_id, &img, err) < 0)
+        return mk_err_wrap(err, "image of container %s", c->id);
+    struct mk_blob_writer *w = NULL;
+    int r = read_layer(e, c, o->pause, &w, err);
+    int64_t created_ns = mk_now_ns();
+    _cleanup_free_ char *created = mk_time_rfc3339(created_ns);
+    _cleanup_json_ json_t *config = r < 0 ? NULL : commit_config(img, c, o, w == NULL, created);
+    if (r == 0)
+        r = mk_image_apply_changes(config, o->changes, err);
+    if (r == 0) {
+        /* Shared: an rmi collecting unused layers waits until our rows exist. */
+        _cleanup_close_ int lock = mk_store_lock_layers(e->store, false, err);
+        struct mk_image_new n = {.parent = img, .layer = w, .config = config,
+                                 .created = created_ns, .tag = tag};
+        r = lock < 0 ? -1 : mk_image_create(e->store, &n, out_id, err);
+    }
+    if (r == 0)
+        commit_event(e, c, o, *out_id, tag);
+    mk_blob_writer_free(w);
+    mk_image_free(img);
+    return r;
+}
+
+int mk_container_commit(struct mk_engine *e, const char *ref, const struct mk_commit_opts *o,
+                        char **out_id, mk_err **err)
+{
+    _cleanup_free_ char *tag = NULL;
+    if (mk_image_new_tag(o->ref, &tag, err) < 0)
+        return -1;
+    /* Bad -c instructions fail before anything is read. */
+    _cleanup_json_ json_t *probe = json_object();
+    if (mk_image_apply_changes(probe, o->changes, err) < 0)
+        return -1;
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, ref, &c, err) < 0)
+        return -1;
+    int r = commit_container(e, c, o, tag, out_id, err);
+    mk_container_free(c);
+    return r;
+}
