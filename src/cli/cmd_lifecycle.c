@@ -86,7 +86,7 @@ int cmd_start(int argc, char **argv)
     return status;
 }
 
-static int each_container(const struct mk_cmd *cmd, int argc, char **argv, struct mk_opt *opts,
+int mk_cli_each_container(const struct mk_cmd *cmd, int argc, char **argv, struct mk_opt *opts,
                           int (*op)(struct mk_engine *, const char *, void *, mk_err **), void *ctx,
                           bool print_name)
 {
@@ -138,7 +138,7 @@ int cmd_stop(int argc, char **argv)
         {"signal", 's', MK_OPT_STRING, &s.signal, "Signal to send to the container", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
-    int r = each_container(&cmd, argc, argv, opts, do_stop, &s, true);
+    int r = mk_cli_each_container(&cmd, argc, argv, opts, do_stop, &s, true);
     free(s.signal);
     return r;
 }
@@ -157,7 +157,7 @@ int cmd_kill(int argc, char **argv)
         {"signal", 's', MK_OPT_STRING, &signal, "Signal to send to the container", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
-    int r = each_container(&cmd, argc, argv, opts, do_kill, &signal, true);
+    int r = mk_cli_each_container(&cmd, argc, argv, opts, do_kill, &signal, true);
     free(signal);
     return r;
 }
@@ -183,7 +183,7 @@ int cmd_rm(int argc, char **argv)
         {"link", 'l', MK_OPT_REFUSED_BOOL, NULL, "links come with networking", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
-    return each_container(&cmd, argc, argv, opts, do_rm, &c, true);
+    return mk_cli_each_container(&cmd, argc, argv, opts, do_rm, &c, true);
 }
 
 int cmd_wait(int argc, char **argv)

@@ -29,6 +29,8 @@ static const struct command commands[] = {
     {"images", cmd_images, "List images"},
     {"rmi", cmd_rmi, "Remove one or more images"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {"pause", cmd_pause, "Pause all processes within one or more containers"},
+    {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
     {NULL, NULL, NULL},
 };
 
@@ -44,6 +46,7 @@ static const struct {
     {"container", "ls", cmd_ps},           {"container", "list", cmd_ps},
     {"container", "logs", cmd_logs},       {"container", "exec", cmd_exec},
     {"container", "inspect", cmd_container_inspect}, {"container", "wait", cmd_wait},
+    {"container", "pause", cmd_pause},     {"container", "unpause", cmd_unpause},
     {"image", "import", cmd_import},       {"image", "ls", cmd_images},
     {"image", "list", cmd_images},         {"image", "rm", cmd_rmi},
     {"image", "remove", cmd_rmi},          {"image", "tag", cmd_tag},

@@ -39,6 +39,11 @@ int mk_container_kill(struct mk_engine *e, const char *ref, const char *signal, 
  * accepted for -v (anonymous volumes come with the volumes issue). */
 int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool remove_volumes,
                         mk_err **err);
+/* pause/unpause: freeze or thaw every process of a running container
+ * (engine/container_pause.c).  Errors are docker's ("is not running", "is
+ * already paused", "is not paused"), CONFLICT. */
+int mk_container_pause(struct mk_engine *e, const char *ref, mk_err **err);
+int mk_container_unpause(struct mk_engine *e, const char *ref, mk_err **err);
 /* Block until the container is not running; *exit_code is its exit code. */
 int mk_container_wait(struct mk_engine *e, const char *ref, int *exit_code, mk_err **err);
 /* Look up a container, reconciling a state whose monitor died. */
