@@ -44,6 +44,22 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
  * already paused", "is not paused"), CONFLICT. */
 int mk_container_pause(struct mk_engine *e, const char *ref, mk_err **err);
 int mk_container_unpause(struct mk_engine *e, const char *ref, mk_err **err);
+/* stats: one sample of what docker stats shows (engine/container_stats.c).
+ * A container that is not running gives zeros.  CPU % needs two samples:
+ * (cpu_ns delta / system_ns delta) * online_cpus * 100, as docker computes it. */
+struct mk_container_stats {
+    bool running;
+    uint64_t cpu_ns;    /* CPU time the container used */
+    uint64_t system_ns; /* the host's CPU time (all CPUs), /proc/stat */
+    int online_cpus;
+    int64_t mem_usage; /* without the inactive file cache */
+    int64_t mem_limit; /* the cgroup's limit, or the host's memory */
+    int64_t net_rx, net_tx;
+    int64_t blk_read, blk_write;
+    int64_t pids;
+};
+int mk_container_stats(struct mk_engine *e, const struct mk_container *c,
+                       struct mk_container_stats *out, mk_err **err);
 /* Block until the container is not running; *exit_code is its exit code. */
 int mk_container_wait(struct mk_engine *e, const char *ref, int *exit_code, mk_err **err);
 /* Look up a container, reconciling a state whose monitor died. */

@@ -137,6 +137,8 @@ int mk_duration_parse(const char *s, int64_t *out_ns, mk_err **err);
 char *mk_human_duration(int64_t ns);
 /* docker's units.HumanSizeWithPrecision(size, 3): "1.23MB", "512B" (decimal units). */
 char *mk_human_size(int64_t bytes);
+/* docker's units.BytesSize: "1.5MiB", "336KiB", "0B" (binary units, 4 digits). */
+char *mk_human_size_binary(int64_t bytes);
 /* Parse "512", "32m", "1g", "1.5GB" as bytes (RAMInBytes, binary units). */
 int mk_size_parse(const char *s, int64_t *out, mk_err **err);
 

@@ -54,3 +54,59 @@ test_kill_and_stop_of_paused_container() {
     assert_eq "exited 137" "$($M inspect -f '{{.State.Status}} {{.State.ExitCode}}' sleeper)"
     $M rm sleeper >/dev/null
 }
+
+# "336KiB" / "1.5MiB" -> bytes
+binary_bytes() {
+    awk -v s="$1" 'BEGIN { n = s + 0; u = s; sub(/^[0-9.]+/, "", u);
+        m["B"] = 1; m["KiB"] = 1024; m["MiB"] = 1048576; m["GiB"] = 1073741824;
+        printf "%d\n", n * m[u] }'
+}
+
+# The container's memory usage as docker computes it, from the cgroup itself.
+cgroup_mem_usage() { # id
+    local d
+    if [ -d /sys/fs/cgroup/memory ]; then
+        d=/sys/fs/cgroup/memory/mocker/$1
+        echo $(($(cat $d/memory.usage_in_bytes) - $(awk '$1 == "total_inactive_file" { print $2 }' $d/memory.stat)))
+    else
+        d=/sys/fs/cgroup/mocker/$1
+        echo $(($(cat $d/memory.current) - $(awk '$1 == "inactive_file" { print $2 }' $d/memory.stat)))
+    fi
+}
+
+test_stats_no_stream() {
+    id=$($M run -d --name st1 -m 64m $IMG sh -c 'x=$(head -c 8000000 /dev/zero | tr "\0" x); touch /tmp/ready; sleep 1000; echo ${#x}')
+    wait_for 50 $M exec st1 test -e /tmp/ready
+    sleep 0.3
+    out=$($M stats --no-stream)
+    assert_contains "$(echo "$out" | head -1)" "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O   BLOCK I/O   PIDS"
+    assert_contains "$out" "${id:0:12}   st1 "
+    line=$($M stats --no-stream --format '{{.Container}} {{.ID}} {{.Name}} {{.MemUsage}} {{.PIDs}} {{.NetIO}}' st1)
+    set -- $line
+    assert_eq "st1 ${id:0:12} st1" "$1 $2 $3"
+    assert_eq "/ 64MiB 2 0B / 0B" "$5 $6 $7 $8 $9 ${10}" "limit, pids (sh and sleep), net"
+    got=$(binary_bytes "$4")
+    want=$(cgroup_mem_usage "$id")
+    # The shell holds 8 MB of anonymous memory; the figure may move by a few
+    # pages between the two reads.
+    [ "$want" -gt 1000000 ] || fail "cgroup usage only $want"
+    diff=$((got - want)); diff=${diff#-}
+    [ "$diff" -lt $((want / 20 + 65536)) ] || fail "stats says $got bytes, the cgroup $want"
+    # A busy container shows its CPU use (one core of a loop: well above 20%).
+    $M run -d --name busy $IMG sh -c 'while true; do :; done' >/dev/null
+    cpu=$($M stats --no-stream --format '{{.CPUPerc}}' busy)
+    [ "${cpu%%.*}" -ge 20 ] || fail "busy loop at $cpu"
+    capture $M stats --no-stream nosuch
+    assert_eq "1 Error response from daemon: No such container: nosuch" "$rc $out"
+    $M rm -f st1 busy >/dev/null
+}
+
+test_stats_stream_redraws() {
+    $M run -d --name live $IMG sleep 1000 >/dev/null
+    set +e
+    timeout 2.5 $M stats --format '{{.Name}} {{.PIDs}}' live >stream.out
+    set -e
+    # docker's frame: cursor home, lines each ending in erase-line, erase below.
+    assert_eq "$(printf '\033[Hlive 1\033[K\n\033[J\033[Hlive 1\033[K\n\033[J')" "$(cat stream.out)"
+    $M rm -f live >/dev/null
+}
