@@ -32,6 +32,7 @@ static const struct command commands[] = {
     {"pause", cmd_pause, "Pause all processes within one or more containers"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
     {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
+    {"top", cmd_top, "Display the running processes of a container"},
     {NULL, NULL, NULL},
 };
 
@@ -48,7 +49,7 @@ static const struct {
     {"container", "logs", cmd_logs},       {"container", "exec", cmd_exec},
     {"container", "inspect", cmd_container_inspect}, {"container", "wait", cmd_wait},
     {"container", "pause", cmd_pause},     {"container", "unpause", cmd_unpause},
-    {"container", "stats", cmd_stats},
+    {"container", "stats", cmd_stats},     {"container", "top", cmd_top},
     {"image", "import", cmd_import},       {"image", "ls", cmd_images},
     {"image", "list", cmd_images},         {"image", "rm", cmd_rmi},
     {"image", "remove", cmd_rmi},          {"image", "tag", cmd_tag},

@@ -60,6 +60,10 @@ struct mk_container_stats {
 };
 int mk_container_stats(struct mk_engine *e, const struct mk_container *c,
                        struct mk_container_stats *out, mk_err **err);
+/* top: the host's `ps ps_args` (NULL: -ef) rows for the container's processes,
+ * as dockerd's {"Titles":[...],"Processes":[[...]]} (engine/container_top.c). */
+int mk_container_top(struct mk_engine *e, const char *ref, char *const *ps_args, json_t **out,
+                     mk_err **err);
 /* Block until the container is not running; *exit_code is its exit code. */
 int mk_container_wait(struct mk_engine *e, const char *ref, int *exit_code, mk_err **err);
 /* Look up a container, reconciling a state whose monitor died. */

@@ -110,3 +110,24 @@ test_stats_stream_redraws() {
     assert_eq "$(printf '\033[Hlive 1\033[K\n\033[J\033[Hlive 1\033[K\n\033[J')" "$(cat stream.out)"
     $M rm -f live >/dev/null
 }
+
+test_top_lists_the_container_processes() {
+    id=$($M run -d --name tp $IMG sh -c 'sleep 1001 & sleep 1002')
+    wait_for 30 sh -c "$M top tp | grep -q 'sleep 1001'"
+    out=$($M top tp)
+    assert_eq "UID                 PID                 PPID                C                   STIME               TTY                 TIME                CMD" "$(echo "$out" | head -1)"
+    assert_contains "$out" "sleep 1001"
+    assert_contains "$out" "sleep 1002"
+    assert_contains "$out" "sh -c sleep 1001 & sleep 1002"
+    assert_eq 4 "$(echo "$out" | wc -l)" "header and three processes"
+    # ps options are passed on; the PID column picks the rows.
+    pid=$($M inspect -f '{{.State.Pid}}' tp)
+    assert_contains "$($M top tp -o pid,comm)" "$pid                 sh"
+    capture $M top tp --badopt
+    assert_eq "1 Error response from daemon: ps: error: unknown gnu long option" "$rc $out"
+    $M kill tp >/dev/null
+    $M wait tp >/dev/null
+    capture $M top tp
+    assert_eq "1 Error response from daemon: Container $id is not running" "$rc $out"
+    $M rm tp >/dev/null
+}
