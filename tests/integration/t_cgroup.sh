@@ -112,13 +112,13 @@ test_stats_stream_redraws() {
 }
 
 test_top_lists_the_container_processes() {
-    id=$($M run -d --name tp $IMG sh -c 'sleep 1001 & sleep 1002')
+    id=$($M run -d --name tp $IMG sh -c 'sleep 1001 & sleep 1002; echo done')
     wait_for 30 sh -c "$M top tp | grep -q 'sleep 1001'"
     out=$($M top tp)
     assert_eq "UID                 PID                 PPID                C                   STIME               TTY                 TIME                CMD" "$(echo "$out" | head -1)"
     assert_contains "$out" "sleep 1001"
     assert_contains "$out" "sleep 1002"
-    assert_contains "$out" "sh -c sleep 1001 & sleep 1002"
+    assert_contains "$out" "sh -c sleep 1001 & sleep 1002; echo done"
     assert_eq 4 "$(echo "$out" | wc -l)" "header and three processes"
     # ps options are passed on; the PID column picks the rows.
     pid=$($M inspect -f '{{.State.Pid}}' tp)
