@@ -122,7 +122,7 @@ test_top_lists_the_container_processes() {
     assert_eq 4 "$(echo "$out" | wc -l)" "header and three processes"
     # ps options are passed on; the PID column picks the rows.
     pid=$($M inspect -f '{{.State.Pid}}' tp)
-    assert_contains "$($M top tp -o pid,comm)" "$pid                 sh"
+    assert_contains "$($M top tp -o pid,comm)" "$(printf "%-20ssh" "$pid")"
     capture $M top tp --badopt
     assert_eq "1 Error response from daemon: ps: error: unknown gnu long option" "$rc $out"
     $M kill tp >/dev/null
