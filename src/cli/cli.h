@@ -47,6 +47,10 @@ int mk_cli_each_container(const struct mk_cmd *cmd, int argc, char **argv, struc
                           int (*op)(struct mk_engine *, const char *, void *, mk_err **),
                           void *ctx, bool print_name);
 
+/* The loop of mk_cli_each_container, for commands that parse their own flags. */
+int mk_cli_for_each(char **refs, int (*op)(struct mk_engine *, const char *, void *, mk_err **),
+                    void *ctx, bool print_name);
+
 /* Opening the engine once per command. */
 struct mk_engine *mk_cli_engine(void);
 

@@ -86,6 +86,28 @@ int cmd_start(int argc, char **argv)
     return status;
 }
 
+int mk_cli_for_each(char **refs, int (*op)(struct mk_engine *, const char *, void *, mk_err **),
+                    void *ctx, bool print_name)
+{
+    mk_err *err = NULL;
+    struct mk_engine *e = mk_cli_engine();
+    if (e == NULL)
+        return 1;
+    int status = 0;
+    for (size_t i = 0; refs[i]; i++) {
+        if (op(e, refs[i], ctx, &err) < 0 && err->kind != MK_ERR_NOT_MODIFIED) {
+            status = mk_cli_fail(NULL, err, 1);
+            err = NULL;
+            continue;
+        }
+        mk_err_clear(&err);
+        if (print_name)
+            printf("%s\n", refs[i]);
+    }
+    mk_engine_free(e);
+    return status;
+}
+
 int mk_cli_each_container(const struct mk_cmd *cmd, int argc, char **argv, struct mk_opt *opts,
                           int (*op)(struct mk_engine *, const char *, void *, mk_err **), void *ctx,
                           bool print_name)
@@ -97,22 +119,7 @@ int mk_cli_each_container(const struct mk_cmd *cmd, int argc, char **argv, struc
         return r > 0 ? 0 : mk_cli_usage_error(cmd, err);
     if (mk_cli_check_args(cmd, rest, 1, (size_t)-1) != 0)
         return 1;
-    struct mk_engine *e = mk_cli_engine();
-    if (e == NULL)
-        return 1;
-    int status = 0;
-    for (size_t i = 0; rest[i]; i++) {
-        if (op(e, rest[i], ctx, &err) < 0 && err->kind != MK_ERR_NOT_MODIFIED) {
-            status = mk_cli_fail(NULL, err, 1);
-            err = NULL;
-            continue;
-        }
-        mk_err_clear(&err);
-        if (print_name)
-            printf("%s\n", rest[i]);
-    }
-    mk_engine_free(e);
-    return status;
+    return mk_cli_for_each(rest, op, ctx, print_name);
 }
 
 struct stop_ctx {

@@ -33,6 +33,7 @@ static const struct command commands[] = {
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
     {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
     {"top", cmd_top, "Display the running processes of a container"},
+    {"update", cmd_update, "Update configuration of one or more containers"},
     {NULL, NULL, NULL},
 };
 
@@ -50,6 +51,7 @@ static const struct {
     {"container", "inspect", cmd_container_inspect}, {"container", "wait", cmd_wait},
     {"container", "pause", cmd_pause},     {"container", "unpause", cmd_unpause},
     {"container", "stats", cmd_stats},     {"container", "top", cmd_top},
+    {"container", "update", cmd_update},
     {"image", "import", cmd_import},       {"image", "ls", cmd_images},
     {"image", "list", cmd_images},         {"image", "rm", cmd_rmi},
     {"image", "remove", cmd_rmi},          {"image", "tag", cmd_tag},

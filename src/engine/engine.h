@@ -64,6 +64,11 @@ int mk_container_stats(struct mk_engine *e, const struct mk_container *c,
  * as dockerd's {"Titles":[...],"Processes":[[...]]} (engine/container_top.c). */
 int mk_container_top(struct mk_engine *e, const char *ref, char *const *ps_args, json_t **out,
                      mk_err **err);
+/* update: merge changes (docker's update body: Memory, MemorySwap,
+ * MemoryReservation, NanoCpus, CpuShares, CpuPeriod, CpuQuota, CpusetCpus,
+ * CpusetMems, PidsLimit, BlkioWeight, RestartPolicy) into the stored HostConfig,
+ * validated as create does, and apply them to a running container's cgroup. */
+int mk_container_update(struct mk_engine *e, const char *ref, const json_t *changes, mk_err **err);
 /* Block until the container is not running; *exit_code is its exit code. */
 int mk_container_wait(struct mk_engine *e, const char *ref, int *exit_code, mk_err **err);
 /* Look up a container, reconciling a state whose monitor died. */

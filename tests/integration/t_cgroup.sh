@@ -131,3 +131,24 @@ test_top_lists_the_container_processes() {
     assert_eq "1 Error response from daemon: Container $id is not running" "$rc $out"
     $M rm tp >/dev/null
 }
+
+test_update_memory_of_running_container() {
+    id=$($M run -d --name up $IMG sleep 1000)
+    assert_eq up "$($M update -m 100m --pids-limit 50 --restart on-failure:3 up)"
+    if [ -d /sys/fs/cgroup/memory ]; then
+        assert_eq 104857600 "$(cat /sys/fs/cgroup/memory/mocker/$id/memory.limit_in_bytes)"
+        assert_eq 50 "$(cat /sys/fs/cgroup/pids/mocker/$id/pids.max)"
+    else
+        assert_eq 104857600 "$(cat /sys/fs/cgroup/mocker/$id/memory.max)"
+    fi
+    assert_eq '104857600 50 {"Name":"on-failure","MaximumRetryCount":3}' \
+        "$($M inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{json .HostConfig.RestartPolicy}}' up)"
+    capture $M update up
+    assert_eq "1 you must provide one or more flags when using this command" "$rc $out"
+    capture $M update -m 1m up
+    assert_eq "1 Error response from daemon: Minimum memory limit allowed is 6MB" "$rc $out"
+    capture $M update --restart always:3 up
+    assert_eq "1 Error response from daemon: maximum retry count cannot be used with restart policy 'always'" "$rc $out"
+    # Kept for the next start.
+    $M rm -f up >/dev/null
+}
