@@ -41,6 +41,16 @@ int mk_cli_usage_error(const struct mk_cmd *cmd, mk_err *err);
 int mk_cli_fail(const char *prefix, mk_err *err, int status);
 int mk_cli_check_args(const struct mk_cmd *cmd, char **rest, size_t min, size_t max);
 
+/* Parse flags, then run op on each CONTAINER argument, printing each failure
+ * (NOT_MODIFIED is no failure) and, with print_name, each argument done. */
+int mk_cli_each_container(const struct mk_cmd *cmd, int argc, char **argv, struct mk_opt *opts,
+                          int (*op)(struct mk_engine *, const char *, void *, mk_err **),
+                          void *ctx, bool print_name);
+
+/* The loop of mk_cli_each_container, for commands that parse their own flags. */
+int mk_cli_for_each(char **refs, int (*op)(struct mk_engine *, const char *, void *, mk_err **),
+                    void *ctx, bool print_name);
+
 /* Opening the engine once per command. */
 struct mk_engine *mk_cli_engine(void);
 
@@ -66,6 +76,11 @@ int cmd_rmi(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_update(int argc, char **argv);
 
 /* shared by ps and inspect: ps's "Up 3 minutes" / "Exited (0) 2 seconds ago" */
 char *mk_cli_status_text(const struct mk_container *c, int64_t now);

@@ -86,7 +86,29 @@ int cmd_start(int argc, char **argv)
     return status;
 }
 
-static int each_container(const struct mk_cmd *cmd, int argc, char **argv, struct mk_opt *opts,
+int mk_cli_for_each(char **refs, int (*op)(struct mk_engine *, const char *, void *, mk_err **),
+                    void *ctx, bool print_name)
+{
+    mk_err *err = NULL;
+    struct mk_engine *e = mk_cli_engine();
+    if (e == NULL)
+        return 1;
+    int status = 0;
+    for (size_t i = 0; refs[i]; i++) {
+        if (op(e, refs[i], ctx, &err) < 0 && err->kind != MK_ERR_NOT_MODIFIED) {
+            status = mk_cli_fail(NULL, err, 1);
+            err = NULL;
+            continue;
+        }
+        mk_err_clear(&err);
+        if (print_name)
+            printf("%s\n", refs[i]);
+    }
+    mk_engine_free(e);
+    return status;
+}
+
+int mk_cli_each_container(const struct mk_cmd *cmd, int argc, char **argv, struct mk_opt *opts,
                           int (*op)(struct mk_engine *, const char *, void *, mk_err **), void *ctx,
                           bool print_name)
 {
@@ -97,22 +119,7 @@ static int each_container(const struct mk_cmd *cmd, int argc, char **argv, struc
         return r > 0 ? 0 : mk_cli_usage_error(cmd, err);
     if (mk_cli_check_args(cmd, rest, 1, (size_t)-1) != 0)
         return 1;
-    struct mk_engine *e = mk_cli_engine();
-    if (e == NULL)
-        return 1;
-    int status = 0;
-    for (size_t i = 0; rest[i]; i++) {
-        if (op(e, rest[i], ctx, &err) < 0 && err->kind != MK_ERR_NOT_MODIFIED) {
-            status = mk_cli_fail(NULL, err, 1);
-            err = NULL;
-            continue;
-        }
-        mk_err_clear(&err);
-        if (print_name)
-            printf("%s\n", rest[i]);
-    }
-    mk_engine_free(e);
-    return status;
+    return mk_cli_for_each(rest, op, ctx, print_name);
 }
 
 struct stop_ctx {
@@ -138,7 +145,7 @@ int cmd_stop(int argc, char **argv)
         {"signal", 's', MK_OPT_STRING, &s.signal, "Signal to send to the container", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
-    int r = each_container(&cmd, argc, argv, opts, do_stop, &s, true);
+    int r = mk_cli_each_container(&cmd, argc, argv, opts, do_stop, &s, true);
     free(s.signal);
     return r;
 }
@@ -157,7 +164,7 @@ int cmd_kill(int argc, char **argv)
         {"signal", 's', MK_OPT_STRING, &signal, "Signal to send to the container", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
-    int r = each_container(&cmd, argc, argv, opts, do_kill, &signal, true);
+    int r = mk_cli_each_container(&cmd, argc, argv, opts, do_kill, &signal, true);
     free(signal);
     return r;
 }
@@ -183,7 +190,7 @@ int cmd_rm(int argc, char **argv)
         {"link", 'l', MK_OPT_REFUSED_BOOL, NULL, "links come with networking", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
-    return each_container(&cmd, argc, argv, opts, do_rm, &c, true);
+    return mk_cli_each_container(&cmd, argc, argv, opts, do_rm, &c, true);
 }
 
 int cmd_wait(int argc, char **argv)

@@ -31,6 +31,11 @@ static const struct command commands[] = {
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
     {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
     {"commit", cmd_commit, "Create a new image from a container's changes"},
+    {"pause", cmd_pause, "Pause all processes within one or more containers"},
+    {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+    {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
+    {"top", cmd_top, "Display the running processes of a container"},
+    {"update", cmd_update, "Update configuration of one or more containers"},
     {NULL, NULL, NULL},
 };
 
@@ -46,6 +51,9 @@ static const struct {
     {"container", "ls", cmd_ps},           {"container", "list", cmd_ps},
     {"container", "logs", cmd_logs},       {"container", "exec", cmd_exec},
     {"container", "inspect", cmd_container_inspect}, {"container", "wait", cmd_wait},
+    {"container", "pause", cmd_pause},     {"container", "unpause", cmd_unpause},
+    {"container", "stats", cmd_stats},     {"container", "top", cmd_top},
+    {"container", "update", cmd_update},
     {"image", "import", cmd_import},       {"image", "ls", cmd_images},
     {"image", "list", cmd_images},         {"image", "rm", cmd_rmi},
     {"image", "remove", cmd_rmi},          {"image", "tag", cmd_tag},

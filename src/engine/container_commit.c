@@ -80,25 +80,23 @@ static json_t *commit_config(const struct mk_image *img, const struct mk_contain
 }
 
 /* -p (docker's default): docker freezes a running container while its layer
- * is read, so the files are consistent.
- * PAUSE HOOK: call mk_container_pause(e, c->id, err) here and
- * mk_container_unpause in resume_after_commit once the pause/unpause work
- * lands; until then a running container's upper dir is read live. */
+ * is read, so the files are consistent.  One it finds paused stays paused. */
 static int pause_for_commit(struct mk_engine *e, const struct mk_container *c, bool pause,
                             bool *paused, mk_err **err)
 {
     *paused = false;
-    (void)e;
-    (void)c;
-    (void)pause;
+    if (!pause || !mk_container_is_running(c) || strcmp(c->status, "paused") == 0)
+        return 0;
+    if (mk_container_pause(e, c->id, err) < 0)
+        return -1;
+    *paused = true;
     return 0;
 }
 
 static void resume_after_commit(struct mk_engine *e, const struct mk_container *c, bool paused)
 {
-    (void)e;
-    (void)c;
-    (void)paused;
+    if (paused)
+        mk_container_unpause(e, c->id, NULL);
 }
 
 /* Read the upper dir into w (NULL when nothing changed: docker then adds no

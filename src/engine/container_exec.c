@@ -72,7 +72,7 @@ int mk_container_exec(struct mk_engine *e, const char *ref, const json_t *opts, 
     _cleanup_free_ char *cfg = mk_path_join(dir, "config.json");
     if (strcmp(c->status, "paused") == 0) {
         mk_err_set(err, MK_ERR_CONFLICT, "Container %s is paused, unpause the container before exec",
-                   c->id);
+                   ref);
         goto out;
     }
     if (!mk_container_is_running(c)) {

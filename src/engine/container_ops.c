@@ -154,6 +154,7 @@ int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const c
     fd = attach_connect(e, c);
     if (signal_init(c, sig, err) < 0)
         goto out;
+    mk_engine_thaw_after_signal(e, c);
     if (wait_stopped(e, c, fd, timeout * 1000) == 0) {
         if (signal_init(c, SIGKILL, err) < 0)
             goto out;
@@ -185,6 +186,7 @@ int mk_container_kill(struct mk_engine *e, const char *ref, const char *signal, 
     }
     if (signal_init(c, sig, err) < 0)
         goto out;
+    mk_engine_thaw_after_signal(e, c);
     sig_s = xasprintf("%d", sig);
     json_t *attrs = json_pack("{s:s,s:s,s:s}", "image", c->image, "name", c->name, "signal", sig_s);
     mk_store_event_add(e->store, "container", "kill", c->id, attrs, NULL);
@@ -283,6 +285,7 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
         _cleanup_close_ int fd = attach_connect(e, c);
         if (signal_init(c, SIGKILL, err) < 0)
             goto out;
+        mk_engine_thaw_after_signal(e, c);
         wait_stopped(e, c, fd, 10000);
     }
     /* Mark first: a rm killed half way is finished by the next rm. */

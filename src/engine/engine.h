@@ -39,6 +39,36 @@ int mk_container_kill(struct mk_engine *e, const char *ref, const char *signal, 
  * accepted for -v (anonymous volumes come with the volumes issue). */
 int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool remove_volumes,
                         mk_err **err);
+/* pause/unpause: freeze or thaw every process of a running container
+ * (engine/container_pause.c).  Errors are docker's ("is not running", "is
+ * already paused", "is not paused"), CONFLICT. */
+int mk_container_pause(struct mk_engine *e, const char *ref, mk_err **err);
+int mk_container_unpause(struct mk_engine *e, const char *ref, mk_err **err);
+/* stats: one sample of what docker stats shows (engine/container_stats.c).
+ * A container that is not running gives zeros.  CPU % needs two samples:
+ * (cpu_ns delta / system_ns delta) * online_cpus * 100, as docker computes it. */
+struct mk_container_stats {
+    bool running;
+    uint64_t cpu_ns;    /* CPU time the container used */
+    uint64_t system_ns; /* the host's CPU time (all CPUs), /proc/stat */
+    int online_cpus;
+    int64_t mem_usage; /* without the inactive file cache */
+    int64_t mem_limit; /* the cgroup's limit, or the host's memory */
+    int64_t net_rx, net_tx;
+    int64_t blk_read, blk_write;
+    int64_t pids;
+};
+int mk_container_stats(struct mk_engine *e, const struct mk_container *c,
+                       struct mk_container_stats *out, mk_err **err);
+/* top: the host's `ps ps_args` (NULL: -ef) rows for the container's processes,
+ * as dockerd's {"Titles":[...],"Processes":[[...]]} (engine/container_top.c). */
+int mk_container_top(struct mk_engine *e, const char *ref, char *const *ps_args, json_t **out,
+                     mk_err **err);
+/* update: merge changes (docker's update body: Memory, MemorySwap,
+ * MemoryReservation, NanoCpus, CpuShares, CpuPeriod, CpuQuota, CpusetCpus,
+ * CpusetMems, PidsLimit, BlkioWeight, RestartPolicy) into the stored HostConfig,
+ * validated as create does, and apply them to a running container's cgroup. */
+int mk_container_update(struct mk_engine *e, const char *ref, const json_t *changes, mk_err **err);
 /* Block until the container is not running; *exit_code is its exit code. */
 int mk_container_wait(struct mk_engine *e, const char *ref, int *exit_code, mk_err **err);
 /* Look up a container, reconciling a state whose monitor died. */

@@ -21,4 +21,11 @@ int mk_engine_runtime_path(const char *name, char **out, mk_err **err);
 int mk_engine_wait_exit(struct mk_engine *e, const struct mk_container *c, int timeout_ms,
                         int *code);
 
+/* The container's cgroup (the bundle's linux.cgroupsPath), a new string. */
+int mk_engine_cgroup_path(struct mk_engine *e, const struct mk_container *c, char **out,
+                          mk_err **err);
+/* A signal to a paused container takes effect once it is thawed: dockerd
+ * unpauses it after sending one, and so do we (status back to running). */
+void mk_engine_thaw_after_signal(struct mk_engine *e, struct mk_container *c);
+
 #endif

@@ -80,7 +80,7 @@ enum mk_cgroup_layout mk_cgroup_detect(void)
 
 /* The hierarchy holding a v1 controller's files; co-mounted controllers are
  * reached through the symlink named after them. */
-static char *controller_dir(const char *controller, const char *path)
+char *rt_cgroup_dir(const char *controller, const char *path)
 {
     detect();
     if (layout == MK_CGROUP_V2)
@@ -105,7 +105,7 @@ int rt_cgroup_path(const json_t *spec, const char **out, mk_err **err)
     return 0;
 }
 
-static int write_file(const char *dir, const char *file, const char *value, mk_err **err)
+int rt_cgroup_write(const char *dir, const char *file, const char *value, mk_err **err)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
     _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -125,10 +125,10 @@ static int writef(const char *dir, const char *file, mk_err **err, const char *f
     va_start(ap, fmt);
     _cleanup_free_ char *v = xvasprintf(fmt, ap);
     va_end(ap);
-    return write_file(dir, file, v, err);
+    return rt_cgroup_write(dir, file, v, err);
 }
 
-static char *read_trimmed(const char *dir, const char *file)
+char *rt_cgroup_read(const char *dir, const char *file)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
     char *data = NULL;
@@ -144,23 +144,23 @@ static int cpuset_init(const char *parent, const char *dir, mk_err **err)
 {
     static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
     for (size_t i = 0; i < 2; i++) {
-        _cleanup_free_ char *v = read_trimmed(parent, files[i]);
-        if (v != NULL && *v != '\0' && write_file(dir, files[i], v, err) < 0)
+        _cleanup_free_ char *v = rt_cgroup_read(parent, files[i]);
+        if (v != NULL && *v != '\0' && rt_cgroup_write(dir, files[i], v, err) < 0)
             return -1;
     }
-    return write_file(dir, "cgroup.clone_children", "1", err);
+    return rt_cgroup_write(dir, "cgroup.clone_children", "1", err);
 }
 
 /* v2: a controller is usable in a cgroup only when its parent delegates it. */
 static void v2_enable_controllers(const char *parent)
 {
-    _cleanup_free_ char *avail = read_trimmed(parent, "cgroup.controllers");
+    _cleanup_free_ char *avail = rt_cgroup_read(parent, "cgroup.controllers");
     if (avail == NULL)
         return;
     char *save = NULL;
     for (char *c = strtok_r(avail, " ", &save); c != NULL; c = strtok_r(NULL, " ", &save)) {
         _cleanup_free_ char *v = xasprintf("+%s", c);
-        write_file(parent, "cgroup.subtree_control", v, NULL);
+        rt_cgroup_write(parent, "cgroup.subtree_control", v, NULL);
     }
 }
 
@@ -229,7 +229,7 @@ static int apply_memory_files(const char *path, const json_t *mem, mk_err **err)
     int64_t limit = get_i64(mem, "limit", &has_limit);
     int64_t swap = get_i64(mem, "swap", &has_swap);
     int64_t res = get_i64(mem, "reservation", &has_res);
-    _cleanup_free_ char *dir = controller_dir("memory", path);
+    _cleanup_free_ char *dir = rt_cgroup_dir("memory", path);
     if (layout == MK_CGROUP_V2) {
         if (has_limit && limit != 0 &&
             writef(dir, "memory.max", err, limit < 0 ? "max" : "%lld", (long long)limit) < 0)
@@ -274,7 +274,7 @@ static int apply_memory_files(const char *path, const json_t *mem, mk_err **err)
         writef(dir, "memory.swappiness", err, "%lld", (long long)swappiness) < 0)
         return -1;
     if (mk_json_bool(mem, "disableOOMKiller", false) &&
-        write_file(dir, "memory.oom_control", "1", err) < 0)
+        rt_cgroup_write(dir, "memory.oom_control", "1", err) < 0)
         return -1;
     return 0;
 }
@@ -292,7 +292,7 @@ static int apply_cpu(const char *path, const json_t *cpu, mk_err **err)
         return mk_err_set(err, MK_ERR_UNSUPPORTED,
                           "linux.resources.cpu realtime/idle settings are not supported by "
                           "mocker's runtime");
-    _cleanup_free_ char *dir = controller_dir("cpu", path);
+    _cleanup_free_ char *dir = rt_cgroup_dir("cpu", path);
     if (layout == MK_CGROUP_V2) {
         /* runc's conversion of the [2, 262144] shares range onto [1, 10000]. */
         if (has_shares && shares != 0 &&
@@ -318,11 +318,11 @@ static int apply_cpu(const char *path, const json_t *cpu, mk_err **err)
             writef(dir, "cpu.cfs_quota_us", err, "%lld", (long long)quota) < 0)
             return -1;
     }
-    _cleanup_free_ char *cpuset = controller_dir("cpuset", path);
+    _cleanup_free_ char *cpuset = rt_cgroup_dir("cpuset", path);
     const char *cpus = mk_json_str(cpu, "cpus"), *mems = mk_json_str(cpu, "mems");
-    if (cpus != NULL && *cpus != '\0' && write_file(cpuset, "cpuset.cpus", cpus, err) < 0)
+    if (cpus != NULL && *cpus != '\0' && rt_cgroup_write(cpuset, "cpuset.cpus", cpus, err) < 0)
         return -1;
-    if (mems != NULL && *mems != '\0' && write_file(cpuset, "cpuset.mems", mems, err) < 0)
+    if (mems != NULL && *mems != '\0' && rt_cgroup_write(cpuset, "cpuset.mems", mems, err) < 0)
         return -1;
     return 0;
 }
@@ -333,7 +333,7 @@ static int apply_pids(const char *path, const json_t *pids, mk_err **err)
     int64_t limit = get_i64(pids, "limit", &has);
     if (!has || limit == 0)
         return 0;
-    _cleanup_free_ char *dir = controller_dir("pids", path);
+    _cleanup_free_ char *dir = rt_cgroup_dir("pids", path);
     return writef(dir, "pids.max", err, limit < 0 ? "max" : "%lld", (long long)limit);
 }
 
@@ -341,7 +341,7 @@ static int apply_blkio(const char *path, const json_t *bio, mk_err **err)
 {
     if (bio == NULL)
         return 0;
-    _cleanup_free_ char *dir = controller_dir(layout == MK_CGROUP_V2 ? "" : "blkio", path);
+    _cleanup_free_ char *dir = rt_cgroup_dir(layout == MK_CGROUP_V2 ? "" : "blkio", path);
     bool has;
     int64_t weight = get_i64(bio, "weight", &has);
     if (has && weight != 0) {
@@ -436,7 +436,7 @@ static int apply_devices(const char *path, const json_t *devices, mk_err **err)
                           "device cgroup rules beyond docker's defaults need eBPF on cgroup v2, "
                           "which mocker's runtime does not load yet");
     }
-    _cleanup_free_ char *dir = controller_dir("devices", path);
+    _cleanup_free_ char *dir = rt_cgroup_dir("devices", path);
     size_t i;
     json_t *d;
     json_array_foreach(devices, i, d)
@@ -445,7 +445,7 @@ static int apply_devices(const char *path, const json_t *devices, mk_err **err)
         const char *access = mk_json_str(d, "access");
         const char *file = mk_json_bool(d, "allow", false) ? "devices.allow" : "devices.deny";
         if (type == NULL || strcmp(type, "a") == 0) {
-            if (write_file(dir, file, "a", err) < 0)
+            if (rt_cgroup_write(dir, file, "a", err) < 0)
                 return -1;
             continue;
         }
@@ -469,14 +469,14 @@ static int apply_unified(const char *path, const json_t *unified, mk_err **err)
     if (layout != MK_CGROUP_V2)
         return mk_err_set(err, MK_ERR_UNSUPPORTED,
                           "linux.resources.unified needs a cgroup v2 host");
-    _cleanup_free_ char *dir = controller_dir("", path);
+    _cleanup_free_ char *dir = rt_cgroup_dir("", path);
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)unified, key, v)
     {
         if (strchr(key, '/') != NULL || !json_is_string(v))
             return mk_err_set(err, MK_ERR_INVALID, "linux.resources.unified: bad key %s", key);
-        if (write_file(dir, key, json_string_value(v), err) < 0)
+        if (rt_cgroup_write(dir, key, json_string_value(v), err) < 0)
             return -1;
     }
     return 0;
@@ -596,7 +596,12 @@ int mk_cgroup_destroy(const char *path, mk_err **err)
             _cleanup_free_ char *dir = xasprintf("%s%s", hiers[i].dir, path);
             if (access(dir, F_OK) < 0)
                 continue;
-            if (hiers[i].v2 && write_file(dir, "cgroup.kill", "1", NULL) == 0)
+            /* A frozen (paused) cgroup's tasks never act on SIGKILL: thaw it first. */
+            if (!hiers[i].v2 && strcmp(hiers[i].name, "freezer") == 0)
+                rt_cgroup_write(dir, "freezer.state", "THAWED", NULL);
+            if (hiers[i].v2)
+                rt_cgroup_write(dir, "cgroup.freeze", "0", NULL);
+            if (hiers[i].v2 && rt_cgroup_write(dir, "cgroup.kill", "1", NULL) == 0)
                 ;
             else
                 kill_procs(dir);
@@ -615,9 +620,9 @@ int mk_cgroup_destroy(const char *path, mk_err **err)
     }
 }
 
-static int64_t read_i64(const char *dir, const char *file, bool *ok)
+int64_t rt_cgroup_read_i64(const char *dir, const char *file, bool *ok)
 {
-    _cleanup_free_ char *v = read_trimmed(dir, file);
+    _cleanup_free_ char *v = rt_cgroup_read(dir, file);
     *ok = v != NULL;
     if (v == NULL)
         return 0;
@@ -628,11 +633,11 @@ static int64_t read_i64(const char *dir, const char *file, bool *ok)
 
 int mk_cgroup_memory(const char *path, int64_t *usage, int64_t *limit, mk_err **err)
 {
-    _cleanup_free_ char *dir = controller_dir("memory", path);
+    _cleanup_free_ char *dir = rt_cgroup_dir("memory", path);
     bool ok1, ok2;
     bool v2 = mk_cgroup_detect() == MK_CGROUP_V2;
-    int64_t u = read_i64(dir, v2 ? "memory.current" : "memory.usage_in_bytes", &ok1);
-    int64_t l = read_i64(dir, v2 ? "memory.max" : "memory.limit_in_bytes", &ok2);
+    int64_t u = rt_cgroup_read_i64(dir, v2 ? "memory.current" : "memory.usage_in_bytes", &ok1);
+    int64_t l = rt_cgroup_read_i64(dir, v2 ? "memory.max" : "memory.limit_in_bytes", &ok2);
     if (!ok1 || !ok2)
         return mk_err_set(err, MK_ERR_NOT_FOUND, "no memory cgroup at %s", dir);
     *usage = u;
@@ -641,7 +646,7 @@ int mk_cgroup_memory(const char *path, int64_t *usage, int64_t *limit, mk_err **
 }
 
 /* "key N" line of a flat-keyed cgroup file. */
-static int64_t keyed_value(const char *dir, const char *file, const char *key)
+int64_t rt_cgroup_keyed(const char *dir, const char *file, const char *key)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
     _cleanup_free_ char *data = NULL;
@@ -663,9 +668,9 @@ bool mk_runtime_oom_killed(const json_t *spec)
     const char *path = NULL;
     if (rt_cgroup_path(spec, &path, NULL) < 0 || path == NULL)
         return false;
-    _cleanup_free_ char *dir = controller_dir("memory", path);
+    _cleanup_free_ char *dir = rt_cgroup_dir("memory", path);
     bool v2 = mk_cgroup_detect() == MK_CGROUP_V2;
-    return keyed_value(dir, v2 ? "memory.events" : "memory.oom_control", "oom_kill") > 0;
+    return rt_cgroup_keyed(dir, v2 ? "memory.events" : "memory.oom_control", "oom_kill") > 0;
 }
 
 int rt_cgroup_v1_mounts(struct rt_cgroup_v1_mount **out, size_t *n, mk_err **err)
@@ -726,4 +731,28 @@ void rt_cgroup_v1_mounts_free(struct rt_cgroup_v1_mount *m, size_t n)
         free(m[i].opts);
     }
     free(m);
+}
+
+/* v1 refuses a memory limit above memory+swap and a memory+swap below memory:
+ * raise memory+swap before the memory limit and lower it after. */
+static int v1_swap_first(const char *path, const json_t *mem, mk_err **err)
+{
+    bool has_swap, ok;
+    int64_t swap = get_i64(mem, "swap", &has_swap);
+    if (layout == MK_CGROUP_V2 || !has_swap || swap <= 0)
+        return 0;
+    _cleanup_free_ char *dir = rt_cgroup_dir("memory", path);
+    int64_t cur = rt_cgroup_read_i64(dir, "memory.memsw.limit_in_bytes", &ok);
+    if (ok && swap > cur)
+        return writef(dir, "memory.memsw.limit_in_bytes", err, "%lld", (long long)swap);
+    return 0;
+}
+
+int mk_cgroup_update(const char *path, const json_t *resources, mk_err **err)
+{
+    detect();
+    if (v1_swap_first(path, json_object_get(resources, "memory"), err) < 0 ||
+        apply_resources(path, resources, err) < 0)
+        return mk_err_wrap(err, "update cgroup %s", path);
+    return 0;
 }

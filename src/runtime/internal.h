@@ -113,6 +113,15 @@ int rt_rootfs_finish(const json_t *spec, mk_err **err);
 /* ---- cgroups (cgroup.c) ---- */
 /* Validated cgroupsPath of the spec ("/mocker/id"), NULL when absent. */
 int rt_cgroup_path(const json_t *spec, const char **out, mk_err **err);
+/* A container cgroup's directory for a v1 controller ("" or any name on v2). */
+char *rt_cgroup_dir(const char *controller, const char *path);
+/* One cgroup file: write a value; read its first line (NULL if unreadable); read
+ * it as a number ("max" is INT64_MAX); the value of "key N" in a flat-keyed file
+ * (-1 if absent). */
+int rt_cgroup_write(const char *dir, const char *file, const char *value, mk_err **err);
+char *rt_cgroup_read(const char *dir, const char *file);
+int64_t rt_cgroup_read_i64(const char *dir, const char *file, bool *ok);
+int64_t rt_cgroup_keyed(const char *dir, const char *file, const char *key);
 /* Open cgroup.procs in every hierarchy for writing (the child writes "0"). */
 int rt_cgroup_open_procs(const char *path, int **fds, size_t *n, mk_err **err);
 /* Write "0" to each fd: move the caller. */

@@ -69,5 +69,22 @@ int mk_cgroup_enter(const char *path, pid_t pid, mk_err **err);
 int mk_cgroup_destroy(const char *path, mk_err **err);
 /* Memory usage/limit in bytes from the cgroup's own files. */
 int mk_cgroup_memory(const char *path, int64_t *usage, int64_t *limit, mk_err **err);
+/* Freeze (pause) or thaw the cgroup; freezing returns once every task is frozen. */
+int mk_cgroup_freeze(const char *path, bool frozen, mk_err **err);
+bool mk_cgroup_frozen(const char *path);
+/* Apply OCI linux.resources to an existing cgroup (docker update). */
+int mk_cgroup_update(const char *path, const json_t *resources, mk_err **err);
+/* The pids in the container's cgroup (its cgroup.procs), for docker top. */
+int mk_cgroup_pids(const char *path, pid_t **out, size_t *n, mk_err **err);
+/* What docker stats shows, from the cgroup's own files.  -1 where unknown. */
+struct mk_cgroup_stats {
+    uint64_t cpu_ns;       /* total CPU time used */
+    int64_t mem_usage;     /* usage minus inactive file cache, as docker computes it */
+    int64_t mem_limit;     /* INT64_MAX without a limit */
+    int64_t blk_read;      /* bytes */
+    int64_t blk_write;
+    int64_t pids;          /* pids.current */
+};
+int mk_cgroup_stats(const char *path, struct mk_cgroup_stats *out, mk_err **err);
 
 #endif

@@ -529,6 +529,18 @@ char *mk_human_size(int64_t bytes)
     return xasprintf("%.*g%s", 3, size, units[i]);
 }
 
+char *mk_human_size_binary(int64_t bytes)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"};
+    double size = (double)bytes;
+    size_t i = 0;
+    while (size >= 1024.0 && i < sizeof units / sizeof units[0] - 1) {
+        size /= 1024.0;
+        i++;
+    }
+    return xasprintf("%.*g%s", 4, size, units[i]);
+}
+
 /* strconv.ParseFloat's syntax: decimal with optional exponent, or hex with a
  * mandatory p exponent. */
 static bool float_syntax_ok(const char *s)

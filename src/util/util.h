@@ -137,6 +137,8 @@ int mk_duration_parse(const char *s, int64_t *out_ns, mk_err **err);
 char *mk_human_duration(int64_t ns);
 /* docker's units.HumanSizeWithPrecision(size, 3): "1.23MB", "512B" (decimal units). */
 char *mk_human_size(int64_t bytes);
+/* docker's units.BytesSize: "1.5MiB", "336KiB", "0B" (binary units, 4 digits). */
+char *mk_human_size_binary(int64_t bytes);
 /* Parse "512", "32m", "1g", "1.5GB" as bytes (RAMInBytes, binary units). */
 int mk_size_parse(const char *s, int64_t *out, mk_err **err);
 
@@ -189,6 +191,10 @@ uint64_t mk_proc_start_time(pid_t pid);
 void mk_trace(const char *label);
 /* True if pid exists and has start time `start` (start 0: any). */
 bool mk_proc_alive(pid_t pid, uint64_t start);
+/* Run argv[0] (found in $PATH) with argv, stdin /dev/null, and collect its
+ * stdout and stderr (NUL-terminated) and exit status (128+N for signal N).
+ * Fails only when it cannot be started. */
+int mk_run_capture(char *const argv[], char **out, char **err_out, int *status, mk_err **err);
 /* Close every fd >= first except those in keep (array of n). */
 void mk_close_fds_from(int first);
 

@@ -187,6 +187,17 @@ static void test_human_duration(void)
     CHECK_STR(hdur(3 * year + 2 * month), "3 years");
 }
 
+static void test_human_size_binary(void)
+{
+    /* the figures docker stats printed for the same byte counts */
+    CHECK_STR(keep(mk_human_size_binary(0)), "0B");
+    CHECK_STR(keep(mk_human_size_binary(1023)), "1023B");
+    CHECK_STR(keep(mk_human_size_binary(1536)), "1.5KiB");
+    CHECK_STR(keep(mk_human_size_binary(344064)), "336KiB");
+    CHECK_STR(keep(mk_human_size_binary(64LL << 20)), "64MiB");
+    CHECK_STR(keep(mk_human_size_binary(25275305984LL)), "23.54GiB");
+}
+
 static void test_human_size(void)
 {
     CHECK_STR(hsize(0), "0B");
@@ -330,6 +341,7 @@ int main(void)
     RUN(test_duration_parse);
     RUN(test_human_duration);
     RUN(test_human_size);
+    RUN(test_human_size_binary);
     RUN(test_size_parse);
     RUN(test_time_parse);
     free_kept();
