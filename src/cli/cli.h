@@ -64,6 +64,8 @@ int cmd_import(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* shared by ps and inspect: ps's "Up 3 minutes" / "Exited (0) 2 seconds ago" */
 char *mk_cli_status_text(const struct mk_container *c, int64_t now);

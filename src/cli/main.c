@@ -29,6 +29,8 @@ static const struct command commands[] = {
     {"images", cmd_images, "List images"},
     {"rmi", cmd_rmi, "Remove one or more images"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
+    {"export", cmd_export, "Export a container's filesystem as a tar archive"},
     {NULL, NULL, NULL},
 };
 
@@ -48,6 +50,7 @@ static const struct {
     {"image", "list", cmd_images},         {"image", "rm", cmd_rmi},
     {"image", "remove", cmd_rmi},          {"image", "tag", cmd_tag},
     {"image", "inspect", cmd_image_inspect},
+    {"container", "cp", cmd_cp},           {"container", "export", cmd_export},
 };
 
 static void usage(FILE *f)

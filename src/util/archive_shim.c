@@ -72,3 +72,13 @@ MK_LAZY_VOID(libarchive, archive_entry_set_uid, (struct archive_entry * e, la_in
 MK_LAZY_VOID(libarchive, archive_entry_set_gid, (struct archive_entry * e, la_int64_t n), (e, n))
 MK_LAZY_VOID(libarchive, archive_entry_set_mtime, (struct archive_entry * e, time_t t, long ns),
              (e, t, ns))
+
+/* tar streams of trees (util/tarfs.c) */
+MK_LAZY_FN(libarchive, int, archive_write_set_bytes_in_last_block, (struct archive * a, int n),
+           (a, n))
+MK_LAZY_FN(libarchive, int, archive_write_open_fd, (struct archive * a, int fd), (a, fd))
+MK_LAZY_FN(libarchive, la_int64_t, archive_filter_bytes, (struct archive * a, int n), (a, n))
+MK_LAZY_FN(libarchive, const char *, archive_entry_symlink, (struct archive_entry * e), (e))
+MK_LAZY_FN(libarchive, dev_t, archive_entry_rdev, (struct archive_entry * e), (e))
+MK_LAZY_FN(libarchive, time_t, archive_entry_mtime, (struct archive_entry * e), (e))
+MK_LAZY_FN(libarchive, long, archive_entry_mtime_nsec, (struct archive_entry * e), (e))
