@@ -8,6 +8,7 @@
  * out stays a symlink and nothing is written through it. */
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -185,6 +186,7 @@ struct writer {
     int fd; /* closed by the thread when done */
     mk_err *err;
     int rc;
+    bool blamed; /* the copy failed because of the writer's side */
 };
 
 static void *writer_main(void *arg)
@@ -215,17 +217,20 @@ static int start_writer(struct writer *w, pthread_t *thread, int *read_fd, mk_er
     return 0;
 }
 
-/* Wait for the writer; its error comes first (the reader's is then a consequence). */
+/* Wait for the writer.  Its error comes first (a truncated stream is then a
+ * consequence), unless it only saw the reader stop (EPIPE). */
 static int finish_writer(struct writer *w, pthread_t thread, int read_fd, int extract_rc,
                          mk_err **extract_err)
 {
     close(read_fd);
     pthread_join(thread, NULL);
-    if (w->rc < 0) {
+    if (w->rc < 0 && (extract_rc == 0 || w->err->errnum != EPIPE)) {
         mk_err_clear(extract_err);
         *extract_err = steal_pointer(&w->err);
+        w->blamed = true;
         return -1;
     }
+    mk_err_clear(&w->err);
     return extract_rc;
 }
 
@@ -261,7 +266,8 @@ static int validate_output(const char *path, mk_err **err)
 }
 
 static int extract_on_host(struct mk_container_fs *fs, const struct copy_info *src,
-                           const char *dst_path, int64_t *bytes, mk_err **err)
+                           const char *dst_path, int64_t *bytes, bool *daemon_err,
+                           mk_err **err)
 {
     struct copy_info dst = {0};
     _cleanup_free_ char *dst_dir = NULL, *to = NULL;
@@ -282,7 +288,9 @@ static int extract_on_host(struct mk_container_fs *fs, const struct copy_info *s
     /* The files are ours, as docker's CLI extracts them (NoLchown). */
     struct mk_tar_extract_opts eo = {.no_overwrite_dir_non_dir = true};
     r = mk_tar_extract(root, ".", in_fd, &eo, bytes, err);
-    return finish_writer(&w, thread, in_fd, r, err);
+    r = finish_writer(&w, thread, in_fd, r, err);
+    *daemon_err = w.blamed;
+    return r;
 }
 
 static int copy_from_container(const char *ctr, const char *src_path, const char *dst_arg,
@@ -321,9 +329,10 @@ static int copy_from_container(const char *ctr, const char *src_path, const char
     src.is_dir = S_ISDIR(st.st.st_mode);
     mk_path_stat_clear(&st);
     int64_t bytes = 0;
-    if (extract_on_host(fs, &src, dst_path, &bytes, &err) < 0) {
+    bool daemon_err = false;
+    if (extract_on_host(fs, &src, dst_path, &bytes, &daemon_err, &err) < 0) {
         /* The container side's errors are the daemon's in docker. */
-        status = err->kind == MK_ERR_NOT_FOUND ? mk_cli_fail(NULL, err, 1) : local_fail(err);
+        status = daemon_err ? mk_cli_fail(NULL, err, 1) : local_fail(err);
         goto out;
     }
     print_copied(o->quiet, bytes, NULL, dst_path);
@@ -373,8 +382,11 @@ static int host_source_info(const char *path, bool follow, struct copy_info *out
     }
     struct stat st;
     if (lstat(p, &st) < 0) {
-        int e = errno;
-        return mk_err_set(err, MK_ERR_INVALID, "lstat %s: %s", p, strerror(e));
+        /* Go's wording: "no such file or directory", lower case. */
+        char msg[128];
+        snprintf(msg, sizeof(msg), "%s", strerror(errno));
+        msg[0] = (char)tolower((unsigned char)msg[0]);
+        return mk_err_set(err, MK_ERR_INVALID, "lstat %s: %s", p, msg);
     }
     *out = (struct copy_info){.path = steal_pointer(&p), .exists = true,
                               .is_dir = S_ISDIR(st.st_mode), .rebase = steal_pointer(&rebase)};
@@ -402,8 +414,7 @@ static int extract_in_container(struct mk_container_fs *fs, const char *src_arg,
         *local_err = false;
         r = mk_container_fs_extract(fs, dst_dir, in_fd, o->archive, bytes, err);
         r = finish_writer(&w, thread, in_fd, r, err);
-        if (r < 0 && w.rc < 0)
-            *local_err = true;
+        *local_err = w.blamed;
     }
     copy_info_clear(&src);
     return r;

@@ -82,3 +82,4 @@ MK_LAZY_FN(libarchive, const char *, archive_entry_symlink, (struct archive_entr
 MK_LAZY_FN(libarchive, dev_t, archive_entry_rdev, (struct archive_entry * e), (e))
 MK_LAZY_FN(libarchive, time_t, archive_entry_mtime, (struct archive_entry * e), (e))
 MK_LAZY_FN(libarchive, long, archive_entry_mtime_nsec, (struct archive_entry * e), (e))
+MK_LAZY_FN(libarchive, int, archive_errno, (struct archive * a), (a))

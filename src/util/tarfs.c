@@ -136,6 +136,10 @@ struct tar_writer {
 static int archive_fail(struct archive *a, mk_err **err, const char *what, const char *name)
 {
     const char *msg = archive_error_string(a);
+    /* errno kept: a writer whose reader went away sees EPIPE, which callers
+     * tell apart from a real failure. */
+    if (archive_errno(a) > 0)
+        return mk_err_errno(err, archive_errno(a), "%s %s", what, name);
     return mk_err_set(err, MK_ERR_INTERNAL, "%s %s: %s", what, name, msg ? msg : "tar error");
 }
 
