@@ -44,16 +44,10 @@ static bool has_trailing_sep(const char *p)
     return n > 0 && p[n - 1] == '/';
 }
 
-static bool specifies_current_dir(const char *p)
-{
-    const char *slash = strrchr(p, '/');
-    return strcmp(slash != NULL ? slash + 1 : p, ".") == 0;
-}
-
 /* docker's PreserveTrailingDotOrSeparator. */
 static char *preserve_trailing(char *clean, const char *original)
 {
-    if (specifies_current_dir(original) && !specifies_current_dir(clean)) {
+    if (mk_path_specifies_current_dir(original) && !mk_path_specifies_current_dir(clean)) {
         char *r = xasprintf("%s%s.", clean, has_trailing_sep(clean) ? "" : "/");
         free(clean);
         return r;
@@ -72,7 +66,7 @@ static char *join_clean(const char *dir, const char *rel)
     _cleanup_free_ char *joined = rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", dir, rel);
     char *d = NULL, *b = NULL;
     mk_path_split_entry(joined, &d, &b);
-    char *clean = strcmp(b, ".") == 0 ? xstrdup(d)
+    char *clean = strcmp(b, ".") == 0   ? xstrdup(d)
                   : strcmp(d, "/") == 0 ? xasprintf("/%s", b)
                                         : xasprintf("%s/%s", d, b);
     free(d);
@@ -109,14 +103,7 @@ static char *dir_of(const char *path)
  * must take (the link's own name) when the last component changed. */
 static void rebase_name(const char *path, char **resolved, char **rebase)
 {
-    char *r = *resolved;
-    if (specifies_current_dir(path) && !specifies_current_dir(r)) {
-        *resolved = xasprintf("%s/.", r);
-        free(r);
-    } else if (has_trailing_sep(path) && !has_trailing_sep(r)) {
-        *resolved = xasprintf("%s/", r);
-        free(r);
-    }
+    *resolved = preserve_trailing(*resolved, path);
     _cleanup_free_ char *b1 = base_of(path);
     _cleanup_free_ char *b2 = base_of(*resolved);
     *rebase = strcmp(b1, b2) != 0 ? xstrdup(b1) : NULL;
@@ -135,7 +122,7 @@ static int prepare_copy(const struct copy_info *src, const struct copy_info *dst
     if (dst->exists && src->is_dir)
         return mk_err_set(err, MK_ERR_INVALID, "cannot copy directory");
     if (!dst->exists && !src->is_dir &&
-        (has_trailing_sep(dst->path) || specifies_current_dir(dst->path)))
+        (has_trailing_sep(dst->path) || mk_path_specifies_current_dir(dst->path)))
         return mk_err_set(err, MK_ERR_INVALID, "no such directory");
     *dst_dir = dir_of(dst->path);
     *to = base_of(dst->path);
@@ -173,7 +160,8 @@ static int host_dest_info(const char *path, struct copy_info *out, mk_err **err)
         *out = (struct copy_info){.path = steal_pointer(&p)};
         return 0;
     }
-    *out = (struct copy_info){.path = steal_pointer(&p), .exists = true, .is_dir = S_ISDIR(st.st_mode)};
+    *out = (struct copy_info){
+        .path = steal_pointer(&p), .exists = true, .is_dir = S_ISDIR(st.st_mode)};
     return 0;
 }
 
@@ -260,14 +248,13 @@ static int validate_output(const char *path, mk_err **err)
     mk_path_split_entry(path, &dir, &base);
     struct stat st;
     if (strcmp(base, ".") != 0 && stat(dir, &st) < 0 && errno == ENOENT)
-        return mk_err_set(err, MK_ERR_INVALID, "invalid output path: directory \"%s\" does not exist",
-                          dir);
+        return mk_err_set(err, MK_ERR_INVALID,
+                          "invalid output path: directory \"%s\" does not exist", dir);
     return 0;
 }
 
 static int extract_on_host(struct mk_container_fs *fs, const struct copy_info *src,
-                           const char *dst_path, int64_t *bytes, bool *daemon_err,
-                           mk_err **err)
+                           const char *dst_path, int64_t *bytes, bool *daemon_err, mk_err **err)
 {
     struct copy_info dst = {0};
     _cleanup_free_ char *dst_dir = NULL, *to = NULL;
@@ -388,8 +375,10 @@ static int host_source_info(const char *path, bool follow, struct copy_info *out
         msg[0] = (char)tolower((unsigned char)msg[0]);
         return mk_err_set(err, MK_ERR_INVALID, "lstat %s: %s", p, msg);
     }
-    *out = (struct copy_info){.path = steal_pointer(&p), .exists = true,
-                              .is_dir = S_ISDIR(st.st_mode), .rebase = steal_pointer(&rebase)};
+    *out = (struct copy_info){.path = steal_pointer(&p),
+                              .exists = true,
+                              .is_dir = S_ISDIR(st.st_mode),
+                              .rebase = steal_pointer(&rebase)};
     return 0;
 }
 

@@ -28,8 +28,7 @@ struct mk_container_fs {
 };
 
 /* In a child: join pid's mount namespace and send an fd on its root. */
-static int open_running_root(const struct mk_container *c, bool rootfs_only, int *out,
-                             mk_err **err)
+static int open_running_root(const struct mk_container *c, bool rootfs_only, int *out, mk_err **err)
 {
     _cleanup_free_ char *ns_path = xasprintf("/proc/%d/ns/mnt", (int)c->pid);
     _cleanup_close_ int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
@@ -62,8 +61,8 @@ static int open_running_root(const struct mk_container *c, bool rootfs_only, int
         ;
     if (fd < 0) {
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
-        return mk_err_errno(err, code != 0 ? code : EIO,
-                            "open the filesystem of container %s", c->id);
+        return mk_err_errno(err, code != 0 ? code : EIO, "open the filesystem of container %s",
+                            c->id);
     }
     *out = fd;
     return 0;
@@ -121,7 +120,7 @@ void mk_container_fs_close(struct mk_container_fs *fs)
 static bool asserts_directory(const char *path)
 {
     size_t n = strlen(path);
-    return (n > 0 && path[n - 1] == '/') || mk_str_has_suffix(path, "/.");
+    return (n > 0 && path[n - 1] == '/') || mk_path_specifies_current_dir(path);
 }
 
 int mk_container_fs_stat(const struct mk_container_fs *fs, const char *path,
@@ -136,8 +135,8 @@ int mk_container_fs_stat(const struct mk_container_fs *fs, const char *path,
             return -1;
         }
         mk_err_free(inner);
-        return mk_err_set(err, MK_ERR_NOT_FOUND, "Could not find the file %s in container %s",
-                          path, fs->ref);
+        return mk_err_set(err, MK_ERR_NOT_FOUND, "Could not find the file %s in container %s", path,
+                          fs->ref);
     }
     if (asserts_directory(path) && !S_ISDIR(s.st.st_mode)) {
         mk_path_stat_clear(&s);
@@ -147,8 +146,8 @@ int mk_container_fs_stat(const struct mk_container_fs *fs, const char *path,
     return 0;
 }
 
-int mk_container_fs_archive(const struct mk_container_fs *fs, const char *path,
-                            const char *rebase, int out_fd, mk_err **err)
+int mk_container_fs_archive(const struct mk_container_fs *fs, const char *path, const char *rebase,
+                            int out_fd, mk_err **err)
 {
     struct mk_path_stat s = {0};
     if (mk_container_fs_stat(fs, path, &s, err) < 0)
@@ -181,8 +180,8 @@ int mk_container_fs_extract(const struct mk_container_fs *fs, const char *path, 
     _cleanup_close_ int dir = mk_open_in_root(fs->root_fd, path, O_PATH, 0);
     struct stat st;
     if (dir < 0 && errno == ENOENT)
-        return mk_err_set(err, MK_ERR_NOT_FOUND, "Could not find the file %s in container %s",
-                          path, fs->ref);
+        return mk_err_set(err, MK_ERR_NOT_FOUND, "Could not find the file %s in container %s", path,
+                          fs->ref);
     if (dir < 0 || fstat(dir, &st) < 0)
         return mk_err_sys(err, "open %s", path);
     if (!S_ISDIR(st.st_mode))

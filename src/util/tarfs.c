@@ -56,7 +56,7 @@ static char *path_clean(const char *path)
     return *joined == '\0' ? xstrdup(".") : steal_pointer(&joined);
 }
 
-static bool specifies_current_dir(const char *path)
+bool mk_path_specifies_current_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return strcmp(slash != NULL ? slash + 1 : path, ".") == 0;
@@ -65,7 +65,7 @@ static bool specifies_current_dir(const char *path)
 void mk_path_split_entry(const char *path, char **dir, char **base)
 {
     _cleanup_free_ char *clean = path_clean(path);
-    if (specifies_current_dir(path)) {
+    if (mk_path_specifies_current_dir(path)) {
         *dir = steal_pointer(&clean);
         *base = xstrdup(".");
         return;
@@ -158,8 +158,8 @@ static int write_file_data(struct tar_writer *w, int dirfd, const char *name, of
                            mk_err **err)
 {
     /* O_NONBLOCK: a file swapped for a FIFO under us must not hang the copy. */
-    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-                                                      O_CLOEXEC);
+    _cleanup_close_ int fd =
+        openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     struct stat st;
     if (fd < 0)
         return mk_err_sys(err, "open %s", name);
@@ -323,8 +323,7 @@ static int writer_close(struct tar_writer *w, int ok, mk_err **err)
     return ok;
 }
 
-int mk_tar_write_path(int root_fd, const char *path, const char *rebase, int out_fd,
-                      mk_err **err)
+int mk_tar_write_path(int root_fd, const char *path, const char *rebase, int out_fd, mk_err **err)
 {
     _cleanup_free_ char *base = NULL;
     _cleanup_close_ int pfd = open_parent(root_fd, path, &base, err);
@@ -536,8 +535,8 @@ static int extract_entry(struct tar_reader *r, struct archive_entry *e, mk_err *
         rc = mknodat(pfd, base, type | perm, archive_entry_rdev(e));
         break;
     default:
-        return mk_err_set(err, MK_ERR_INVALID, "unhandled tar entry type %o for %s",
-                          (unsigned)type, path);
+        return mk_err_set(err, MK_ERR_INVALID, "unhandled tar entry type %o for %s", (unsigned)type,
+                          path);
     }
     if (rc < 0)
         return mk_err_sys(err, "create %s", path);
