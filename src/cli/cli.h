@@ -81,6 +81,8 @@ int cmd_unpause(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_update(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* shared by ps and inspect: ps's "Up 3 minutes" / "Exited (0) 2 seconds ago" */
 char *mk_cli_status_text(const struct mk_container *c, int64_t now);

@@ -36,6 +36,8 @@ static const struct command commands[] = {
     {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
     {"top", cmd_top, "Display the running processes of a container"},
     {"update", cmd_update, "Update configuration of one or more containers"},
+    {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
+    {"export", cmd_export, "Export a container's filesystem as a tar archive"},
     {NULL, NULL, NULL},
 };
 
@@ -59,6 +61,7 @@ static const struct {
     {"image", "remove", cmd_rmi},          {"image", "tag", cmd_tag},
     {"container", "diff", cmd_diff},       {"container", "commit", cmd_commit},
     {"image", "inspect", cmd_image_inspect},
+    {"container", "cp", cmd_cp},           {"container", "export", cmd_export},
 };
 
 static void usage(FILE *f)

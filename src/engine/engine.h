@@ -8,6 +8,7 @@
 #define MK_ENGINE_H
 
 #include "store/store.h"
+#include "util/tarfs.h"
 
 struct mk_engine {
     struct mk_store *store;
@@ -100,6 +101,27 @@ struct mk_commit_opts {
 };
 int mk_container_commit(struct mk_engine *e, const char *ref, const struct mk_commit_opts *o,
                         char **out_id, mk_err **err);
+/* ---- a container's filesystem: cp and export (engine/container_fs.c) ----
+ * An open filesystem is a running container's as its processes see it, or a
+ * stopped one's overlay mounted detached; paths are container paths, resolved
+ * inside it.  Errors use docker's wording ("Could not find the file /x in
+ * container c"). */
+struct mk_container_fs;
+int mk_container_fs_open(struct mk_engine *e, const char *ref, struct mk_container_fs **out,
+                         mk_err **err);
+void mk_container_fs_close(struct mk_container_fs *fs);
+/* lstat path (the last component not followed); "dir/" and "dir/." must be directories. */
+int mk_container_fs_stat(const struct mk_container_fs *fs, const char *path,
+                         struct mk_path_stat *out, mk_err **err);
+/* path as a tar stream on out_fd, entries named after its last component or rebase. */
+int mk_container_fs_archive(const struct mk_container_fs *fs, const char *path,
+                            const char *rebase, int out_fd, mk_err **err);
+/* Extract the tar on in_fd into the directory path (symlinks followed in the
+ * container).  copy_uid_gid is cp -a: owned by the container's user if it has one. */
+int mk_container_fs_extract(const struct mk_container_fs *fs, const char *path, int in_fd,
+                            bool copy_uid_gid, int64_t *bytes, mk_err **err);
+/* docker export: the container's root filesystem (no bind mounts) as a tar. */
+int mk_container_export(struct mk_engine *e, const char *ref, int out_fd, mk_err **err);
 
 /* The monitor process's entry point (`mocker __monitor ID`, fd 3 = first client). */
 int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err);

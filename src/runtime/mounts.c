@@ -244,27 +244,15 @@ static int overlay_legacy(const char *target, const char *lowers, const char *up
     return 0;
 }
 
-int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_err **err)
+/* The overlay of lowers/upper/work as a detached mount (fsopen + fsmount).
+ * Returns 1 with *out when made, 0 when the kernel has no fsopen (ENOSYS),
+ * -1 on an error; what names the mount in messages. */
+static int overlay_fsmount(const char *lowers, const char *upper, const char *work,
+                           const char *what, int *out, mk_err **err)
 {
-    const json_t *ann = json_object_get(spec, "annotations");
-    const char *lowers = mk_json_str(ann, "org.mocker.rootfs.lowerdirs");
-    const char *upper = mk_json_str(ann, "org.mocker.rootfs.upperdir");
-    const char *work = mk_json_str(ann, "org.mocker.rootfs.workdir");
-    *mounted = false;
-    if (lowers == NULL || *lowers == '\0')
-        return 0;
-    if ((upper == NULL) != (work == NULL))
-        return mk_err_set(err, MK_ERR_INVALID, "overlay rootfs needs both upperdir and workdir");
-    _cleanup_close_ int mnt = -1;
     _cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-    if (fs < 0) {
-        if (errno != ENOSYS)
-            return mk_err_sys(err, "fsopen overlay");
-        if (overlay_legacy(target, lowers, upper, work, err) < 0)
-            return -1;
-        *mounted = true;
-        return 0;
-    }
+    if (fs < 0)
+        return errno == ENOSYS ? 0 : mk_err_sys(err, "fsopen overlay");
     /* One layer per call: no limit on the number of layers (kernel >= 6.8). */
     _cleanup_free_ char *copy = xstrdup(lowers);
     bool first = true;
@@ -289,20 +277,71 @@ int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_e
         goto fail;
     if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         goto fail;
-    mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+    int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
     if (mnt < 0)
         goto fail;
-    if (move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-        return mk_err_sys(err, "mount overlay on %s", target);
-    *mounted = true;
-    return 0;
+    *out = mnt;
+    return 1;
 fail:;
     int e = errno;
     mk_buf log = {0};
     fs_log(fs, &log);
-    mk_err_errno(err, e, "mount overlay on %s%s", target, log.data ? log.data : "");
+    mk_err_errno(err, e, "mount overlay on %s%s", what, log.data ? log.data : "");
     mk_buf_free(&log);
     return -1;
+}
+
+/* The org.mocker.rootfs.* annotations of spec; 0 when it has no lower dirs. */
+static int overlay_dirs(const json_t *spec, const char **lowers, const char **upper,
+                        const char **work, mk_err **err)
+{
+    const json_t *ann = json_object_get(spec, "annotations");
+    *lowers = mk_json_str(ann, "org.mocker.rootfs.lowerdirs");
+    *upper = mk_json_str(ann, "org.mocker.rootfs.upperdir");
+    *work = mk_json_str(ann, "org.mocker.rootfs.workdir");
+    if (*lowers == NULL || **lowers == '\0')
+        return 0;
+    if ((*upper == NULL) != (*work == NULL))
+        return mk_err_set(err, MK_ERR_INVALID, "overlay rootfs needs both upperdir and workdir");
+    return 1;
+}
+
+int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_err **err)
+{
+    const char *lowers, *upper, *work;
+    *mounted = false;
+    int r = overlay_dirs(spec, &lowers, &upper, &work, err);
+    if (r <= 0)
+        return r;
+    _cleanup_close_ int mnt = -1;
+    r = overlay_fsmount(lowers, upper, work, target, &mnt, err);
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        if (overlay_legacy(target, lowers, upper, work, err) < 0)
+            return -1;
+        *mounted = true;
+        return 0;
+    }
+    if (move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        return mk_err_sys(err, "mount overlay on %s", target);
+    *mounted = true;
+    return 0;
+}
+
+int mk_runtime_rootfs_open(const json_t *spec, int *out, mk_err **err)
+{
+    const char *lowers, *upper, *work;
+    int r = overlay_dirs(spec, &lowers, &upper, &work, err);
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return mk_err_set(err, MK_ERR_UNSUPPORTED, "the container has no overlay rootfs");
+    r = overlay_fsmount(lowers, upper, work, "a detached mount", out, err);
+    if (r == 0)
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "this kernel cannot mount an overlay without attaching it (no fsopen)");
+    return r < 0 ? -1 : 0;
 }
 
 /* ---- mounts ---- */

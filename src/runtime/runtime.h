@@ -55,6 +55,11 @@ int mk_runtime_exec(pid_t init_pid, const json_t *spec, const json_t *process,
  * Idempotent; safe to call for a container that never started. */
 int mk_runtime_delete(const json_t *spec, mk_err **err);
 
+/* The rootfs overlay of spec mounted detached (fsmount): *out is the fd of its
+ * root, attached nowhere, gone when the last fd on it closes.  For cp/export of
+ * a container that is not running. */
+int mk_runtime_rootfs_open(const json_t *spec, int *out, mk_err **err);
+
 /* After the init exited: did the kernel OOM-kill a process of the container? */
 bool mk_runtime_oom_killed(const json_t *spec);
 

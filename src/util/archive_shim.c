@@ -73,7 +73,7 @@ MK_LAZY_VOID(libarchive, archive_entry_set_gid, (struct archive_entry * e, la_in
 MK_LAZY_VOID(libarchive, archive_entry_set_mtime, (struct archive_entry * e, time_t t, long ns),
              (e, t, ns))
 
-/* commit: a layer tar written into a blob writer */
+/* writing tars: commit's layers (image/diff.c), cp/export streams (util/tarfs.c) */
 MK_LAZY_FN(libarchive, int, archive_write_open,
            (struct archive * a, void *data, archive_open_callback *open_cb,
             archive_write_callback *write_cb, archive_close_callback *close_cb),
@@ -83,3 +83,10 @@ MK_LAZY_FN(libarchive, int, archive_write_set_bytes_in_last_block, (struct archi
 MK_LAZY_VOID(libarchive, archive_entry_xattr_add_entry,
              (struct archive_entry * e, const char *name, const void *value, size_t size),
              (e, name, value, size))
+MK_LAZY_FN(libarchive, int, archive_write_open_fd, (struct archive * a, int fd), (a, fd))
+MK_LAZY_FN(libarchive, la_int64_t, archive_filter_bytes, (struct archive * a, int n), (a, n))
+MK_LAZY_FN(libarchive, const char *, archive_entry_symlink, (struct archive_entry * e), (e))
+MK_LAZY_FN(libarchive, dev_t, archive_entry_rdev, (struct archive_entry * e), (e))
+MK_LAZY_FN(libarchive, time_t, archive_entry_mtime, (struct archive_entry * e), (e))
+MK_LAZY_FN(libarchive, long, archive_entry_mtime_nsec, (struct archive_entry * e), (e))
+MK_LAZY_FN(libarchive, int, archive_errno, (struct archive * a), (a))

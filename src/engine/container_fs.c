@@ -1,0 +1,204 @@
+/* container_fs.c: a container's filesystem for docker cp and docker export.
+ *
+ * Everything works on one fd, the container's root, with util/tarfs.c resolving
+ * every path inside it (RESOLVE_IN_ROOT), so no container path is ever looked
+ * up on the host:
+ *   - running: a child joins the container's mount namespace and sends back an
+ *     fd on its "/" (for cp: bind mounts like /etc/hosts included, as docker's
+ *     are) or on a clone of its root mount alone (export: the rootfs only);
+ *   - not running: the container's overlay is mounted detached (fsmount), so
+ *     it is attached nowhere on the host and goes away with the fd. */
+#include "engine/internal.h"
+#include "image/image.h"
+#include "runtime/runtime.h"
+#include "engine/spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+struct mk_container_fs {
+    char *ref;  /* as the user named the container, for docker's messages */
+    char *user; /* Config.User, for cp -a */
+    int root_fd;
+};
+
+/* In a child: join pid's mount namespace and send an fd on its root. */
+static int open_running_root(const struct mk_container *c, bool rootfs_only, int *out, mk_err **err)
+{
+    _cleanup_free_ char *ns_path = xasprintf("/proc/%d/ns/mnt", (int)c->pid);
+    _cleanup_close_ int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || !mk_proc_alive(c->pid, c->pid_start))
+        return mk_err_set(err, MK_ERR_CONFLICT, "container %s is not running", c->id);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return mk_err_sys(err, "socketpair");
+    pid_t child = fork();
+    if (child < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return mk_err_sys(err, "fork");
+    }
+    if (child == 0) {
+        /* The exit status carries errno back when there is no fd to send. */
+        if (setns(ns, CLONE_NEWNS) < 0)
+            _exit(errno);
+        int fd = rootfs_only ? open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
+                             : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            _exit(errno);
+        _exit(mk_send_fd(sv[1], fd, NULL) < 0 ? EPIPE : 0);
+    }
+    close(sv[1]);
+    _cleanup_close_ int sock = sv[0];
+    int fd = mk_recv_fd(sock, NULL);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (fd < 0) {
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+        return mk_err_errno(err, code != 0 ? code : EIO, "open the filesystem of container %s",
+                            c->id);
+    }
+    *out = fd;
+    return 0;
+}
+
+static int open_stopped_root(struct mk_engine *e, const struct mk_container *c, int *out,
+                             mk_err **err)
+{
+    json_t *spec = NULL;
+    if (mk_engine_build_spec(e, c, &spec, err) < 0)
+        return -1;
+    int r = mk_runtime_rootfs_open(spec, out, err);
+    json_decref(spec);
+    return r;
+}
+
+static int fs_open(struct mk_engine *e, const char *ref, bool rootfs_only,
+                   struct mk_container_fs **out, mk_err **err)
+{
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, ref, &c, err) < 0)
+        return -1;
+    int fd = -1;
+    int r = mk_container_is_running(c) ? open_running_root(c, rootfs_only, &fd, err)
+                                       : open_stopped_root(e, c, &fd, err);
+    if (r == 0) {
+        struct mk_container_fs *fs = xcalloc(1, sizeof(*fs));
+        fs->ref = xstrdup(ref);
+        const char *user = mk_json_str(json_object_get(c->config, "Config"), "User");
+        fs->user = user != NULL && *user != '\0' ? xstrdup(user) : NULL;
+        fs->root_fd = fd;
+        *out = fs;
+    }
+    mk_container_free(c);
+    return r;
+}
+
+int mk_container_fs_open(struct mk_engine *e, const char *ref, struct mk_container_fs **out,
+                         mk_err **err)
+{
+    return fs_open(e, ref, false, out, err);
+}
+
+void mk_container_fs_close(struct mk_container_fs *fs)
+{
+    if (fs == NULL)
+        return;
+    if (fs->root_fd >= 0)
+        close(fs->root_fd);
+    free(fs->ref);
+    free(fs->user);
+    free(fs);
+}
+
+static bool asserts_directory(const char *path)
+{
+    size_t n = strlen(path);
+    return (n > 0 && path[n - 1] == '/') || mk_path_specifies_current_dir(path);
+}
+
+int mk_container_fs_stat(const struct mk_container_fs *fs, const char *path,
+                         struct mk_path_stat *out, mk_err **err)
+{
+    struct mk_path_stat s = {0};
+    mk_err *inner = NULL;
+    if (mk_tar_stat(fs->root_fd, path, &s, &inner) < 0) {
+        int errnum = inner->errnum;
+        if (errnum != ENOENT) {
+            *err = inner;
+            return -1;
+        }
+        mk_err_free(inner);
+        return mk_err_set(err, MK_ERR_NOT_FOUND, "Could not find the file %s in container %s", path,
+                          fs->ref);
+    }
+    if (asserts_directory(path) && !S_ISDIR(s.st.st_mode)) {
+        mk_path_stat_clear(&s);
+        return mk_err_errno(err, ENOTDIR, "lstat %s", path);
+    }
+    *out = s;
+    return 0;
+}
+
+int mk_container_fs_archive(const struct mk_container_fs *fs, const char *path, const char *rebase,
+                            int out_fd, mk_err **err)
+{
+    struct mk_path_stat s = {0};
+    if (mk_container_fs_stat(fs, path, &s, err) < 0)
+        return -1;
+    mk_path_stat_clear(&s);
+    return mk_tar_write_path(fs->root_fd, path, rebase, out_fd, err);
+}
+
+/* cp -a: docker gives the files to the container's user when it has one. */
+static int container_user_ids(const struct mk_container_fs *fs, struct mk_tar_extract_opts *o,
+                              mk_err **err)
+{
+    _cleanup_close_ int passwd = mk_open_in_root(fs->root_fd, "/etc/passwd", O_RDONLY, 0);
+    _cleanup_close_ int group = mk_open_in_root(fs->root_fd, "/etc/group", O_RDONLY, 0);
+    _cleanup_free_ char *ppath = passwd >= 0 ? xasprintf("/proc/self/fd/%d", passwd) : NULL;
+    _cleanup_free_ char *gpath = group >= 0 ? xasprintf("/proc/self/fd/%d", group) : NULL;
+    _cleanup_free_ gid_t *extra = NULL;
+    _cleanup_free_ char *home = NULL;
+    size_t n_extra = 0;
+    if (mk_spec_resolve_user(fs->user, ppath, gpath, &o->uid, &o->gid, &extra, &n_extra, &home,
+                             err) < 0)
+        return -1;
+    o->force_owner = true;
+    return 0;
+}
+
+int mk_container_fs_extract(const struct mk_container_fs *fs, const char *path, int in_fd,
+                            bool copy_uid_gid, int64_t *bytes, mk_err **err)
+{
+    _cleanup_close_ int dir = mk_open_in_root(fs->root_fd, path, O_PATH, 0);
+    struct stat st;
+    if (dir < 0 && errno == ENOENT)
+        return mk_err_set(err, MK_ERR_NOT_FOUND, "Could not find the file %s in container %s", path,
+                          fs->ref);
+    if (dir < 0 || fstat(dir, &st) < 0)
+        return mk_err_sys(err, "open %s", path);
+    if (!S_ISDIR(st.st_mode))
+        return mk_err_set(err, MK_ERR_INVALID, "extraction point is not a directory");
+    /* Without -a, the entries keep the owners of the tar, as docker's do. */
+    struct mk_tar_extract_opts o = {.chown = true, .no_overwrite_dir_non_dir = true};
+    if (copy_uid_gid && fs->user != NULL && container_user_ids(fs, &o, err) < 0)
+        return -1;
+    return mk_tar_extract(fs->root_fd, path, in_fd, &o, bytes, err);
+}
+
+int mk_container_export(struct mk_engine *e, const char *ref, int out_fd, mk_err **err)
+{
+    struct mk_container_fs *fs = NULL;
+    if (fs_open(e, ref, true, &fs, err) < 0)
+        return -1;
+    int r = mk_tar_write_root(fs->root_fd, out_fd, err);
+    mk_container_fs_close(fs);
+    return r;
+}
