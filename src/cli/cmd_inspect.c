@@ -94,6 +94,7 @@ static int inspect_main(int argc, char **argv, enum kind fixed, const char *name
     }
     int status = 0;
     json_t *out = json_array();
+    mk_buf missing = {0};
     for (size_t i = 0; rest[i]; i++) {
         json_t *obj = NULL;
         if (k != IMAGE) {
@@ -111,12 +112,12 @@ static int inspect_main(int argc, char **argv, enum kind fixed, const char *name
             }
         }
         if (obj == NULL) {
-            if (k == CONTAINER)
-                fprintf(stderr, "Error response from daemon: No such container: %s\n", rest[i]);
-            else if (k == IMAGE)
-                fprintf(stderr, "Error response from daemon: No such image: %s\n", rest[i]);
-            else
-                fprintf(stderr, "Error: No such object: %s\n", rest[i]);
+            /* docker reports the missing ones after printing what it found */
+            mk_buf_printf(&missing, "%s%s\n",
+                          k == CONTAINER ? "Error response from daemon: No such container: "
+                          : k == IMAGE   ? "Error response from daemon: No such image: "
+                                         : "Error: No such object: ",
+                          rest[i]);
             status = 1;
             continue;
         }
@@ -145,6 +146,10 @@ static int inspect_main(int argc, char **argv, enum kind fixed, const char *name
         printf("%s\n", s);
         free(s);
     }
+    fflush(stdout);
+    if (missing.len > 0)
+        fputs(missing.data, stderr);
+    mk_buf_free(&missing);
     json_decref(out);
     mk_template_free(tmpl);
     mk_engine_free(e);

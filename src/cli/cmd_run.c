@@ -450,6 +450,18 @@ static int write_cidfile(const char *path, const char *id, mk_err **err)
     return r < 0 ? mk_err_sys(err, "write %s", path) : 0;
 }
 
+/* docker 28's run/create errors: "docker: MSG" (the engine's prefixed
+ * "Error response from daemon: ", as the daemon's are), a blank line and
+ * where to find help. */
+static int run_fail(const struct mk_cmd *cmd, mk_err *err, int status, bool from_engine)
+{
+    bool daemon = from_engine && err->kind != MK_ERR_UNSUPPORTED;
+    fprintf(stderr, "mocker: %s%s\n\nRun 'mocker %s --help' for more information\n",
+            daemon ? "Error response from daemon: " : "", err->msg, cmd->name);
+    mk_err_free(err);
+    return status;
+}
+
 static int run_or_create(int argc, char **argv, bool is_run)
 {
     static const struct mk_cmd run_cmd = {"run", "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
@@ -457,7 +469,6 @@ static int run_or_create(int argc, char **argv, bool is_run)
     static const struct mk_cmd create_cmd = {"create", "create [OPTIONS] IMAGE [COMMAND] [ARG...]",
                                              "Create a new container", false};
     const struct mk_cmd *cmd = is_run ? &run_cmd : &create_cmd;
-    const char *prefix = "mocker: ";
     struct run_flags f = {.sig_proxy = true};
     struct mk_opt opts[160];
     run_opts(&f, opts, sizeof(opts) / sizeof(opts[0]), is_run);
@@ -472,11 +483,9 @@ static int run_or_create(int argc, char **argv, bool is_run)
         free_flags(&f);
         return r > 0 ? 0 : mk_cli_usage_error(cmd, err);
     }
-    if (mk_strv_len(rest) < 1) {
+    if (mk_cli_check_args(cmd, rest, 1, (size_t)-1) != 0) {
         free_flags(&f);
-        fprintf(stderr, "mocker: '%s' requires at least 1 argument\n\nUsage:  mocker %s\n\nSee 'mocker %s --help' for more information\n",
-                cmd->name, cmd->usage, cmd->name);
-        return 125;
+        return 1;
     }
     if (f.tty && f.interactive && !isatty(0)) {
         free_flags(&f);
@@ -484,9 +493,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
         return 1;
     }
     if (build_body(&f, rest, &body, &err) < 0) {
-        status = err->kind == MK_ERR_UNSUPPORTED || err->kind == MK_ERR_INVALID
-                     ? (fprintf(stderr, "%s%s\nSee 'mocker %s --help'.\n", prefix, err->msg, cmd->name), mk_err_free(err), 125)
-                     : mk_cli_fail(prefix, err, 125);
+        status = run_fail(cmd, err, 125, false);
         goto out;
     }
     mk_trace("cli-parsed");
@@ -495,12 +502,13 @@ static int run_or_create(int argc, char **argv, bool is_run)
         goto out;
     mk_trace("cli-engine");
     if (mk_container_create(e, f.name, body, &id, NULL, &err) < 0) {
-        /* docker run exits 125 when the daemon refuses; docker create exits 1 */
-        status = mk_cli_fail(prefix, err, is_run ? 125 : 1);
+        /* docker run exits 125 when the daemon refuses; docker create prints
+         * the daemon's error alone and exits 1 */
+        status = is_run ? run_fail(cmd, err, 125, true) : mk_cli_fail(NULL, err, 1);
         goto out;
     }
     if (f.cidfile != NULL && write_cidfile(f.cidfile, id, &err) < 0) {
-        status = mk_cli_fail(prefix, err, 125);
+        status = run_fail(cmd, err, 125, false);
         goto out;
     }
     if (!is_run) {
@@ -511,7 +519,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
     mk_trace("cli-created");
     int attach_fd = -1;
     if (mk_container_start(e, id, f.detach ? NULL : &attach_fd, &err) < 0) {
-        status = mk_cli_fail(prefix, err, err->exit_code);
+        status = run_fail(cmd, err, err->exit_code, true);
         goto out;
     }
     if (f.detach) {
@@ -541,7 +549,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
     close(attach_fd);
     mk_trace("cli-exit");
     if (r < 0) {
-        status = mk_cli_fail(prefix, err, 125);
+        status = run_fail(cmd, err, 125, true);
         goto out;
     }
     status = detached ? 0 : code;

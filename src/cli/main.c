@@ -3,6 +3,8 @@
 #include "cli/cli.h"
 
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 struct command {
@@ -89,11 +91,24 @@ static int group_usage(const char *group)
     return 0;
 }
 
+/* docker writes unbuffered, so with 2>&1 its errors land in order with its
+ * output ("[]" before "Error: No such object").  When both streams reach the
+ * same file we flush stdout at every line to keep that order; otherwise it
+ * stays fully buffered (ps over hundreds of containers). */
+static void same_order_as_written(void)
+{
+    struct stat out, err;
+    if (fstat(STDOUT_FILENO, &out) == 0 && fstat(STDERR_FILENO, &err) == 0 &&
+        out.st_dev == err.st_dev && out.st_ino == err.st_ino)
+        setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 int main(int argc, char **argv)
 {
     /* A closed pipe (mocker ps | head) must end us quietly, as it ends docker. */
     signal(SIGPIPE, SIG_DFL);
     mk_trace("main");
+    same_order_as_written();
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
