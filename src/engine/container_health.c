@@ -39,23 +39,30 @@ int mk_health_config_validate(const json_t *hc, mk_err **err)
     return 0;
 }
 
-/* docker's HealthConfig marshals with omitempty: zero fields are absent. */
-static void drop_zero_fields(json_t *hc)
+/* docker's HealthConfig as it marshals: its fields in struct order, zero ones
+ * left out (omitempty). */
+static json_t *canonical(const json_t *hc)
 {
-    for (size_t i = 0; i < N_DURATIONS; i++)
-        if (mk_json_int(hc, duration_keys[i], 0) == 0)
-            json_object_del(hc, duration_keys[i]);
-    if (mk_json_int(hc, "Retries", 0) == 0)
-        json_object_del(hc, "Retries");
-    if (json_array_size(json_object_get(hc, "Test")) == 0)
-        json_object_del(hc, "Test");
+    json_t *out = json_object();
+    const json_t *test = json_object_get(hc, "Test");
+    if (json_array_size(test) > 0)
+        json_object_set(out, "Test", (json_t *)test);
+    for (size_t i = 0; i < N_DURATIONS; i++) {
+        int64_t v = mk_json_int(hc, duration_keys[i], 0);
+        if (v != 0)
+            json_object_set_new(out, duration_keys[i], json_integer(v));
+    }
+    int64_t retries = mk_json_int(hc, "Retries", 0);
+    if (retries != 0)
+        json_object_set_new(out, "Retries", json_integer(retries));
+    return out;
 }
 
 void mk_health_config_merge(json_t *config, const json_t *user, const json_t *image)
 {
     if (!json_is_object(user) && !json_is_object(image))
         return;
-    json_t *hc = json_deep_copy(json_is_object(user) ? user : image);
+    _cleanup_json_ json_t *hc = json_deep_copy(json_is_object(user) ? user : image);
     if (json_is_object(user) && json_is_object(image)) {
         /* docker's merge: each field the user left empty comes from the image. */
         if (json_array_size(json_object_get(hc, "Test")) == 0 &&
@@ -68,8 +75,7 @@ void mk_health_config_merge(json_t *config, const json_t *user, const json_t *im
         if (mk_json_int(hc, "Retries", 0) == 0 && json_object_get(image, "Retries") != NULL)
             json_object_set(hc, "Retries", json_object_get(image, "Retries"));
     }
-    drop_zero_fields(hc);
-    json_object_set_new(config, "Healthcheck", hc);
+    json_object_set_new(config, "Healthcheck", canonical(hc));
 }
 
 bool mk_health_configured(const json_t *config)
