@@ -140,8 +140,12 @@ static void probe_start(struct health_runner *h)
     mk_closep(&fds[0]);
     mk_closep(&fds[1]);
     if (err != NULL) {
+        /* docker reports the exec's failure as its runtime words it */
+        _cleanup_free_ char *msg = xasprintf(
+            "OCI runtime exec failed: exec failed: unable to start container process: %s: unknown",
+            err->msg);
         h->probe = 0;
-        report(h, start, -1, err->msg);
+        report(h, start, -1, msg);
         return;
     }
     h->probe_start = start;

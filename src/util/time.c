@@ -489,20 +489,23 @@ int mk_time_parse(const char *s, int64_t now_ns, int64_t *out_ns, mk_err **err)
  * '.') dropped. */
 static void put_frac(mk_buf *b, uint64_t v, int prec)
 {
-    uint64_t scale = 1;
-    for (int i = 0; i < prec; i++)
-        scale *= 10;
-    mk_buf_printf(b, "%llu", (unsigned long long)(v / scale));
-    uint64_t frac = v % scale;
-    if (frac == 0)
+    char digits[20];
+    bool print = false;
+    int n = 0;
+    /* The fraction from its last digit up, skipping trailing zeros. */
+    for (int i = 0; i < prec; i++) {
+        uint64_t digit = v % 10;
+        print |= digit != 0;
+        if (print)
+            digits[n++] = (char)('0' + digit);
+        v /= 10;
+    }
+    mk_buf_printf(b, "%llu", (unsigned long long)v);
+    if (n == 0)
         return;
-    char digits[24];
-    snprintf(digits, sizeof(digits), "%0*llu", prec, (unsigned long long)frac);
-    size_t n = (size_t)prec;
-    while (n > 0 && digits[n - 1] == '0')
-        n--;
     mk_buf_append(b, ".", 1);
-    mk_buf_append(b, digits, n);
+    while (n > 0)
+        mk_buf_append(b, &digits[--n], 1);
 }
 
 char *mk_duration_string(int64_t ns)

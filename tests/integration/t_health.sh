@@ -143,6 +143,16 @@ test_health_from_image_and_no_healthcheck() {
     $M rmi hc-image >/dev/null
 }
 
+test_health_probe_cannot_start() {
+    $M import --change 'HEALTHCHECK --interval=200ms --retries=1 CMD ["nope"]' "$IMAGE_TAR" hc-nope >/dev/null
+    $M run -d --name nope hc-nope sleep 60 >/dev/null
+    wait_for 50 is_health nope unhealthy || fail "never unhealthy: $(health nope)"
+    assert_eq '-1 OCI runtime exec failed: exec failed: unable to start container process: exec: "nope": executable file not found in $PATH: unknown' \
+        "$($M inspect -f '{{with index .State.Health.Log 0}}{{.ExitCode}} {{.Output}}{{end}}' nope)"
+    $M rm -f nope >/dev/null
+    $M rmi hc-nope >/dev/null
+}
+
 test_health_flag_errors() {
     before=$($M ps -aq | wc -l)
     capture $M run --no-healthcheck --health-interval 1s $IMG true
