@@ -134,8 +134,8 @@ json_t *mk_health_state_starting(json_t *previous)
 {
     /* A new start keeps the log, as docker's initHealthMonitor does. */
     json_t *log = json_object_get(previous, "Log");
-    return json_pack("{s:s,s:i,s:O}", "Status", "starting", "FailingStreak", 0, "Log",
-                     json_is_array(log) ? log : json_array());
+    return json_pack("{s:s,s:i,s:o}", "Status", "starting", "FailingStreak", 0, "Log",
+                     json_is_array(log) ? json_incref(log) : json_array());
 }
 
 bool mk_health_apply(json_t *health, const struct mk_health_result *r, int retries,
