@@ -85,6 +85,6 @@ int cmd_cp(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 
 /* shared by ps and inspect: ps's "Up 3 minutes" / "Exited (0) 2 seconds ago" */
-char *mk_cli_status_text(const struct mk_container *c, int64_t now);
+char *mk_cli_status_text(const struct mk_container *c, const char *health, int64_t now);
 
 #endif

@@ -7,12 +7,23 @@
 #include <time.h>
 #include <string.h>
 
-char *mk_cli_status_text(const struct mk_container *c, int64_t now)
+/* docker's State.String: "(Paused)" wins over the health, and "starting"
+ * reads "health: starting". */
+static char *up_text(const struct mk_container *c, const char *health, int64_t now)
 {
-    if (strcmp(c->status, "running") == 0 || strcmp(c->status, "paused") == 0) {
-        _cleanup_free_ char *d = mk_human_duration(now - c->started_at);
-        return xasprintf("Up %s%s", d, strcmp(c->status, "paused") == 0 ? " (Paused)" : "");
-    }
+    _cleanup_free_ char *d = mk_human_duration(now - c->started_at);
+    if (strcmp(c->status, "paused") == 0)
+        return xasprintf("Up %s (Paused)", d);
+    if (health != NULL)
+        return xasprintf("Up %s (%s%s)", d, strcmp(health, "starting") == 0 ? "health: " : "",
+                         health);
+    return xasprintf("Up %s", d);
+}
+
+char *mk_cli_status_text(const struct mk_container *c, const char *health, int64_t now)
+{
+    if (strcmp(c->status, "running") == 0 || strcmp(c->status, "paused") == 0)
+        return up_text(c, health, now);
     if (strcmp(c->status, "exited") == 0) {
         _cleanup_free_ char *d = mk_human_duration(now - c->finished_at);
         return xasprintf("Exited (%d) %s ago", c->exit_code, d);
@@ -65,7 +76,7 @@ static char *labels_text(const json_t *labels)
 }
 
 struct filters {
-    char **id, **name, **label, **status, **ancestor;
+    char **id, **name, **label, **status, **ancestor, **health;
 };
 
 static bool match_any(char **patterns, bool (*fn)(const char *, const void *), const void *ctx)
@@ -96,6 +107,11 @@ static bool m_name(const char *p, const void *c)
 static bool m_status(const char *p, const void *c)
 {
     return strcmp(((const struct mk_container *)c)->status, p) == 0;
+}
+
+static bool m_exact(const char *p, const void *value)
+{
+    return strcmp(p, value) == 0;
 }
 
 static bool m_ancestor(const char *p, const void *vc)
@@ -152,6 +168,12 @@ static int parse_filter(const char *f, struct filters *fl, mk_err **err)
         mk_strv_push(&fl->label, v);
     else if (strcmp(key, "ancestor") == 0)
         mk_strv_push(&fl->ancestor, v);
+    else if (strcmp(key, "health") == 0) {
+        if (strcmp(v, "starting") != 0 && strcmp(v, "healthy") != 0 &&
+            strcmp(v, "unhealthy") != 0 && strcmp(v, "none") != 0)
+            return mk_err_set(err, MK_ERR_INVALID, "Unrecognised filter value for health: %s", v);
+        mk_strv_push(&fl->health, v);
+    }
     else if (strcmp(key, "status") == 0) {
         const char *ok[] = {"created", "restarting", "running", "removing", "paused", "exited", "dead"};
         bool valid = false;
@@ -162,7 +184,7 @@ static int parse_filter(const char *f, struct filters *fl, mk_err **err)
                               "invalid filter 'status=%s'", v);
         mk_strv_push(&fl->status, v);
     } else
-        return mk_err_set(err, MK_ERR_UNSUPPORTED, "filter \"%s\" is not supported by mocker yet (id, name, label, status, ancestor)", key);
+        return mk_err_set(err, MK_ERR_UNSUPPORTED, "filter \"%s\" is not supported by mocker yet (id, name, label, status, ancestor, health)", key);
     return 0;
 }
 
@@ -226,6 +248,13 @@ int cmd_ps(int argc, char **argv)
             !match_any(fl.status, m_status, c) || !match_any(fl.ancestor, m_ancestor, c) ||
             !labels_match(fl.label, json_object_get(config, "Labels")))
             continue;
+        _cleanup_free_ char *health = NULL;
+        if (mk_store_health_status(e->store, c->id, &health, &err) < 0) {
+            status = mk_cli_fail(NULL, err, 1);
+            goto out;
+        }
+        if (!match_any(fl.health, m_exact, health ? health : "none"))
+            continue;
         shown++;
         _cleanup_free_ char *id = no_trunc ? xstrdup(c->id) : xstrndup(c->id, 12);
         if (quiet) {
@@ -236,7 +265,7 @@ int cmd_ps(int argc, char **argv)
         _cleanup_free_ char *created = mk_time_rfc3339(c->created);
         _cleanup_free_ char *ago = mk_human_duration(now - c->created);
         _cleanup_free_ char *running_for = xasprintf("%s ago", ago);
-        _cleanup_free_ char *st = mk_cli_status_text(c, now);
+        _cleanup_free_ char *st = mk_cli_status_text(c, health, now);
         _cleanup_free_ char *labels = labels_text(json_object_get(config, "Labels"));
         /* docker's CreatedAt: "2006-01-02 15:04:05 -0700 MST" */
         char created_at[64];
@@ -279,6 +308,7 @@ out:
     mk_strv_free(fl.label);
     mk_strv_free(fl.status);
     mk_strv_free(fl.ancestor);
+    mk_strv_free(fl.health);
     mk_engine_free(e);
     return status;
 }

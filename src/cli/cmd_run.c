@@ -17,7 +17,15 @@ struct run_flags {
     bool stop_timeout_set, entrypoint_set, pids_limit_set, cpu_shares_set, oom_set;
     char **env, **env_file, **labels, **volumes, **tmpfs, **log_opts, **cap_add, **cap_drop;
     char **security_opt, **ulimits, **sysctls, **group_add;
+    char *health_cmd, *health_durations[4];
+    long health_retries;
+    bool no_healthcheck;
 };
+
+/* --health-* durations, in the order of run_flags.health_durations. */
+static const char *const health_flags[4] = {"health-interval", "health-timeout",
+                                            "health-start-period", "health-start-interval"};
+static const char *const health_keys[4] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
 
 #define REFUSE_V(n, s, why) {n, s, MK_OPT_REFUSED_VALUE, NULL, why, NULL}
 #define REFUSE_B(n, s, why) {n, s, MK_OPT_REFUSED_BOOL, NULL, why, NULL}
@@ -86,17 +94,21 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         REFUSE_V("network-alias", 0, NET_ISSUE), REFUSE_V("link", 0, NET_ISSUE),
         REFUSE_V("mount", 0, VOL_ISSUE), REFUSE_V("volumes-from", 0, VOL_ISSUE),
         REFUSE_V("volume-driver", 0, VOL_ISSUE),
-        REFUSE_V("restart", 0, CTR_ISSUE), REFUSE_V("health-cmd", 0, CTR_ISSUE),
-        REFUSE_V("health-interval", 0, CTR_ISSUE), REFUSE_V("health-timeout", 0, CTR_ISSUE),
-        REFUSE_V("health-retries", 0, CTR_ISSUE), REFUSE_V("health-start-period", 0, CTR_ISSUE),
-        REFUSE_B("no-healthcheck", 0, CTR_ISSUE), REFUSE_V("device", 0, CTR_ISSUE),
+        {"health-cmd", 0, MK_OPT_STRING, &f->health_cmd, "Command to run to check health", NULL},
+        {"health-interval", 0, MK_OPT_STRING, &f->health_durations[0], "Time between running the check (ms|s|m|h) (default 0s)", NULL},
+        {"health-timeout", 0, MK_OPT_STRING, &f->health_durations[1], "Maximum time to allow one check to run (ms|s|m|h) (default 0s)", NULL},
+        {"health-start-period", 0, MK_OPT_STRING, &f->health_durations[2], "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)", NULL},
+        {"health-start-interval", 0, MK_OPT_STRING, &f->health_durations[3], "Time between running the check during the start period (ms|s|m|h) (default 0s)", NULL},
+        {"health-retries", 0, MK_OPT_INT, &f->health_retries, "Consecutive failures needed to report unhealthy", NULL},
+        {"no-healthcheck", 0, MK_OPT_BOOL, &f->no_healthcheck, "Disable any container-specified HEALTHCHECK", NULL},
+        REFUSE_V("restart", 0, CTR_ISSUE), REFUSE_V("device", 0, CTR_ISSUE),
         REFUSE_V("label-file", 0, CTR_ISSUE), REFUSE_V("annotation", 0, CTR_ISSUE),
         REFUSE_V("attach", 'a', CTR_ISSUE), REFUSE_B("oom-kill-disable", 0, CTR_ISSUE),
         REFUSE_V("cgroupns", 0, CTR_ISSUE), REFUSE_V("cgroup-parent", 0, CTR_ISSUE),
         REFUSE_V("platform", 0, IMG_ISSUE), REFUSE_V("gpus", 0, "GPUs are not supported"),
         REFUSE_V("blkio-weight", 0, CTR_ISSUE), REFUSE_V("kernel-memory", 0, CTR_ISSUE),
         REFUSE_V("memory-swappiness", 0, CTR_ISSUE), REFUSE_V("userns", 0, CTR_ISSUE),
-        REFUSE_V("health-start-interval", 0, CTR_ISSUE), REFUSE_V("storage-opt", 0, CTR_ISSUE),
+        REFUSE_V("storage-opt", 0, CTR_ISSUE),
         REFUSE_V("isolation", 0, "only the default isolation exists on Linux"),
         REFUSE_B("disable-content-trust", 0, IMG_ISSUE),
         {NULL, 0, 0, NULL, NULL, NULL},
@@ -124,7 +136,8 @@ static void free_flags(struct run_flags *f)
                      &f->stop_signal, &f->cidfile, &f->network, &f->log_driver, &f->runtime,
                      &f->memory, &f->memory_swap, &f->memory_reservation, &f->cpus, &f->cpuset_cpus,
                      &f->cpuset_mems, &f->shm_size, &f->ipc, &f->pid, &f->uts, &f->detach_keys,
-                     &f->pull};
+                     &f->pull, &f->health_cmd, &f->health_durations[0], &f->health_durations[1],
+                     &f->health_durations[2], &f->health_durations[3]};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
     char ***lists[] = {&f->env, &f->env_file, &f->labels, &f->volumes, &f->tmpfs, &f->log_opts,
@@ -241,6 +254,44 @@ static int check_bind(const char *v, mk_err **err)
     return 0;
 }
 
+/* docker's --health-* and --no-healthcheck (the CLI's checks; the daemon's
+ * come at create). */
+static int health_config(const struct run_flags *f, json_t *body, mk_err **err)
+{
+    int64_t d[4] = {0};
+    bool have = (f->health_cmd != NULL && *f->health_cmd != '\0') || f->health_retries != 0;
+    for (size_t i = 0; i < 4; i++) {
+        if (f->health_durations[i] == NULL)
+            continue;
+        if (mk_duration_parse(f->health_durations[i], &d[i], err) < 0)
+            return mk_err_wrap(err, "invalid argument \"%s\" for \"--%s\" flag",
+                               f->health_durations[i], health_flags[i]);
+        have |= d[i] != 0;
+    }
+    if (f->no_healthcheck) {
+        if (have)
+            return mk_err_set(err, MK_ERR_INVALID, "--no-healthcheck conflicts with --health-* options");
+        json_object_set_new(body, "Healthcheck", json_pack("{s:[s]}", "Test", "NONE"));
+        return 0;
+    }
+    if (!have)
+        return 0;
+    json_t *hc = json_object();
+    json_object_set_new(body, "Healthcheck", hc);
+    if (f->health_cmd != NULL && *f->health_cmd != '\0')
+        json_object_set_new(hc, "Test", json_pack("[s,s]", "CMD-SHELL", f->health_cmd));
+    for (size_t i = 0; i < 4; i++) {
+        /* docker checks interval, timeout, then retries, then the start ones */
+        if (i == 2 && f->health_retries < 0)
+            return mk_err_set(err, MK_ERR_INVALID, "--health-retries cannot be negative");
+        if (d[i] < 0)
+            return mk_err_set(err, MK_ERR_INVALID, "--%s cannot be negative", health_flags[i]);
+        json_object_set_new(hc, health_keys[i], json_integer(d[i]));
+    }
+    json_object_set_new(hc, "Retries", json_integer(f->health_retries));
+    return 0;
+}
+
 static json_t *strv_or_null(char **v)
 {
     return v ? mk_json_from_strv(v) : json_null();
@@ -299,6 +350,8 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
     }
     if (f->stop_timeout_set)
         json_object_set_new(body, "StopTimeout", json_integer(f->stop_timeout));
+    if (health_config(f, body, err) < 0)
+        return -1;
 
     for (size_t i = 0; f->volumes && f->volumes[i]; i++)
         if (check_bind(f->volumes[i], err) < 0)

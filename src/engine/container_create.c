@@ -159,6 +159,8 @@ static json_t *merge_config(const json_t *body, const json_t *image_cfg)
         json_object_set_new(c, "StopSignal", json_string(ss));
     if (json_is_integer(json_object_get(body, "StopTimeout")))
         json_object_set(c, "StopTimeout", json_object_get(body, "StopTimeout"));
+    mk_health_config_merge(c, json_object_get(body, "Healthcheck"),
+                           json_object_get(ic, "Healthcheck"));
     return c;
 }
 
@@ -259,7 +261,8 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
         return mk_err_set(err, MK_ERR_INVALID, "No command specified");
     json_t *hc = json_object_get(body, "HostConfig");
     _cleanup_json_ json_t *host_config = hc ? json_deep_copy(hc) : json_object();
-    if (check_host_config(host_config, err) < 0)
+    if (check_host_config(host_config, err) < 0 ||
+        mk_health_config_validate(json_object_get(body, "Healthcheck"), err) < 0)
         return -1;
     /* Refuse bad capabilities now, as docker does, not at the first start. */
     _cleanup_strv_ char **caps = NULL;

@@ -123,7 +123,12 @@ json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container
     json_object_set_new(j, "Created", json_string(created));
     json_object_set_new(j, "Path", str_or_empty(path));
     json_object_set_new(j, "Args", args);
-    json_object_set_new(j, "State", state_json(c));
+    json_t *state = state_json(c);
+    json_t *health = NULL;
+    /* docker shows State.Health once a healthcheck has run, and keeps it. */
+    if (mk_store_health_get(e->store, c->id, &health, NULL) == 0 && health != NULL)
+        json_object_set_new(state, "Health", health);
+    json_object_set_new(j, "State", state);
     json_object_set_new(j, "Image", json_string(c->image_id));
     json_object_set_new(j, "ResolvConfPath", json_string(resolv));
     json_object_set_new(j, "HostnamePath", json_string(hostname));

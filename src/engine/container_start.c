@@ -190,6 +190,7 @@ struct monitor_ctx {
     struct mk_container *c;
     const json_t *spec;
     bool auto_remove;
+    struct mk_engine_health health;
 };
 
 static void hook_started(void *ctx, pid_t pid)
@@ -212,6 +213,7 @@ static void hook_started(void *ctx, pid_t pid)
     json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
     mk_store_event_add(m->e->store, "container", "start", c->id, attrs, NULL);
     json_decref(attrs);
+    mk_engine_health_started(&m->health);
     mk_trace("hook-started-saved");
 }
 
@@ -242,6 +244,7 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
                                       : 128 + (WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0);
     _cleanup_free_ char *code_s = xasprintf("%d", code);
     json_t *attrs = json_pack("{s:s,s:s,s:s}", "exitCode", code_s, "image", c->image, "name", c->name);
+    mk_engine_health_stopped(&m->health);
     if (m->auto_remove) {
         /* docker run --rm returns after the removal: do it before the exit is reported. */
         mk_store_event_add(m->e->store, "container", "die", c->id, attrs, NULL);
@@ -272,6 +275,16 @@ static void hook_finished(void *ctx)
     if (m->auto_remove)
         mk_engine_empty_trash(m->e);
     mk_store_checkpoint(m->e->store);
+}
+
+static bool hook_health_paused(void *ctx)
+{
+    return mk_engine_health_paused(&((struct monitor_ctx *)ctx)->health);
+}
+
+static bool hook_health_result(void *ctx, const struct mk_health_result *r)
+{
+    return mk_engine_health_result(&((struct monitor_ctx *)ctx)->health, r);
 }
 
 /* Where an external runtime named by HostConfig.Runtime lives; NULL for ours. */
@@ -334,6 +347,7 @@ static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t
     _cleanup_free_ char *runtime_root = mk_path_join(e->store->runroot, "runc");
     struct monitor_ctx m = {.e = e, .c = c, .spec = spec,
                             .auto_remove = mk_json_bool(hc, "AutoRemove", false)};
+    bool probe = mk_engine_health_init(&m.health, e, c);
     struct mk_monitor_params p = {
         .id = c->id,
         .rundir = rundir,
@@ -349,13 +363,18 @@ static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t
         .log_max_size = max_size,
         .log_max_file = max_file,
         .client_fd = client_fd,
+        .health = probe ? &m.health.probe : NULL,
         .hooks = {.ctx = &m,
                   .started = hook_started,
                   .start_failed = hook_start_failed,
                   .exited = hook_exited,
-                  .finished = hook_finished},
+                  .finished = hook_finished,
+                  .health_paused = hook_health_paused,
+                  .health_result = hook_health_result},
     };
-    return mk_monitor_main(&p, err);
+    int ret = mk_monitor_main(&p, err);
+    mk_engine_health_free(&m.health);
+    return ret;
 }
 
 int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)

@@ -3,6 +3,7 @@
 #define MK_ENGINE_INTERNAL_H
 
 #include "engine/engine.h"
+#include "monitor/monitor.h"
 
 /* Build the OCI spec of c (image layers, paths, resources...). */
 int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json_t **out,
@@ -27,5 +28,39 @@ int mk_engine_cgroup_path(struct mk_engine *e, const struct mk_container *c, cha
 /* A signal to a paused container takes effect once it is thawed: dockerd
  * unpauses it after sending one, and so do we (status back to running). */
 void mk_engine_thaw_after_signal(struct mk_engine *e, struct mk_container *c);
+/* ---- healthchecks (container_health.c) ---- */
+/* The daemon's checks of a create body's Healthcheck (INVALID, docker's wording). */
+int mk_health_config_validate(const json_t *hc, mk_err **err);
+/* Set config's Healthcheck from the user's over the image's, field by field,
+ * without zero fields (docker's omitempty). */
+void mk_health_config_merge(json_t *config, const json_t *user, const json_t *image);
+/* A Healthcheck whose Test is not empty or NONE: the container gets State.Health. */
+bool mk_health_configured(const json_t *config);
+/* 1 and *out (argv owned) for a CMD or CMD-SHELL test, with docker's defaults
+ * filled in; 0 when there is nothing to run. */
+int mk_health_probe_from_config(const json_t *config, struct mk_health_probe *out);
+/* State.Health at a (re)start: "starting", streak 0, previous's Log kept. */
+json_t *mk_health_state_starting(json_t *previous);
+/* Apply one result to State.Health (docker's handleProbeResult); true if the
+ * Status changed.  retries <= 0 means docker's default, 3. */
+bool mk_health_apply(json_t *health, const struct mk_health_result *r, int retries,
+                     int64_t start_period_ns, int64_t started_at_ns);
+
+/* The monitor's side: State.Health kept in memory and written to the store. */
+struct mk_engine_health {
+    struct mk_engine *e;
+    const struct mk_container *c; /* its started_at is the start period's origin */
+    bool configured;
+    struct mk_health_probe probe;
+    json_t *state; /* NULL until started */
+};
+/* True when there is a probe to run (h->probe). */
+bool mk_engine_health_init(struct mk_engine_health *h, struct mk_engine *e,
+                           const struct mk_container *c);
+void mk_engine_health_started(struct mk_engine_health *h);
+void mk_engine_health_stopped(struct mk_engine_health *h);
+bool mk_engine_health_result(struct mk_engine_health *h, const struct mk_health_result *r);
+bool mk_engine_health_paused(struct mk_engine_health *h);
+void mk_engine_health_free(struct mk_engine_health *h);
 
 #endif

@@ -11,7 +11,7 @@
  * than CLIENT_HWM the monitor stops reading the container's output (docker
  * blocks the container the same way), and a client that takes nothing for
  * CLIENT_STALL_NS is dropped so it cannot hold the container forever. */
-#include "monitor/monitor.h"
+#include "monitor/internal.h"
 #include "runtime/runtime.h"
 
 #include <errno.h>
@@ -35,7 +35,7 @@
 #define DRAIN_NS         (50LL * 1000000) /* output still arriving after the init exited */
 #define FLUSH_TIMEOUT_NS (5LL * 1000000000)
 
-enum tag_kind { TAG_SIGNAL, TAG_LISTEN, TAG_OUTPUT, TAG_STDIN, TAG_CLIENT };
+enum tag_kind { TAG_SIGNAL, TAG_LISTEN, TAG_OUTPUT, TAG_STDIN, TAG_CLIENT, TAG_HEALTH };
 
 /* Every epoll registration points at a struct starting with its kind. */
 struct output {
@@ -83,6 +83,8 @@ struct monitor {
     bool exited;
     int status;
     bool outputs_paused;
+    struct health_runner *health; /* NULL without a healthcheck */
+    enum tag_kind health_tag;
 };
 
 static int64_t mono_ns(void)
@@ -440,6 +442,8 @@ static void reap(struct monitor *m)
         if (r == m->pid && !m->exited) {
             m->exited = true;
             m->status = status;
+        } else {
+            health_runner_child(m->health, r, status);
         }
     }
 }
@@ -519,6 +523,11 @@ static void dispatch(struct monitor *m, struct epoll_event *ev)
             stdin_close(m);
         else
             stdin_flush(m);
+        break;
+    case TAG_HEALTH:
+        /* No probes into a container whose init is gone. */
+        if (!m->exited)
+            health_runner_event(m->health);
         break;
     case TAG_CLIENT: {
         struct client *c = (struct client *)kind;
@@ -801,6 +810,8 @@ static int open_log(struct monitor *m, mk_err **err)
 
 static void monitor_cleanup(struct monitor *m)
 {
+    health_runner_free(m->health);
+    m->health = NULL;
     while (m->clients != NULL)
         client_drop(m, m->clients);
     for (int i = 0; i < m->nout; i++)
@@ -887,7 +898,16 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
         }
     }
 
+    if (p->health != NULL) {
+        _cleanup_err_ mk_err *herr = NULL;
+        m.health_tag = TAG_HEALTH;
+        /* Without a timer the container still runs, unchecked, as in docker
+         * when a probe cannot be set up. */
+        m.health = health_runner_new(p, m.pid, m.epfd, &m.health_tag, &herr);
+    }
     run_until_exit(&m);
+    health_runner_free(m.health);
+    m.health = NULL;
     mk_trace("monitor-child-exited");
     for (int i = 0; i < m.nout; i++)
         output_close(&m, &m.out[i]);

@@ -51,6 +51,24 @@ int mk_frame_reader_next(struct mk_frame_reader *r, enum mk_frame_type *type, co
 void mk_frame_reader_free(struct mk_frame_reader *r);
 
 /* ---- the monitor ---- */
+
+/* A healthcheck as the monitor runs it: argv is exec'd in the container with
+ * the init's user, env and cwd, every interval after the previous probe ended
+ * (the first one interval after the start), and killed after timeout. */
+struct mk_health_probe {
+    char **argv;
+    int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns;
+};
+/* One probe's result, docker's HealthcheckResult: exit code -1 when it could
+ * not run or timed out; output is stdout and stderr together, cut at 4096
+ * bytes with "..." appended. */
+struct mk_health_result {
+    int64_t start_ns, end_ns; /* realtime */
+    int exit_code;
+    const char *output;
+};
+#define MK_HEALTH_OUTPUT_MAX 4096
+
 struct mk_monitor_hooks {
     void *ctx;
     /* The container's process runs (pid in the host namespace). */
@@ -62,6 +80,12 @@ struct mk_monitor_hooks {
     int (*exited)(void *ctx, int wait_status, bool oom_killed);
     /* Last step before the monitor exits (--rm removes the container here). */
     void (*finished)(void *ctx);
+    /* Healthchecks (params.health set): a probe is due.  True skips it (the
+     * container is paused: docker stops probing, the hook records why). */
+    bool (*health_paused)(void *ctx);
+    /* A probe ended.  Returns true while the health status is still "starting"
+     * (the next probe then comes after start_interval_ns, within the start period). */
+    bool (*health_result)(void *ctx, const struct mk_health_result *r);
 };
 
 struct mk_monitor_params {
@@ -79,6 +103,7 @@ struct mk_monitor_params {
     int64_t log_max_size; /* bytes, 0 = unlimited */
     int log_max_file;     /* >= 1 */
     int client_fd;        /* an already-connected attach client (the CLI that started us), or -1 */
+    const struct mk_health_probe *health; /* NULL: no healthcheck */
     struct mk_monitor_hooks hooks;
 };
 

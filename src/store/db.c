@@ -65,6 +65,12 @@ static const char *const migrations[] = {
     "  action TEXT NOT NULL,"
     "  actor_id TEXT NOT NULL,"
     "  attributes TEXT);",
+    /* 1 -> 2: State.Health, apart from the containers row so that ps reads
+     * the status alone and a probe's write touches nothing else. */
+    "CREATE TABLE container_health ("
+    "  id TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,"
+    "  status TEXT NOT NULL,"
+    "  health TEXT NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -120,6 +126,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DIGESTS_DELETE_FOR_IMAGE] = "DELETE FROM digests WHERE image_id = ?1",
     [ST_EVENT_ADD] = "INSERT INTO events (time_ns, type, action, actor_id, attributes) "
                      "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_HEALTH_STATUS] = "SELECT status FROM container_health WHERE id = ?1",
+    [ST_HEALTH_GET] = "SELECT health FROM container_health WHERE id = ?1",
+    [ST_HEALTH_PUT] = "INSERT INTO container_health (id, status, health) VALUES (?1, ?2, ?3) "
+                      "ON CONFLICT(id) DO UPDATE SET status = excluded.status, "
+                      "health = excluded.health",
 };
 
 int store_db_err(struct mk_store *s, mk_err **err, const char *what)

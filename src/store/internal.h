@@ -37,6 +37,9 @@ enum store_stmt {
     ST_DIGEST_REMOVE,
     ST_DIGESTS_DELETE_FOR_IMAGE,
     ST_EVENT_ADD,
+    ST_HEALTH_STATUS,
+    ST_HEALTH_GET,
+    ST_HEALTH_PUT,
     ST_COUNT
 };
 

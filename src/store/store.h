@@ -163,6 +163,14 @@ int mk_store_blob_remove(struct mk_store *s, const char *digest, mk_err **err);
  * which must stay fast; call it from housekeeping (prune, serve). */
 int mk_store_gc_tmp(struct mk_store *s, mk_err **err);
 
+/* ---- container health (docker's State.Health) ---- */
+/* *out: the stored {"Status","FailingStreak","Log"} object, or NULL (and 0)
+ * when the container never ran a healthcheck. */
+int mk_store_health_get(struct mk_store *s, const char *id, json_t **out, mk_err **err);
+/* Just the Status ("starting", "healthy", "unhealthy"), NULL if none: what ps reads. */
+int mk_store_health_status(struct mk_store *s, const char *id, char **out, mk_err **err);
+int mk_store_health_put(struct mk_store *s, const char *id, const json_t *health, mk_err **err);
+
 /* ---- events ---- */
 /* type: "container"|"image"|...; attrs: object of strings (borrowed), may be NULL. */
 int mk_store_event_add(struct mk_store *s, const char *type, const char *action, const char *id,

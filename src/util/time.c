@@ -485,6 +485,57 @@ int mk_time_parse(const char *s, int64_t now_ns, int64_t *out_ns, mk_err **err)
 
 /* ---- docker/go-units ---- */
 
+/* Go's fmtFrac: v / 10^prec with the fraction's trailing zeros (and a lone
+ * '.') dropped. */
+static void put_frac(mk_buf *b, uint64_t v, int prec)
+{
+    char digits[20];
+    bool print = false;
+    int n = 0;
+    /* The fraction from its last digit up, skipping trailing zeros. */
+    for (int i = 0; i < prec; i++) {
+        uint64_t digit = v % 10;
+        print |= digit != 0;
+        if (print)
+            digits[n++] = (char)('0' + digit);
+        v /= 10;
+    }
+    mk_buf_printf(b, "%llu", (unsigned long long)v);
+    if (n == 0)
+        return;
+    mk_buf_append(b, ".", 1);
+    while (n > 0)
+        mk_buf_append(b, &digits[--n], 1);
+}
+
+char *mk_duration_string(int64_t ns)
+{
+    if (ns == 0)
+        return xstrdup("0s");
+    mk_buf b = {0};
+    uint64_t u = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+    if (ns < 0)
+        mk_buf_append(&b, "-", 1);
+    if (u < 1000) {
+        mk_buf_printf(&b, "%lluns", (unsigned long long)u);
+    } else if (u < 1000000) {
+        put_frac(&b, u, 3);
+        mk_buf_puts(&b, "\xc2\xb5s"); /* µs */
+    } else if (u < 1000000000) {
+        put_frac(&b, u, 6);
+        mk_buf_puts(&b, "ms");
+    } else {
+        uint64_t secs = u / 1000000000, h = secs / 3600, m = secs / 60 % 60;
+        if (h > 0)
+            mk_buf_printf(&b, "%lluh", (unsigned long long)h);
+        if (h > 0 || m > 0)
+            mk_buf_printf(&b, "%llum", (unsigned long long)m);
+        put_frac(&b, u % 60000000000ULL, 9);
+        mk_buf_puts(&b, "s");
+    }
+    return mk_buf_steal(&b);
+}
+
 char *mk_human_duration(int64_t ns)
 {
     const int64_t minute = 60 * NS_PER_SEC, hour = 60 * minute;

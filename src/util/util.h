@@ -133,6 +133,8 @@ char *mk_time_rfc3339(int64_t ns);
 int mk_time_parse(const char *s, int64_t now_ns, int64_t *out_ns, mk_err **err);
 /* Go's time.ParseDuration subset: "300ms", "1.5h", "2h45m", "10s". */
 int mk_duration_parse(const char *s, int64_t *out_ns, mk_err **err);
+/* Go's time.Duration.String: "200ms", "30s", "1m30s", "1h0m0s", "1.5µs". */
+char *mk_duration_string(int64_t ns);
 /* docker's units.HumanDuration: "Less than a second", "About a minute", "3 hours"... */
 char *mk_human_duration(int64_t ns);
 /* docker's units.HumanSizeWithPrecision(size, 3): "1.23MB", "512B" (decimal units). */

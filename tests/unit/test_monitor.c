@@ -83,6 +83,26 @@ bool mk_runtime_oom_killed(const json_t *spec)
     return false;
 }
 
+/* Healthcheck probes: process.args run on the host, stdio as given. */
+int mk_runtime_exec(pid_t init_pid, const json_t *spec, const json_t *process,
+                    const struct mk_runtime_io *io, pid_t *out_pid, mk_err **err)
+{
+    char **args = mk_json_strv(json_object_get(process, "args"));
+    pid_t pid = fork();
+    if (pid < 0) {
+        mk_strv_free(args);
+        return mk_err_sys(err, "fork");
+    }
+    if (pid == 0) {
+        child_stdio(io);
+        execv(args[0], args);
+        _exit(127);
+    }
+    mk_strv_free(args);
+    *out_pid = pid;
+    return 0;
+}
+
 /* ---- frames ---- */
 
 static void test_frame_round_trip(void)
@@ -236,6 +256,17 @@ static void hook_finished(void *ctx)
     trace(ctx, "finished");
 }
 
+static bool hook_health_result(void *ctx, const struct mk_health_result *r)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "health %d %s|", r->exit_code, r->output);
+    trace(ctx, buf);
+    return true;
+}
+
+/* The healthcheck of the next run_start, if any. */
+static const struct mk_health_probe *next_health;
+
 struct run {
     char *dir, *rundir, *log_path, *sock_path;
     json_t *spec;
@@ -269,7 +300,9 @@ static void run_start(struct run *r, const char *script, bool tty, bool open_std
         .log_path = r->log_path,
         .log_max_file = 1,
         .client_fd = sp[1],
+        .health = next_health,
     };
+    next_health = NULL;
     fflush(stdout);
     r->monitor = fork();
     if (r->monitor == 0) {
@@ -281,7 +314,8 @@ static void run_start(struct run *r, const char *script, bool tty, bool open_std
                                                .started = hook_started,
                                                .start_failed = hook_start_failed,
                                                .exited = hook_exited,
-                                               .finished = hook_finished};
+                                               .finished = hook_finished,
+                                               .health_result = hook_health_result};
         mk_err *err = NULL;
         int ret = mk_monitor_main(&r->p, &err);
         mk_err_free(err);
@@ -399,6 +433,51 @@ static void test_monitor_basic(void)
     mk_buf_free(&o.out);
     mk_buf_free(&o.err);
     mk_buf_free(&log);
+}
+
+/* Probes run every interval while the container runs, their output cut at
+ * 4096 bytes; one that outlives its timeout is killed and reported. */
+static void test_monitor_healthcheck(void)
+{
+    char *argv[] = {"/bin/sh", "-c", "echo probe; echo err >&2; exit 2", NULL};
+    struct mk_health_probe hp = {.argv = argv, .interval_ns = 100 * 1000000LL,
+                                 .timeout_ns = 1000000000LL, .start_interval_ns = 1000000000LL};
+    struct run r;
+    next_health = &hp;
+    run_start(&r, "sleep 0.45", false, false, false);
+    struct output o = {0};
+    CHECK(expect_started(r.client) > 0);
+    CHECK(read_until(r.client, &o, NULL) == 0);
+    char tr[2048];
+    CHECK_INT(run_finish(&r, tr, sizeof(tr)), 0);
+    /* about four probes in 450 ms, none after the exit */
+    CHECK(strstr(tr, "started,health 2 probe\nerr\n|health 2 probe\nerr\n|") == tr);
+    CHECK(strstr(tr, "|exited 0,finished") != NULL);
+
+    char *slow[] = {"/bin/sh", "-c", "echo begun; exec sleep 5", NULL};
+    hp.argv = slow;
+    hp.timeout_ns = 100 * 1000000LL;
+    next_health = &hp;
+    int64_t t0 = mono_ns();
+    run_start(&r, "sleep 0.35", false, false, false);
+    CHECK(expect_started(r.client) > 0);
+    CHECK(read_until(r.client, &o, NULL) == 0);
+    CHECK_INT(run_finish(&r, tr, sizeof(tr)), 0);
+    CHECK(mono_ns() - t0 < 2000 * 1000000LL);
+    CHECK(strstr(tr, "started,health -1 Health check exceeded timeout (100ms): begun\n|") == tr);
+
+    char *big[] = {"/bin/sh", "-c", "i=0; while [ $i -lt 300 ]; do echo 0123456789abcdef; i=$((i+1)); done", NULL};
+    hp.argv = big;
+    hp.timeout_ns = 1000000000LL;
+    next_health = &hp;
+    run_start(&r, "sleep 0.15", false, false, false);
+    CHECK(expect_started(r.client) > 0);
+    CHECK(read_until(r.client, &o, NULL) == 0);
+    CHECK_INT(run_finish(&r, tr, sizeof(tr)), 0);
+    /* the trace keeps 255 bytes of it; the hook saw 4096 and "..." */
+    CHECK(strstr(tr, "started,health 0 0123456789abcdef\n") == tr);
+    mk_buf_free(&o.out);
+    mk_buf_free(&o.err);
 }
 
 static void test_monitor_stdin_and_second_client(void)
@@ -817,6 +896,7 @@ int main(void)
     RUN(test_frame_reader);
     RUN(test_detach_keys);
     RUN(test_monitor_basic);
+    RUN(test_monitor_healthcheck);
     RUN(test_monitor_stdin_and_second_client);
     RUN(test_monitor_stdin_once_disconnect);
     RUN(test_monitor_tty);

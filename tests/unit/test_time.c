@@ -198,6 +198,22 @@ static void test_human_size_binary(void)
     CHECK_STR(keep(mk_human_size_binary(25275305984LL)), "23.54GiB");
 }
 
+/* Go's time.Duration.String, as in docker's "Health check exceeded timeout (30s)". */
+static void test_duration_string(void)
+{
+    CHECK_STR(keep(mk_duration_string(0)), "0s");
+    CHECK_STR(keep(mk_duration_string(1)), "1ns");
+    CHECK_STR(keep(mk_duration_string(1500)), "1.5\xc2\xb5s");
+    CHECK_STR(keep(mk_duration_string(200 * 1000000LL)), "200ms");
+    CHECK_STR(keep(mk_duration_string(1234567)), "1.234567ms");
+    CHECK_STR(keep(mk_duration_string(30 * SEC)), "30s");
+    CHECK_STR(keep(mk_duration_string(SEC + SEC / 2)), "1.5s");
+    CHECK_STR(keep(mk_duration_string(2 * MINUTE)), "2m0s");
+    CHECK_STR(keep(mk_duration_string(MINUTE + 30 * SEC + 1)), "1m30.000000001s");
+    CHECK_STR(keep(mk_duration_string(HOUR)), "1h0m0s");
+    CHECK_STR(keep(mk_duration_string(-90 * SEC)), "-1m30s");
+}
+
 static void test_human_size(void)
 {
     CHECK_STR(hsize(0), "0B");
@@ -340,6 +356,7 @@ int main(void)
     RUN(test_rfc3339);
     RUN(test_duration_parse);
     RUN(test_human_duration);
+    RUN(test_duration_string);
     RUN(test_human_size);
     RUN(test_human_size_binary);
     RUN(test_size_parse);
