@@ -120,6 +120,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DIGESTS_DELETE_FOR_IMAGE] = "DELETE FROM digests WHERE image_id = ?1",
     [ST_EVENT_ADD] = "INSERT INTO events (time_ns, type, action, actor_id, attributes) "
                      "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_EVENT_LIST] = "SELECT seq, time_ns, type, action, actor_id, attributes FROM events "
+                      "WHERE seq > ?1 AND time_ns >= ?2 AND time_ns <= ?3 ORDER BY seq LIMIT 1000",
 };
 
 int store_db_err(struct mk_store *s, mk_err **err, const char *what)

@@ -37,6 +37,7 @@ enum store_stmt {
     ST_DIGEST_REMOVE,
     ST_DIGESTS_DELETE_FOR_IMAGE,
     ST_EVENT_ADD,
+    ST_EVENT_LIST,
     ST_COUNT
 };
 
