@@ -53,17 +53,17 @@ static int rename_checked(struct mk_engine *e, struct mk_container *c, const cha
 
 int mk_container_rename(struct mk_engine *e, const char *ref, const char *new_name, mk_err **err)
 {
-    /* docker names the new name as it stores it, with the slash. */
-    if (!mk_engine_valid_name(new_name))
-        return mk_err_set(err, MK_ERR_INVALID,
-                          "Invalid container name (%s%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
-                          new_name[0] == '/' ? "" : "/", new_name);
-    if (new_name[0] == '/')
-        new_name++;
     struct mk_container *c = NULL;
     if (mk_container_get(e, ref, &c, err) < 0)
         return -1;
-    int ret = rename_checked(e, c, new_name, err);
+    int ret;
+    /* docker names the new name as it stores it, with the slash. */
+    if (!mk_engine_valid_name(new_name))
+        ret = mk_err_set(err, MK_ERR_INVALID,
+                         "Invalid container name (%s%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                         new_name[0] == '/' ? "" : "/", new_name);
+    else
+        ret = rename_checked(e, c, new_name[0] == '/' ? new_name + 1 : new_name, err);
     mk_container_free(c);
     return ret;
 }

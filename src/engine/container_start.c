@@ -167,6 +167,9 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
     }
     sp0 = sp[0];
     sp1 = sp[1];
+    /* docker records the attach of run/start -a before the start. */
+    if (attach_fd != NULL)
+        mk_container_event(e, c, "attach", NULL);
     mk_trace("start-spawn");
     if (spawn_monitor(e, c->id, sp1, err) < 0)
         goto out;
