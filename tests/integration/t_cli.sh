@@ -174,3 +174,12 @@ test_help_lists_groups() {
     $M container remove nope 2>/dev/null || true
     $M image list >/dev/null
 }
+
+test_ps_size() {
+    $M run --name sized $IMG sh -c 'printf hi > /f' >/dev/null
+    out=$($M ps -a -s --filter name=sized)
+    assert_contains "$(echo "$out" | head -1)" "NAMES     SIZE"
+    [[ "$out" =~ sized\ +2B\ \(virtual\ [0-9.]+[kM]B\) ]] || fail "ps -s: [$out]"
+    [[ "$($M ps -a --filter name=sized --format '{{.Size}}')" =~ ^2B\ \(virtual\ [0-9.]+[kM]B\)$ ]] || fail "{{.Size}}"
+    $M rm -v sized >/dev/null
+}
