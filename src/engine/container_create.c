@@ -18,7 +18,7 @@ static const char *const supported_host_keys[] = {
     "Ulimits",     "Memory",    "MemorySwap",     "NanoCpus",    "CpuShares",  "CpusetCpus",
     "PidsLimit",   "CpuQuota",  "CpuPeriod",      "CpusetMems",  "MemoryReservation",
     "ShmSize",     "OomScoreAdj", "Sysctls",      "GroupAdd",    "IpcMode",    "PidMode",
-    "UTSMode",     "RestartPolicy", NULL,
+    "UTSMode",     "RestartPolicy", "Annotations", NULL,
 };
 
 static bool json_is_empty(const json_t *v)
