@@ -188,10 +188,25 @@ static int parse_filter(const char *f, struct filters *fl, mk_err **err)
     return 0;
 }
 
+/* docker's "2B (virtual 4.3MB)": the writable layer, and that plus the image. */
+static char *size_column(struct mk_engine *e, const struct mk_container *c)
+{
+    int64_t rw = mk_container_rw_size(e, c);
+    struct mk_image *img = NULL;
+    _cleanup_err_ mk_err *ignored = NULL;
+    int64_t virt = rw;
+    if (mk_store_image_get_by_id(e->store, c->image_id, &img, &ignored) == 0)
+        virt += img->size;
+    mk_image_free(img);
+    _cleanup_free_ char *a = mk_human_size(rw);
+    _cleanup_free_ char *b = mk_human_size(virt);
+    return virt > 0 ? xasprintf("%s (virtual %s)", a, b) : xstrdup(a);
+}
+
 int cmd_ps(int argc, char **argv)
 {
     static const struct mk_cmd cmd = {"ps", "ps [OPTIONS]", "List containers", true};
-    bool all = false, quiet = false, latest = false, no_trunc = false;
+    bool all = false, quiet = false, latest = false, no_trunc = false, size = false;
     long last = -1;
     char *format = NULL;
     _cleanup_strv_ char **filter_args = NULL;
@@ -203,7 +218,7 @@ int cmd_ps(int argc, char **argv)
         {"latest", 'l', MK_OPT_BOOL, &latest, "Show the latest created container (includes all states)", NULL},
         {"no-trunc", 0, MK_OPT_BOOL, &no_trunc, "Don't truncate output", NULL},
         {"quiet", 'q', MK_OPT_BOOL, &quiet, "Only display container IDs", NULL},
-        {"size", 's', MK_OPT_REFUSED_BOOL, NULL, "container sizes come with the rest of the container commands", NULL},
+        {"size", 's', MK_OPT_BOOL, &size, "Display total file sizes", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     _cleanup_strv_ char **rest = NULL;
@@ -228,6 +243,9 @@ int cmd_ps(int argc, char **argv)
         }
     if (latest)
         last = 1;
+    /* As docker: a format that shows .Size asks for the sizes itself. */
+    if (fmt != NULL && strstr(fmt, ".Size") != NULL)
+        size = true;
     e = mk_cli_engine();
     if (e == NULL)
         goto out;
@@ -274,11 +292,12 @@ int cmd_ps(int argc, char **argv)
         gmtime_r(&secs, &tm);
         strftime(created_at, sizeof(created_at), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
         const char *net = mk_json_str(json_object_get(c->config, "HostConfig"), "NetworkMode");
+        _cleanup_free_ char *size_text = size ? size_column(e, c) : xstrdup("");
         json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
                                 "Command", command, "CreatedAt", created_at, "ID", id, "Image",
                                 c->image, "Labels", labels, "LocalVolumes", "0", "Mounts", "",
                                 "Names", c->name, "Networks", net ? net : "", "Ports", "",
-                                "RunningFor", running_for, "Size", "", "State", c->status,
+                                "RunningFor", running_for, "Size", size_text, "State", c->status,
                                 "Status", st);
         (void)created;
         json_array_append_new(rows, row);
@@ -291,7 +310,8 @@ int cmd_ps(int argc, char **argv)
             "CREATED", "Status", "STATUS", "Ports", "PORTS", "Names", "NAMES", "State", "STATE",
             "Size", "SIZE", "Labels", "LABELS", "Mounts", "MOUNTS", "Networks", "NETWORKS",
             "LocalVolumes", "LOCAL VOLUMES");
-        r = mk_format_rows(fmt, "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+        r = mk_format_rows(fmt, size ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
+                                     : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
                            headers, rows, stdout, &err);
         json_decref(headers);
         if (r < 0) {

@@ -16,7 +16,8 @@ struct run_flags {
     long stop_timeout, cpu_shares, cpu_period, cpu_quota, pids_limit, oom_score_adj;
     bool stop_timeout_set, entrypoint_set, pids_limit_set, cpu_shares_set, oom_set;
     char **env, **env_file, **labels, **volumes, **tmpfs, **log_opts, **cap_add, **cap_drop;
-    char **security_opt, **ulimits, **sysctls, **group_add;
+    char **security_opt, **ulimits, **sysctls, **group_add, **label_files, **annotations, **attach;
+    bool attach_stdin, attach_stdout, attach_stderr; /* from -a; all unset: docker's default */
     char *health_cmd, *health_durations[4];
     long health_retries;
     bool no_healthcheck;
@@ -102,8 +103,10 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         {"health-retries", 0, MK_OPT_INT, &f->health_retries, "Consecutive failures needed to report unhealthy", NULL},
         {"no-healthcheck", 0, MK_OPT_BOOL, &f->no_healthcheck, "Disable any container-specified HEALTHCHECK", NULL},
         REFUSE_V("restart", 0, CTR_ISSUE), REFUSE_V("device", 0, CTR_ISSUE),
-        REFUSE_V("label-file", 0, CTR_ISSUE), REFUSE_V("annotation", 0, CTR_ISSUE),
-        REFUSE_V("attach", 'a', CTR_ISSUE), REFUSE_B("oom-kill-disable", 0, CTR_ISSUE),
+        {"label-file", 0, MK_OPT_LIST, &f->label_files, "Read in a line delimited file of labels", NULL},
+        {"annotation", 0, MK_OPT_LIST, &f->annotations, "Add an annotation to the container (passed through to the OCI runtime)", NULL},
+        {"attach", 'a', MK_OPT_LIST, &f->attach, "Attach to STDIN, STDOUT or STDERR", NULL},
+        REFUSE_B("oom-kill-disable", 0, CTR_ISSUE),
         REFUSE_V("cgroupns", 0, CTR_ISSUE), REFUSE_V("cgroup-parent", 0, CTR_ISSUE),
         REFUSE_V("platform", 0, IMG_ISSUE), REFUSE_V("gpus", 0, "GPUs are not supported"),
         REFUSE_V("blkio-weight", 0, CTR_ISSUE), REFUSE_V("kernel-memory", 0, CTR_ISSUE),
@@ -142,7 +145,7 @@ static void free_flags(struct run_flags *f)
         free(*strs[i]);
     char ***lists[] = {&f->env, &f->env_file, &f->labels, &f->volumes, &f->tmpfs, &f->log_opts,
                        &f->cap_add, &f->cap_drop, &f->security_opt, &f->ulimits, &f->sysctls,
-                       &f->group_add};
+                       &f->group_add, &f->label_files, &f->annotations, &f->attach};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         mk_strv_free(*lists[i]);
 }
@@ -180,6 +183,55 @@ static int read_env_file(const char *path, json_t *env, mk_err **err)
             return mk_err_set(err, MK_ERR_INVALID, "invalid environment variable: %s", line);
         add_env(env, line);
     }
+    return 0;
+}
+
+/* "k=v" (or "k", an empty value) into obj, as docker's -l and --annotation. */
+static void set_kv(json_t *obj, const char *s)
+{
+    _cleanup_free_ char *kv = xstrdup(s);
+    char *eq = strchr(kv, '=');
+    if (eq != NULL)
+        *eq++ = '\0';
+    json_object_set_new(obj, kv, json_string(eq ? eq : ""));
+}
+
+/* --label-file: a label per line; blank lines and # comments skipped. */
+static int read_kv_file(const char *path, json_t *obj, mk_err **err)
+{
+    _cleanup_free_ char *data = NULL;
+    if (mk_read_file(path, &data, NULL, err) < 0)
+        return mk_err_wrap(err, "open %s", path);
+    char *save = NULL;
+    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        size_t l = strlen(line);
+        if (l > 0 && line[l - 1] == '\r')
+            line[--l] = '\0';
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line != '\0' && *line != '#')
+            set_kv(obj, line);
+    }
+    return 0;
+}
+
+/* -a stdin|stdout|stderr (any case), repeatable. */
+static int parse_attach(struct run_flags *f, mk_err **err)
+{
+    for (size_t i = 0; f->attach && f->attach[i]; i++) {
+        const char *a = f->attach[i];
+        if (strcasecmp(a, "stdin") == 0)
+            f->attach_stdin = true;
+        else if (strcasecmp(a, "stdout") == 0)
+            f->attach_stdout = true;
+        else if (strcasecmp(a, "stderr") == 0)
+            f->attach_stderr = true;
+        else
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "invalid argument \"%s\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR", a);
+    }
+    if (f->attach != NULL && f->detach)
+        return mk_err_set(err, MK_ERR_INVALID, "conflicting options: cannot specify both --attach and --detach");
     return 0;
 }
 
@@ -301,6 +353,8 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
 {
     _cleanup_json_ json_t *body = json_object();
     _cleanup_json_ json_t *hc = json_object();
+    if (parse_attach(f, err) < 0)
+        return -1;
     json_object_set_new(body, "Image", json_string(rest[0]));
     if (rest[1] != NULL)
         json_object_set_new(body, "Cmd", mk_json_from_strv(rest + 1));
@@ -328,20 +382,27 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
         json_object_set_new(body, "Domainname", json_string(f->domainname));
     json_t *labels = json_object();
     json_object_set_new(body, "Labels", labels);
-    for (size_t i = 0; f->labels && f->labels[i]; i++) {
-        _cleanup_free_ char *kv = xstrdup(f->labels[i]);
-        char *eq = strchr(kv, '=');
-        if (eq != NULL)
-            *eq++ = '\0';
-        json_object_set_new(labels, kv, json_string(eq ? eq : ""));
+    /* docker: the files first, so -l overrides them. */
+    for (size_t i = 0; f->label_files && f->label_files[i]; i++)
+        if (read_kv_file(f->label_files[i], labels, err) < 0)
+            return -1;
+    for (size_t i = 0; f->labels && f->labels[i]; i++)
+        set_kv(labels, f->labels[i]);
+    if (f->annotations) {
+        json_t *ann = json_object();
+        json_object_set_new(hc, "Annotations", ann);
+        for (size_t i = 0; f->annotations[i]; i++)
+            set_kv(ann, f->annotations[i]);
     }
     bool attached = !f->detach;
+    bool all_streams = f->attach == NULL;
     json_object_set_new(body, "Tty", json_boolean(f->tty));
     json_object_set_new(body, "OpenStdin", json_boolean(f->interactive));
     json_object_set_new(body, "StdinOnce", json_boolean(f->interactive && attached));
-    json_object_set_new(body, "AttachStdin", json_boolean(f->interactive && attached));
-    json_object_set_new(body, "AttachStdout", json_boolean(attached));
-    json_object_set_new(body, "AttachStderr", json_boolean(attached));
+    json_object_set_new(body, "AttachStdin",
+                        json_boolean(f->interactive && attached && (all_streams || f->attach_stdin)));
+    json_object_set_new(body, "AttachStdout", json_boolean(attached && (all_streams || f->attach_stdout)));
+    json_object_set_new(body, "AttachStderr", json_boolean(attached && (all_streams || f->attach_stderr)));
     if (f->stop_signal) {
         int sig;
         if (mk_signal_parse(f->stop_signal, &sig, err) < 0)
@@ -590,8 +651,10 @@ static int run_or_create(int argc, char **argv, bool is_run)
         }
     }
     struct mk_attach_opts ao = {
-        .stdin_ = f.interactive,
+        .stdin_ = f.interactive && (f.attach == NULL || f.attach_stdin),
         .tty = f.tty,
+        .drop_stdout = f.attach != NULL && !f.attach_stdout,
+        .drop_stderr = f.attach != NULL && !f.attach_stderr,
         .detach_keys = f.detach_keys,
         .sig_proxy = f.sig_proxy && !f.tty,
         .container_pid = init_pid,

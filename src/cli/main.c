@@ -40,53 +40,148 @@ static const struct command commands[] = {
     {"update", cmd_update, "Update configuration of one or more containers"},
     {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"export", cmd_export, "Export a container's filesystem as a tar archive"},
+    {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
+    {"rename", cmd_rename, "Rename a container"},
+    {"port", cmd_port, "List port mappings or a specific mapping for the container"},
+    {"events", cmd_events, "Get real time events from the server"},
     {NULL, NULL, NULL},
 };
 
-/* `mocker container X` and `mocker image X`, with docker's aliases. */
+/* `mocker container X`, `mocker image X` and `mocker system X`.  The first row
+ * of a function in a group is what its help lists; later rows are aliases.  A
+ * row without a summary takes the top-level command's. */
 static const struct {
     const char *group, *sub;
     int (*fn)(int argc, char **argv);
+    const char *summary;
 } grouped[] = {
-    {"container", "run", cmd_run},         {"container", "create", cmd_create},
-    {"container", "start", cmd_start},     {"container", "stop", cmd_stop},
-    {"container", "kill", cmd_kill},       {"container", "rm", cmd_rm},
-    {"container", "remove", cmd_rm},       {"container", "ps", cmd_ps},
-    {"container", "ls", cmd_ps},           {"container", "list", cmd_ps},
-    {"container", "logs", cmd_logs},       {"container", "exec", cmd_exec},
-    {"container", "inspect", cmd_container_inspect}, {"container", "wait", cmd_wait},
-    {"container", "pause", cmd_pause},     {"container", "unpause", cmd_unpause},
-    {"container", "stats", cmd_stats},     {"container", "top", cmd_top},
-    {"container", "update", cmd_update},
-    {"image", "import", cmd_import},       {"image", "ls", cmd_images},
-    {"image", "list", cmd_images},         {"image", "rm", cmd_rmi},
-    {"image", "remove", cmd_rmi},          {"image", "tag", cmd_tag},
-    {"container", "diff", cmd_diff},       {"container", "commit", cmd_commit},
-    {"image", "inspect", cmd_image_inspect},
-    {"container", "cp", cmd_cp},           {"container", "export", cmd_export},
+    {"container", "attach", cmd_attach, NULL},
+    {"container", "create", cmd_create, NULL},
+    {"container", "exec", cmd_exec, NULL},
+    {"container", "inspect", cmd_container_inspect, "Display detailed information on one or more containers"},
+    {"container", "kill", cmd_kill, NULL},
+    {"container", "logs", cmd_logs, NULL},
+    {"container", "ls", cmd_ps, NULL},
+    {"container", "list", cmd_ps, NULL},
+    {"container", "ps", cmd_ps, NULL},
+    {"container", "port", cmd_port, NULL},
+    {"container", "prune", cmd_container_prune, "Remove all stopped containers"},
+    {"container", "rename", cmd_rename, NULL},
+    {"container", "rm", cmd_rm, NULL},
+    {"container", "remove", cmd_rm, NULL},
+    {"container", "run", cmd_run, NULL},
+    {"container", "start", cmd_start, NULL},
+    {"container", "stop", cmd_stop, NULL},
+    {"container", "wait", cmd_wait, NULL},
+    {"container", "pause", cmd_pause, NULL},
+    {"container", "unpause", cmd_unpause, NULL},
+    {"container", "stats", cmd_stats, NULL},
+    {"container", "top", cmd_top, NULL},
+    {"container", "update", cmd_update, NULL},
+    {"container", "diff", cmd_diff, NULL},
+    {"container", "commit", cmd_commit, NULL},
+    {"container", "cp", cmd_cp, NULL},
+    {"container", "export", cmd_export, NULL},
+    {"image", "import", cmd_import, NULL},
+    {"image", "inspect", cmd_image_inspect, "Display detailed information on one or more images"},
+    {"image", "ls", cmd_images, NULL},
+    {"image", "list", cmd_images, NULL},
+    {"image", "rm", cmd_rmi, NULL},
+    {"image", "remove", cmd_rmi, NULL},
+    {"image", "tag", cmd_tag, NULL},
+    {"system", "df", cmd_system_df, "Show mocker disk usage"},
+    {"system", "events", cmd_events, NULL},
+    {"system", "info", cmd_info, NULL},
 };
+#define NGROUPED (sizeof(grouped) / sizeof(grouped[0]))
+
+static const struct {
+    const char *name, *summary;
+} groups[] = {
+    {"container", "Manage containers"},
+    {"image", "Manage images"},
+    {"system", "Manage mocker"},
+};
+
+/* docker's "Common Commands", in docker's order. */
+static const char *const common[] = {"run", "exec", "ps", "images", "version", "info", NULL};
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const struct command *const *)a)->name, (*(const struct command *const *)b)->name);
+}
 
 static void usage(FILE *f)
 {
-    fprintf(f, "\nUsage:  mocker [OPTIONS] COMMAND\n\n"
-               "A Docker-compatible container engine: daemonless, with its own runtime.\n\n"
-               "Options:\n"
+    fprintf(f, "Usage:  mocker [OPTIONS] COMMAND\n\n"
+               "A Docker-compatible container engine: daemonless, with its own runtime\n\n"
+               "Common Commands:\n");
+    for (size_t i = 0; common[i]; i++)
+        for (const struct command *c = commands; c->name; c++)
+            if (strcmp(c->name, common[i]) == 0)
+                fprintf(f, "  %-11s %s\n", c->name, c->summary);
+    fprintf(f, "\nManagement Commands:\n");
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        fprintf(f, "  %-11s %s\n", groups[i].name, groups[i].summary);
+    /* The rest alphabetically, as docker lists them. */
+    const struct command *rest[sizeof(commands) / sizeof(commands[0])];
+    size_t n = 0;
+    for (const struct command *c = commands; c->name; c++) {
+        bool is_common = false;
+        for (size_t i = 0; common[i]; i++)
+            is_common |= strcmp(c->name, common[i]) == 0;
+        if (!is_common)
+            rest[n++] = c;
+    }
+    qsort(rest, n, sizeof(rest[0]), by_name);
+    fprintf(f, "\nCommands:\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-11s %s\n", rest[i]->name, rest[i]->summary);
+    fprintf(f, "\nGlobal Options:\n"
                "      --root string       Root of the store (default /var/lib/mocker, $MOCKER_ROOT)\n"
                "      --run-root string   Run state directory (default /run/mocker, $MOCKER_RUNROOT)\n"
-               "  -v, --version           Print version information and quit\n\n"
-               "Commands:\n");
-    for (const struct command *c = commands; c->name; c++)
-        fprintf(f, "  %-10s %s\n", c->name, c->summary);
-    fprintf(f, "\nManagement Commands:\n  container  Manage containers\n  image      Manage images\n"
+               "  -h, --help              Print usage\n"
+               "  -v, --version           Print version information and quit\n"
                "\nRun 'mocker COMMAND --help' for more information on a command.\n");
+}
+
+static const char *group_summary(const char *group)
+{
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        if (strcmp(groups[i].name, group) == 0)
+            return groups[i].summary;
+    return NULL;
+}
+
+/* The summary of grouped row k, or NULL if the row is an alias. */
+static const char *row_summary(size_t k)
+{
+    for (size_t j = 0; j < k; j++)
+        if (strcmp(grouped[j].group, grouped[k].group) == 0 && grouped[j].fn == grouped[k].fn)
+            return NULL;
+    if (grouped[k].summary != NULL)
+        return grouped[k].summary;
+    for (const struct command *c = commands; c->name; c++)
+        if (c->fn == grouped[k].fn)
+            return c->summary;
+    return "";
+}
+
+static int by_sub(const void *a, const void *b)
+{
+    return strcmp(grouped[*(const size_t *)a].sub, grouped[*(const size_t *)b].sub);
 }
 
 static int group_usage(const char *group)
 {
-    printf("\nUsage:  mocker %s COMMAND\n\nManage %ss\n\nCommands:\n", group, group);
-    for (size_t i = 0; i < sizeof(grouped) / sizeof(grouped[0]); i++)
-        if (strcmp(grouped[i].group, group) == 0)
-            printf("  %s\n", grouped[i].sub);
+    printf("Usage:  mocker %s COMMAND\n\n%s\n\nCommands:\n", group, group_summary(group));
+    size_t rows[NGROUPED], n = 0;
+    for (size_t k = 0; k < NGROUPED; k++)
+        if (strcmp(grouped[k].group, group) == 0 && row_summary(k) != NULL)
+            rows[n++] = k;
+    qsort(rows, n, sizeof(rows[0]), by_sub);
+    for (size_t i = 0; i < n; i++)
+        printf("  %-11s %s\n", grouped[rows[i]].sub, row_summary(rows[i]));
     printf("\nRun 'mocker %s COMMAND --help' for more information on a command.\n", group);
     return 0;
 }
@@ -145,10 +240,10 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    if (strcmp(name, "container") == 0 || strcmp(name, "image") == 0) {
+    if (group_summary(name) != NULL) {
         if (i + 1 >= argc || strcmp(argv[i + 1], "--help") == 0)
             return group_usage(name);
-        for (size_t k = 0; k < sizeof(grouped) / sizeof(grouped[0]); k++)
+        for (size_t k = 0; k < NGROUPED; k++)
             if (strcmp(grouped[k].group, name) == 0 && strcmp(grouped[k].sub, argv[i + 1]) == 0)
                 return grouped[k].fn(argc - i - 1, argv + i + 1);
         fprintf(stderr, "mocker: unknown command: mocker %s %s\n\nRun 'mocker %s --help' for more information\n",

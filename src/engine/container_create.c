@@ -18,7 +18,7 @@ static const char *const supported_host_keys[] = {
     "Ulimits",     "Memory",    "MemorySwap",     "NanoCpus",    "CpuShares",  "CpusetCpus",
     "PidsLimit",   "CpuQuota",  "CpuPeriod",      "CpusetMems",  "MemoryReservation",
     "ShmSize",     "OomScoreAdj", "Sysctls",      "GroupAdd",    "IpcMode",    "PidMode",
-    "UTSMode",     "RestartPolicy", NULL,
+    "UTSMode",     "RestartPolicy", "Annotations", NULL,
 };
 
 static bool json_is_empty(const json_t *v)
@@ -165,7 +165,7 @@ static json_t *merge_config(const json_t *body, const json_t *image_cfg)
 }
 
 /* docker rejects names that are not [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
-static bool valid_name(const char *n)
+bool mk_engine_valid_name(const char *n)
 {
     if (*n == '/')
         n++;
@@ -273,7 +273,7 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
     _cleanup_free_ char *runtime = NULL;
     if (mk_engine_runtime_path(mk_json_str(host_config, "Runtime"), &runtime, err) < 0)
         return -1;
-    if (name != NULL && *name != '\0' && !valid_name(name))
+    if (name != NULL && *name != '\0' && !mk_engine_valid_name(name))
         return mk_err_set(err, MK_ERR_INVALID,
                           "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                           name);
@@ -303,7 +303,8 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
     c.image = (char *)image_name;
     c.image_id = img->id;
     c.created = mk_now_ns();
-    c.config = json_pack("{s:O,s:O}", "Config", config, "HostConfig", host_config);
+    _cleanup_json_ json_t *stored = json_pack("{s:O,s:O}", "Config", config, "HostConfig", host_config);
+    c.config = stored;
     c.status = "created";
     /* A random name can collide with another run's: pick again, as docker does. */
     int ret = -1;
@@ -320,7 +321,6 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
         if (ret == 0 || (name != NULL && *name != '\0') || (*err)->kind != MK_ERR_CONFLICT)
             break;
     }
-    json_decref(c.config);
     mk_image_free(img);
     if (ret < 0)
         return -1;
@@ -332,9 +332,7 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
         mk_store_container_delete(e->store, id, &ignored);
         return -1;
     }
-    json_t *attrs = json_pack("{s:s,s:s}", "image", image_name, "name", c.name ? c.name : "");
-    mk_store_event_add(e->store, "container", "create", id, attrs, NULL);
-    json_decref(attrs);
+    mk_container_event(e, &c, "create", NULL);
     if (warnings != NULL)
         *warnings = json_array();
     *out_id = steal_pointer(&id);

@@ -55,7 +55,7 @@ char *mk_container_log_path(struct mk_engine *e, const struct mk_container *c)
     return xasprintf("%s/%s-json.log", dir, c->id);
 }
 
-static int attach_connect(struct mk_engine *e, const struct mk_container *c)
+int mk_engine_attach_connect(struct mk_engine *e, const struct mk_container *c)
 {
     _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
     _cleanup_free_ char *sock = mk_path_join(rundir, "attach.sock");
@@ -97,7 +97,7 @@ static int wait_exit_on(int fd, int timeout_ms, int *code)
 int mk_engine_wait_exit(struct mk_engine *e, const struct mk_container *c, int timeout_ms,
                         int *code)
 {
-    _cleanup_close_ int fd = attach_connect(e, c);
+    _cleanup_close_ int fd = mk_engine_attach_connect(e, c);
     if (fd < 0)
         return -1;
     return wait_exit_on(fd, timeout_ms, code);
@@ -151,7 +151,7 @@ int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const c
         goto out;
     if (timeout < 0)
         timeout = (int)mk_json_int(config, "StopTimeout", 10);
-    fd = attach_connect(e, c);
+    fd = mk_engine_attach_connect(e, c);
     if (signal_init(c, sig, err) < 0)
         goto out;
     mk_engine_thaw_after_signal(e, c);
@@ -160,9 +160,7 @@ int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const c
             goto out;
         wait_stopped(e, c, fd, -1);
     }
-    json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
-    mk_store_event_add(e->store, "container", "stop", c->id, attrs, NULL);
-    json_decref(attrs);
+    mk_container_event(e, c, "stop", NULL);
     ret = 0;
 out:
     mk_container_free(c);
@@ -188,8 +186,8 @@ int mk_container_kill(struct mk_engine *e, const char *ref, const char *signal, 
         goto out;
     mk_engine_thaw_after_signal(e, c);
     sig_s = xasprintf("%d", sig);
-    json_t *attrs = json_pack("{s:s,s:s,s:s}", "image", c->image, "name", c->name, "signal", sig_s);
-    mk_store_event_add(e->store, "container", "kill", c->id, attrs, NULL);
+    json_t *attrs = json_pack("{s:s}", "signal", sig_s);
+    mk_container_event(e, c, "kill", attrs);
     json_decref(attrs);
     ret = 0;
 out:
@@ -261,9 +259,7 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
     mk_trace("rm-files");
     if (mk_store_container_delete(e->store, c->id, err) < 0)
         return -1;
-    json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
-    mk_store_event_add(e->store, "container", "destroy", c->id, attrs, NULL);
-    json_decref(attrs);
+    mk_container_event(e, c, "destroy", NULL);
     return 0;
 }
 
@@ -282,7 +278,7 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
                        c->id);
             goto out;
         }
-        _cleanup_close_ int fd = attach_connect(e, c);
+        _cleanup_close_ int fd = mk_engine_attach_connect(e, c);
         if (signal_init(c, SIGKILL, err) < 0)
             goto out;
         mk_engine_thaw_after_signal(e, c);

@@ -167,6 +167,9 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
     }
     sp0 = sp[0];
     sp1 = sp[1];
+    /* docker records the attach of run/start -a before the start. */
+    if (attach_fd != NULL)
+        mk_container_event(e, c, "attach", NULL);
     mk_trace("start-spawn");
     if (spawn_monitor(e, c->id, sp1, err) < 0)
         goto out;
@@ -210,9 +213,7 @@ static void hook_started(void *ctx, pid_t pid)
     free(c->error);
     c->error = NULL;
     mk_store_container_save_state(m->e->store, c, NULL);
-    json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
-    mk_store_event_add(m->e->store, "container", "start", c->id, attrs, NULL);
-    json_decref(attrs);
+    mk_container_event(m->e, c, "start", NULL);
     mk_engine_health_started(&m->health);
     mk_trace("hook-started-saved");
 }
@@ -243,11 +244,11 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
     int code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status)
                                       : 128 + (WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0);
     _cleanup_free_ char *code_s = xasprintf("%d", code);
-    json_t *attrs = json_pack("{s:s,s:s,s:s}", "exitCode", code_s, "image", c->image, "name", c->name);
+    json_t *attrs = json_pack("{s:s}", "exitCode", code_s);
     mk_engine_health_stopped(&m->health);
     if (m->auto_remove) {
         /* docker run --rm returns after the removal: do it before the exit is reported. */
-        mk_store_event_add(m->e->store, "container", "die", c->id, attrs, NULL);
+        mk_container_event(m->e, c, "die", attrs);
         mk_engine_remove_files(m->e, c, m->spec, NULL);
         json_decref(attrs);
         mk_trace("hook-removed");
@@ -261,7 +262,7 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
     c->pid = 0;
     c->pid_start = 0;
     mk_store_container_save_state(m->e->store, c, NULL);
-    mk_store_event_add(m->e->store, "container", "die", c->id, attrs, NULL);
+    mk_container_event(m->e, c, "die", attrs);
     json_decref(attrs);
     mk_runtime_delete(m->spec, NULL);
     return code;

@@ -82,6 +82,37 @@ json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container
 char *mk_container_log_path(struct mk_engine *e, const struct mk_container *c);
 bool mk_container_is_running(const struct mk_container *c);
 
+/* Attach: *fd is a new connection to the monitor of the running container c
+ * (relay it with mk_attach_client); records docker's "attach" event.  A
+ * container that is not running is CONFLICT with docker's wording. */
+int mk_container_attach(struct mk_engine *e, const struct mk_container *c, int *fd, mk_err **err);
+/* Rename, with docker's checks (valid, different, free); records "rename". */
+int mk_container_rename(struct mk_engine *e, const char *ref, const char *new_name, mk_err **err);
+/* Remove stopped containers created before until_ns (0: any) whose labels
+ * match every label filter ("k", "k=v", "label!=..." as negate).  Ids of the
+ * removed containers go to *ids, *reclaimed is the bytes of their upper dirs. */
+struct mk_prune_filter {
+    int64_t until_ns;
+    char **labels;     /* label=k / label=k=v: all must match */
+    char **not_labels; /* label!=k / label!=k=v: none may match */
+};
+int mk_container_prune(struct mk_engine *e, const struct mk_prune_filter *f, char ***ids,
+                       int64_t *reclaimed, mk_err **err);
+/* Bytes in the container's writable layer (its overlay upper dir). */
+int64_t mk_container_rw_size(struct mk_engine *e, const struct mk_container *c);
+/* Record a container event with docker's attributes: the container's labels,
+ * image and name, plus extra (strings, may be NULL). */
+void mk_container_event(struct mk_engine *e, const struct mk_container *c, const char *action,
+                        const json_t *extra);
+
+/* The event log (docker events): see mk_store_event_list. */
+int mk_events_list(struct mk_engine *e, int64_t after_seq, int64_t since_ns, int64_t until_ns,
+                   int (*fn)(void *ctx, const struct mk_event *ev), void *ctx, int64_t *last_seq,
+                   mk_err **err);
+/* The file every new event is written to first (SQLite's WAL), for followers
+ * to watch with inotify. */
+char *mk_events_wal_path(struct mk_engine *e);
+
 /* exec: run a process in a running container.  opts is docker's exec create body
  * (Cmd, Env, WorkingDir, User, Tty, AttachStdin, Privileged, Detach).
  * Without a tty, the process gets stdin_fd/stdout_fd/stderr_fd directly; with a

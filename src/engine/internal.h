@@ -21,6 +21,10 @@ int mk_engine_runtime_path(const char *name, char **out, mk_err **err);
  * Returns 1 with *code on an exit, 0 on timeout, -1 if no monitor answers. */
 int mk_engine_wait_exit(struct mk_engine *e, const struct mk_container *c, int timeout_ms,
                         int *code);
+/* docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+, an optional leading '/'. */
+bool mk_engine_valid_name(const char *n);
+/* A connection to the attach socket of c's monitor, or -1. */
+int mk_engine_attach_connect(struct mk_engine *e, const struct mk_container *c);
 
 /* The container's cgroup (the bundle's linux.cgroupsPath), a new string. */
 int mk_engine_cgroup_path(struct mk_engine *e, const struct mk_container *c, char **out,

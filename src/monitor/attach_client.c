@@ -190,10 +190,12 @@ static int read_monitor(struct attach *a, mk_err **err)
         char text[64];
         switch (type) {
         case MK_FRAME_STDOUT:
-            write_out(STDOUT_FILENO, data, len);
+            if (!a->o->drop_stdout)
+                write_out(STDOUT_FILENO, data, len);
             break;
         case MK_FRAME_STDERR:
-            write_out(STDERR_FILENO, data, len);
+            if (!a->o->drop_stderr)
+                write_out(STDERR_FILENO, data, len);
             break;
         case MK_FRAME_EXIT:
             snprintf(text, sizeof(text), "%.*s", (int)(len < 63 ? len : 63), data);

@@ -154,6 +154,7 @@ struct mk_attach_opts {
     const char *detach_keys; /* docker's format, "ctrl-p,ctrl-q" by default */
     bool sig_proxy;          /* forward SIGINT/SIGTERM... to the container (non-tty) */
     pid_t container_pid;     /* for sig_proxy */
+    bool drop_stdout, drop_stderr; /* run -a: streams not asked for are not shown */
 };
 /* docker's detach keys ("ctrl-p,ctrl-q", "a", "ctrl-\\"...) as bytes; NULL or ""
  * gives the default.  INVALID "Invalid detach keys (X) provided" otherwise. */

@@ -131,6 +131,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HEALTH_PUT] = "INSERT INTO container_health (id, status, health) VALUES (?1, ?2, ?3) "
                       "ON CONFLICT(id) DO UPDATE SET status = excluded.status, "
                       "health = excluded.health",
+    [ST_EVENT_LIST] = "SELECT seq, time_ns, type, action, actor_id, attributes FROM events "
+                      "WHERE seq > ?1 AND time_ns >= ?2 AND time_ns <= ?3 ORDER BY seq LIMIT 1000",
 };
 
 int store_db_err(struct mk_store *s, mk_err **err, const char *what)

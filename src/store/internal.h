@@ -40,6 +40,7 @@ enum store_stmt {
     ST_HEALTH_STATUS,
     ST_HEALTH_GET,
     ST_HEALTH_PUT,
+    ST_EVENT_LIST,
     ST_COUNT
 };
 

@@ -175,5 +175,17 @@ int mk_store_health_put(struct mk_store *s, const char *id, const json_t *health
 /* type: "container"|"image"|...; attrs: object of strings (borrowed), may be NULL. */
 int mk_store_event_add(struct mk_store *s, const char *type, const char *action, const char *id,
                        const json_t *attrs, mk_err **err);
+struct mk_event {
+    int64_t seq; /* orders events across processes */
+    int64_t time_ns;
+    const char *type, *action, *actor_id;
+    json_t *attrs; /* object of strings, never NULL */
+};
+/* Call fn for each event after seq after_seq with since_ns <= time <= until_ns,
+ * oldest first; fn returns <0 to stop.  *last_seq gets the last seq passed to
+ * fn (unchanged if none), for the next call of a follower. */
+int mk_store_event_list(struct mk_store *s, int64_t after_seq, int64_t since_ns, int64_t until_ns,
+                        int (*fn)(void *ctx, const struct mk_event *ev), void *ctx,
+                        int64_t *last_seq, mk_err **err);
 
 #endif

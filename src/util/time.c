@@ -569,6 +569,11 @@ char *mk_human_duration(int64_t ns)
 
 char *mk_human_size(int64_t bytes)
 {
+    return mk_human_size_prec(bytes, 3);
+}
+
+char *mk_human_size_prec(int64_t bytes, int precision)
+{
     static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
     double size = (double)bytes;
     size_t i = 0;
@@ -577,7 +582,7 @@ char *mk_human_size(int64_t bytes)
         i++;
     }
     /* Go's %.3g and C's agree for every value this can produce */
-    return xasprintf("%.*g%s", 3, size, units[i]);
+    return xasprintf("%.*g%s", precision, size, units[i]);
 }
 
 char *mk_human_size_binary(int64_t bytes)

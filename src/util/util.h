@@ -97,6 +97,9 @@ int mk_write_file_replace_at(int dirfd, const char *name, const void *data, size
                              mode_t mode, mk_err **err);
 int mk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, mk_err **err);
 /* Read a whole file; *out is NUL-terminated, *len may be NULL. */
+/* Apparent size of the files under path (each inode once, directories not
+ * counted), as docker sizes a container's writable layer; 0 if absent. */
+int64_t mk_dir_size(const char *path);
 int mk_read_file(const char *path, char **out, size_t *len, mk_err **err);
 int mk_read_file_at(int dirfd, const char *name, char **out, size_t *len, mk_err **err);
 /* mkdir -p. Existing directories are fine. */
@@ -141,6 +144,8 @@ char *mk_human_duration(int64_t ns);
 char *mk_human_size(int64_t bytes);
 /* docker's units.BytesSize: "1.5MiB", "336KiB", "0B" (binary units, 4 digits). */
 char *mk_human_size_binary(int64_t bytes);
+/* units.HumanSizeWithPrecision(size, precision); docker's HumanSize is precision 4. */
+char *mk_human_size_prec(int64_t bytes, int precision);
 /* Parse "512", "32m", "1g", "1.5GB" as bytes (RAMInBytes, binary units). */
 int mk_size_parse(const char *s, int64_t *out, mk_err **err);
 

@@ -1,0 +1,178 @@
+/* cmd_container.c: docker rename, docker port and docker container prune. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+int cmd_rename(int argc, char **argv)
+{
+    static const struct mk_cmd cmd = {"rename", "rename CONTAINER NEW_NAME", "Rename a container", true};
+    struct mk_opt opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
+    _cleanup_strv_ char **rest = NULL;
+    mk_err *err = NULL;
+    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    if (r != 0)
+        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
+    if (mk_cli_check_args(&cmd, rest, 2, 2) != 0)
+        return 1;
+    if (*rest[0] == '\0' || *rest[1] == '\0') {
+        fprintf(stderr, "Error: Neither old nor new names may be empty\n");
+        return 1;
+    }
+    struct mk_engine *e = mk_cli_engine();
+    if (e == NULL)
+        return 1;
+    int status = 0;
+    if (mk_container_rename(e, rest[0], rest[1], &err) < 0) {
+        /* docker's daemon words the name checks as an allocation failure. */
+        if (err->kind == MK_ERR_CONFLICT ||
+            (err->kind == MK_ERR_INVALID && mk_str_has_prefix(err->msg, "Invalid container name")))
+            mk_err_wrap(&err, "Error when allocating new name");
+        mk_cli_fail(NULL, err, 1);
+        fprintf(stderr, "Error: failed to rename container named %s\n", rest[0]);
+        status = 1;
+    }
+    mk_engine_free(e);
+    return status;
+}
+
+/* PRIVATE_PORT[/PROTO]: docker checks the number before it looks for a mapping. */
+static int check_port_arg(const char *arg)
+{
+    _cleanup_free_ char *port = xstrdup(arg);
+    char *slash = strchr(port, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(port, &end, 10);
+    if (*port == '\0' || *end != '\0' || port[0] == '-' || errno != 0 || v > 65535) {
+        fprintf(stderr, "Error: invalid port (%s): strconv.ParseUint: parsing \"%s\": %s\n", port,
+                port, errno == ERANGE || (*end == '\0' && *port) ? "value out of range" : "invalid syntax");
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_port(int argc, char **argv)
+{
+    static const struct mk_cmd cmd = {"port", "port CONTAINER [PRIVATE_PORT[/PROTO]]",
+                                      "List port mappings or a specific mapping for the container", true};
+    struct mk_opt opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
+    _cleanup_strv_ char **rest = NULL;
+    mk_err *err = NULL;
+    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    if (r != 0)
+        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
+    if (mk_cli_check_args(&cmd, rest, 1, 2) != 0)
+        return 1;
+    struct mk_engine *e = mk_cli_engine();
+    if (e == NULL)
+        return 1;
+    struct mk_container *c = NULL;
+    int status = 0;
+    if (mk_container_get(e, rest[0], &c, &err) < 0) {
+        status = mk_cli_fail(NULL, err, 1);
+    } else if (rest[1] != NULL) {
+        /* No container publishes ports until bridge networking exists, so a
+         * well-formed question always gets docker's "not published" answer. */
+        if (check_port_arg(rest[1]) == 0)
+            fprintf(stderr, "Error: No public port '%s' published for %s\n", rest[1], rest[0]);
+        status = 1;
+    }
+    /* Without PRIVATE_PORT: the (empty) list of mappings, as docker prints it. */
+    mk_container_free(c);
+    mk_engine_free(e);
+    return status;
+}
+
+/* --filter until=... / label=... / label!=..., as docker's prune takes them. */
+static int prune_filters(char **filters, struct mk_prune_filter *f, char ***labels,
+                         char ***not_labels)
+{
+    for (size_t i = 0; filters && filters[i]; i++) {
+        const char *kv = filters[i];
+        const char *eq = strchr(kv, '=');
+        if (eq == NULL) {
+            fprintf(stderr, "Error response from daemon: Invalid filter '%s'\n", kv);
+            return -1;
+        }
+        if (mk_str_has_prefix(kv, "until=")) {
+            mk_err *err = NULL;
+            if (mk_time_parse(eq + 1, mk_now_ns(), &f->until_ns, &err) < 0)
+                return mk_cli_fail(NULL, err, -1);
+        } else if (mk_str_has_prefix(kv, "label!=")) {
+            mk_strv_push(not_labels, kv + 7);
+        } else if (mk_str_has_prefix(kv, "label=")) {
+            mk_strv_push(labels, eq + 1);
+        } else {
+            _cleanup_free_ char *key = xstrndup(kv, (size_t)(eq - kv));
+            fprintf(stderr, "Error response from daemon: Invalid filter '%s'\n", key);
+            return -1;
+        }
+    }
+    f->labels = *labels;
+    f->not_labels = *not_labels;
+    return 0;
+}
+
+/* docker's prompt: anything but y/Y (after trimming) is a no. */
+static bool confirm(const char *warning)
+{
+    printf("%s\nAre you sure you want to continue? [y/N] ", warning);
+    fflush(stdout);
+    char line[64];
+    if (fgets(line, sizeof(line), stdin) == NULL)
+        return false;
+    char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return (p[0] == 'y' || p[0] == 'Y') && (p[1] == '\n' || p[1] == '\0' || p[1] == ' ' || p[1] == '\r');
+}
+
+int cmd_container_prune(int argc, char **argv)
+{
+    static const struct mk_cmd cmd = {"prune", "container prune [OPTIONS]", "Remove all stopped containers", true};
+    bool force = false;
+    _cleanup_strv_ char **filters = NULL;
+    struct mk_opt opts[] = {
+        {"force", 'f', MK_OPT_BOOL, &force, "Do not prompt for confirmation", NULL},
+        {"filter", 0, MK_OPT_LIST, &filters, "Provide filter values (e.g. \"until=<timestamp>\")", NULL},
+        {NULL, 0, 0, NULL, NULL, NULL},
+    };
+    _cleanup_strv_ char **rest = NULL;
+    _cleanup_strv_ char **labels = NULL;
+    _cleanup_strv_ char **not_labels = NULL;
+    mk_err *err = NULL;
+    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    if (r != 0)
+        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
+    if (mk_cli_check_args(&cmd, rest, 0, 0) != 0)
+        return 1;
+    struct mk_prune_filter f = {0};
+    if (prune_filters(filters, &f, &labels, &not_labels) < 0)
+        return 1;
+    if (!force && !confirm("WARNING! This will remove all stopped containers."))
+        return 0;
+    struct mk_engine *e = mk_cli_engine();
+    if (e == NULL)
+        return 1;
+    _cleanup_strv_ char **ids = NULL;
+    int64_t reclaimed = 0;
+    int status = 0;
+    r = mk_container_prune(e, &f, &ids, &reclaimed, &err);
+    if (ids != NULL && ids[0] != NULL) {
+        printf("Deleted Containers:\n");
+        for (size_t i = 0; ids[i]; i++)
+            printf("%s\n", ids[i]);
+        printf("\n");
+    }
+    if (r < 0) {
+        status = mk_cli_fail(NULL, err, 1);
+    } else {
+        _cleanup_free_ char *size = mk_human_size(reclaimed);
+        printf("Total reclaimed space: %s\n", size);
+    }
+    mk_engine_free(e);
+    return status;
+}
