@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"create", cmd_create, "Create a new container"},
     {"start", cmd_start, "Start one or more stopped containers"},
     {"stop", cmd_stop, "Stop one or more running containers"},
+    {"restart", cmd_restart, "Restart one or more containers"},
     {"kill", cmd_kill, "Kill one or more running containers"},
     {"rm", cmd_rm, "Remove one or more containers"},
     {"ps", cmd_ps, "List containers"},
@@ -40,6 +41,7 @@ static const struct {
     {"container", "run", cmd_run},         {"container", "create", cmd_create},
     {"container", "start", cmd_start},     {"container", "stop", cmd_stop},
     {"container", "kill", cmd_kill},       {"container", "rm", cmd_rm},
+    {"container", "restart", cmd_restart},
     {"container", "remove", cmd_rm},       {"container", "ps", cmd_ps},
     {"container", "ls", cmd_ps},           {"container", "list", cmd_ps},
     {"container", "logs", cmd_logs},       {"container", "exec", cmd_exec},
@@ -116,6 +118,9 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    /* The systemd unit's boot pass (contrib/systemd/mocker-restart.service). */
+    if (strcmp(name, "__boot") == 0)
+        return cmd_boot();
     if (strcmp(name, "container") == 0 || strcmp(name, "image") == 0) {
         if (i + 1 >= argc || strcmp(argv[i + 1], "--help") == 0)
             return group_usage(name);
