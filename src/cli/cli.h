@@ -60,6 +60,8 @@ int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_boot(void);
 int cmd_rm(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_logs(int argc, char **argv);

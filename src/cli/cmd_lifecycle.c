@@ -150,6 +150,43 @@ int cmd_stop(int argc, char **argv)
     return r;
 }
 
+static int do_restart(struct mk_engine *e, const char *ref, void *ctx, mk_err **err)
+{
+    struct stop_ctx *s = ctx;
+    return mk_container_restart(e, ref, s->timeout_set ? (int)s->timeout : -1, s->signal, err);
+}
+
+int cmd_restart(int argc, char **argv)
+{
+    static const struct mk_cmd cmd = {"restart", "restart [OPTIONS] CONTAINER [CONTAINER...]",
+                                      "Restart one or more containers", true};
+    struct stop_ctx s = {0};
+    struct mk_opt opts[] = {
+        {"signal", 's', MK_OPT_STRING, &s.signal, "Signal to send to the container", NULL},
+        {"timeout", 't', MK_OPT_INT, &s.timeout, "Seconds to wait before killing the container", &s.timeout_set},
+        {"time", 0, MK_OPT_INT, &s.timeout, NULL, &s.timeout_set},
+        {NULL, 0, 0, NULL, NULL, NULL},
+    };
+    int r = each_container(&cmd, argc, argv, opts, do_restart, &s, true);
+    free(s.signal);
+    return r;
+}
+
+/* `mocker __boot`: opening the engine runs the after-boot pass when this boot
+ * has not had it; the explicit pass then reports what could not be started. */
+int cmd_boot(void)
+{
+    struct mk_engine *e = mk_cli_engine();
+    if (e == NULL)
+        return 1;
+    mk_err *err = NULL;
+    int status = 0;
+    if (mk_engine_boot(e, &err) < 0)
+        status = mk_cli_fail(NULL, err, 1);
+    mk_engine_free(e);
+    return status;
+}
+
 static int do_kill(struct mk_engine *e, const char *ref, void *ctx, mk_err **err)
 {
     return mk_container_kill(e, ref, *(char **)ctx, err);

@@ -32,8 +32,10 @@ char *mk_cli_status_text(const struct mk_container *c, const char *health, int64
         return xstrdup("Removal In Progress");
     if (strcmp(c->status, "dead") == 0)
         return xstrdup("Dead");
-    if (strcmp(c->status, "restarting") == 0)
-        return xstrdup("Restarting");
+    if (strcmp(c->status, "restarting") == 0) {
+        _cleanup_free_ char *d = mk_human_duration(now - c->finished_at);
+        return xasprintf("Restarting (%d) %s ago", c->exit_code, d);
+    }
     return xstrdup("Created");
 }
 

@@ -13,6 +13,7 @@ struct run_flags {
     char *name, *workdir, *user, *hostname, *domainname, *entrypoint, *stop_signal, *cidfile;
     char *network, *log_driver, *runtime, *memory, *memory_swap, *memory_reservation, *cpus;
     char *cpuset_cpus, *cpuset_mems, *shm_size, *ipc, *pid, *uts, *detach_keys, *pull;
+    char *restart;
     long stop_timeout, cpu_shares, cpu_period, cpu_quota, pids_limit, oom_score_adj;
     bool stop_timeout_set, entrypoint_set, pids_limit_set, cpu_shares_set, oom_set;
     char **env, **env_file, **labels, **volumes, **tmpfs, **log_opts, **cap_add, **cap_drop;
@@ -102,7 +103,8 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         {"health-start-interval", 0, MK_OPT_STRING, &f->health_durations[3], "Time between running the check during the start period (ms|s|m|h) (default 0s)", NULL},
         {"health-retries", 0, MK_OPT_INT, &f->health_retries, "Consecutive failures needed to report unhealthy", NULL},
         {"no-healthcheck", 0, MK_OPT_BOOL, &f->no_healthcheck, "Disable any container-specified HEALTHCHECK", NULL},
-        REFUSE_V("restart", 0, CTR_ISSUE), REFUSE_V("device", 0, CTR_ISSUE),
+        {"restart", 0, MK_OPT_STRING, &f->restart, "Restart policy to apply when a container exits", NULL},
+        REFUSE_V("device", 0, CTR_ISSUE),
         {"label-file", 0, MK_OPT_LIST, &f->label_files, "Read in a line delimited file of labels", NULL},
         {"annotation", 0, MK_OPT_LIST, &f->annotations, "Add an annotation to the container (passed through to the OCI runtime)", NULL},
         {"attach", 'a', MK_OPT_LIST, &f->attach, "Attach to STDIN, STDOUT or STDERR", NULL},
@@ -140,7 +142,7 @@ static void free_flags(struct run_flags *f)
                      &f->memory, &f->memory_swap, &f->memory_reservation, &f->cpus, &f->cpuset_cpus,
                      &f->cpuset_mems, &f->shm_size, &f->ipc, &f->pid, &f->uts, &f->detach_keys,
                      &f->pull, &f->health_cmd, &f->health_durations[0], &f->health_durations[1],
-                     &f->health_durations[2], &f->health_durations[3]};
+                     &f->health_durations[2], &f->health_durations[3], &f->restart};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
     char ***lists[] = {&f->env, &f->env_file, &f->labels, &f->volumes, &f->tmpfs, &f->log_opts,
@@ -437,6 +439,17 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
     if (f->init)
         json_object_set_new(hc, "Init", json_true());
     json_object_set_new(hc, "AutoRemove", json_boolean(f->rm));
+    if (f->restart != NULL) {
+        json_t *rp = NULL;
+        if (mk_restart_policy_parse(f->restart, &rp, err) < 0)
+            return -1;
+        json_object_set_new(hc, "RestartPolicy", rp);
+        /* The CLI's own check, before the daemon's (docker's wording). */
+        const char *name = mk_json_str(rp, "Name");
+        if (f->rm && *name != '\0' && strcmp(name, "no") != 0)
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "conflicting options: cannot specify both --restart and --rm");
+    }
     json_object_set_new(hc, "NetworkMode", json_string(f->network ? f->network : "default"));
     json_t *log_cfg = json_object();
     for (size_t i = 0; f->log_opts && f->log_opts[i]; i++) {

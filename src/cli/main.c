@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"create", cmd_create, "Create a new container"},
     {"start", cmd_start, "Start one or more stopped containers"},
     {"stop", cmd_stop, "Stop one or more running containers"},
+    {"restart", cmd_restart, "Restart one or more containers"},
     {"kill", cmd_kill, "Kill one or more running containers"},
     {"rm", cmd_rm, "Remove one or more containers"},
     {"ps", cmd_ps, "List containers"},
@@ -82,6 +83,7 @@ static const struct {
     {"container", "commit", cmd_commit, NULL},
     {"container", "cp", cmd_cp, NULL},
     {"container", "export", cmd_export, NULL},
+    {"container", "restart", cmd_restart, NULL},
     {"image", "import", cmd_import, NULL},
     {"image", "inspect", cmd_image_inspect, "Display detailed information on one or more images"},
     {"image", "ls", cmd_images, NULL},
@@ -240,6 +242,9 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    /* The systemd unit's boot pass (contrib/systemd/mocker-restart.service). */
+    if (strcmp(name, "__boot") == 0)
+        return cmd_boot();
     if (group_summary(name) != NULL) {
         if (i + 1 >= argc || strcmp(argv[i + 1], "--help") == 0)
             return group_usage(name);

@@ -50,11 +50,8 @@ static int check_host_config(const json_t *hc, mk_err **err)
             return mk_err_set(err, MK_ERR_UNSUPPORTED, "HostConfig.%s is not supported by mocker yet",
                               key);
     }
-    const json_t *rp = json_object_get(hc, "RestartPolicy");
-    const char *rpn = mk_json_str(rp, "Name");
-    if (rpn != NULL && *rpn != '\0' && strcmp(rpn, "no") != 0)
-        return mk_err_set(err, MK_ERR_UNSUPPORTED,
-                          "restart policy \"%s\" is not supported by mocker yet", rpn);
+    if (mk_restart_policy_validate(hc, err) < 0)
+        return -1;
     const char *net = mk_json_str(hc, "NetworkMode");
     if (net != NULL && *net != '\0' && strcmp(net, "none") != 0 && strcmp(net, "host") != 0 &&
         strcmp(net, "default") != 0)

@@ -113,6 +113,21 @@ static int signal_init(const struct mk_container *c, int sig, mk_err **err)
     return 0;
 }
 
+/* Stop on purpose: through the monitor when it answers, so that the restart
+ * policy does not undo it and a container waiting to restart stays stopped;
+ * the monitor signals its init itself (no pid race).  Without a monitor, the
+ * signal goes to the init directly. */
+static int stop_init(const struct mk_container *c, int monitor_fd, int sig, mk_err **err)
+{
+    if (monitor_fd >= 0) {
+        char text[16];
+        snprintf(text, sizeof(text), "%d", sig);
+        if (mk_frame_write(monitor_fd, MK_FRAME_STOP, text, strlen(text)) == 0)
+            return 0;
+    }
+    return signal_init(c, sig, err);
+}
+
 /* After a signal: wait for the monitor's report, or for the monitor to vanish. */
 static int wait_stopped(struct mk_engine *e, struct mk_container *c, int fd, int timeout_ms)
 {
@@ -152,11 +167,11 @@ int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const c
     if (timeout < 0)
         timeout = (int)mk_json_int(config, "StopTimeout", 10);
     fd = mk_engine_attach_connect(e, c);
-    if (signal_init(c, sig, err) < 0)
+    if (stop_init(c, fd, sig, err) < 0)
         goto out;
     mk_engine_thaw_after_signal(e, c);
     if (wait_stopped(e, c, fd, timeout * 1000) == 0) {
-        if (signal_init(c, SIGKILL, err) < 0)
+        if (stop_init(c, fd, SIGKILL, err) < 0)
             goto out;
         wait_stopped(e, c, fd, -1);
     }
@@ -165,6 +180,20 @@ int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const c
 out:
     mk_container_free(c);
     return ret;
+}
+
+/* docker: SIGKILL, or the container's stop signal (any signal when it has
+ * none), is a stop on purpose; other signals leave the policy alone. */
+static int kill_init(struct mk_engine *e, const struct mk_container *c, int sig, mk_err **err)
+{
+    const char *stop_name = mk_json_str(json_object_get(c->config, "Config"), "StopSignal");
+    int stop_sig = 0;
+    bool on_purpose = sig == SIGKILL || stop_name == NULL || *stop_name == '\0' ||
+                      (mk_signal_parse(stop_name, &stop_sig, NULL) == 0 && stop_sig == sig);
+    if (!on_purpose)
+        return signal_init(c, sig, err);
+    _cleanup_close_ int fd = attach_connect(e, c);
+    return stop_init(c, fd, sig, err);
 }
 
 int mk_container_kill(struct mk_engine *e, const char *ref, const char *signal, mk_err **err)
@@ -182,7 +211,7 @@ int mk_container_kill(struct mk_engine *e, const char *ref, const char *signal, 
                    ref, c->id);
         goto out;
     }
-    if (signal_init(c, sig, err) < 0)
+    if (kill_init(e, c, sig, err) < 0)
         goto out;
     mk_engine_thaw_after_signal(e, c);
     sig_s = xasprintf("%d", sig);
@@ -279,7 +308,7 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
             goto out;
         }
         _cleanup_close_ int fd = mk_engine_attach_connect(e, c);
-        if (signal_init(c, SIGKILL, err) < 0)
+        if (stop_init(c, fd, SIGKILL, err) < 0)
             goto out;
         mk_engine_thaw_after_signal(e, c);
         wait_stopped(e, c, fd, 10000);
@@ -293,4 +322,18 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
 out:
     mk_container_free(c);
     return ret;
+}
+
+int mk_container_restart(struct mk_engine *e, const char *ref, int timeout, const char *signal,
+                         mk_err **err)
+{
+    _cleanup_err_ mk_err *stop_err = NULL;
+    /* A container that is not running is simply started, as docker does. */
+    if (mk_container_stop(e, ref, timeout, signal, &stop_err) < 0 &&
+        stop_err->kind != MK_ERR_NOT_MODIFIED) {
+        if (err != NULL)
+            *err = steal_pointer(&stop_err);
+        return -1;
+    }
+    return mk_container_start(e, ref, NULL, err);
 }

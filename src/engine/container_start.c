@@ -194,6 +194,8 @@ struct monitor_ctx {
     const json_t *spec;
     bool auto_remove;
     struct mk_engine_health health;
+    struct mk_restart_state restart;
+    bool restarting; /* the policy decided to start this exited container again */
 };
 
 static void hook_started(void *ctx, pid_t pid)
@@ -208,6 +210,10 @@ static void hook_started(void *ctx, pid_t pid)
     c->monitor_pid = getpid();
     c->monitor_start = mk_proc_start_time(getpid());
     c->started_at = mk_now_ns();
+    /* As docker: counted by the policy's restarts, zeroed by a start by hand. */
+    if (!m->restarting)
+        c->restart_count = 0;
+    m->restarting = false;
     c->exit_code = 0;
     c->oom_killed = false;
     free(c->error);
@@ -228,7 +234,10 @@ static void hook_start_failed(void *ctx, const mk_err *err)
         return;
     }
     free(c->status);
-    c->status = xstrdup("created");
+    /* A restart that failed leaves the container stopped, not never started. */
+    c->status = xstrdup(m->restarting ? "exited" : "created");
+    if (m->restarting)
+        c->finished_at = mk_now_ns();
     c->exit_code = err->exit_code;
     free(c->error);
     c->error = xstrdup(err->msg);
@@ -236,13 +245,18 @@ static void hook_start_failed(void *ctx, const mk_err *err)
     mk_runtime_delete(m->spec, NULL);
 }
 
+static int exit_code_of(int wait_status)
+{
+    return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status)
+                                  : 128 + (WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0);
+}
+
 static int hook_exited(void *ctx, int wait_status, bool oom_killed)
 {
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
     mk_trace("hook-exited");
-    int code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status)
-                                      : 128 + (WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0);
+    int code = exit_code_of(wait_status);
     _cleanup_free_ char *code_s = xasprintf("%d", code);
     json_t *attrs = json_pack("{s:s}", "exitCode", code_s);
     mk_engine_health_stopped(&m->health);
@@ -255,7 +269,9 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
         return code;
     }
     free(c->status);
-    c->status = xstrdup("exited");
+    c->status = xstrdup(m->restarting ? "restarting" : "exited");
+    if (m->restarting)
+        c->restart_count++;
     c->exit_code = code;
     c->oom_killed = oom_killed;
     c->finished_at = mk_now_ns();
@@ -266,6 +282,32 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
     json_decref(attrs);
     mk_runtime_delete(m->spec, NULL);
     return code;
+}
+
+static int64_t hook_restart_delay(void *ctx, int wait_status, int64_t ran_ns)
+{
+    struct monitor_ctx *m = ctx;
+    /* The policy as it is now: `update --restart` may have changed it. */
+    struct mk_container *now = NULL;
+    if (mk_store_container_get(m->e->store, m->c->id, &now, NULL) == 0) {
+        json_decref(m->c->config);
+        m->c->config = json_incref(now->config);
+        mk_container_free(now);
+    }
+    const json_t *hc = json_object_get(m->c->config, "HostConfig");
+    int64_t delay = mk_restart_decide(hc, &m->restart, exit_code_of(wait_status), ran_ns);
+    m->restarting = delay >= 0;
+    return delay;
+}
+
+static void hook_restart_cancelled(void *ctx)
+{
+    struct monitor_ctx *m = ctx;
+    struct mk_container *c = m->c;
+    m->restarting = false;
+    free(c->status);
+    c->status = xstrdup("exited");
+    mk_store_container_save_state(m->e->store, c, NULL);
 }
 
 /* After the exit is reported nobody waits for this monitor: the slow parts
@@ -371,7 +413,9 @@ static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t
                   .exited = hook_exited,
                   .finished = hook_finished,
                   .health_paused = hook_health_paused,
-                  .health_result = hook_health_result},
+                  .health_result = hook_health_result,
+                  .restart_delay = hook_restart_delay,
+                  .restart_cancelled = hook_restart_cancelled},
     };
     int ret = mk_monitor_main(&p, err);
     mk_engine_health_free(&m.health);
@@ -381,7 +425,7 @@ static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t
 int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
 {
     struct mk_engine *e = NULL;
-    if (mk_engine_open(&e, err) < 0)
+    if (mk_engine_open_plain(&e, err) < 0)
         return -1;
     mk_trace("monitor-engine");
     int ret = -1;

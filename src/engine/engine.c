@@ -1,5 +1,6 @@
 /* engine.c: opening the engine, signal names and container names. */
 #include "engine/engine.h"
+#include "engine/internal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -28,6 +29,17 @@ static char *find_init(const char *self_exe)
 }
 
 int mk_engine_open(struct mk_engine **out, mk_err **err)
+{
+    struct mk_engine *e = NULL;
+    if (mk_engine_open_plain(&e, err) < 0)
+        return -1;
+    /* A failed restart is recorded on its container; the command goes on. */
+    mk_engine_boot_check(e, NULL);
+    *out = e;
+    return 0;
+}
+
+int mk_engine_open_plain(struct mk_engine **out, mk_err **err)
 {
     struct mk_store *store = NULL;
     if (mk_store_open(NULL, NULL, &store, err) < 0)

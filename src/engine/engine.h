@@ -157,6 +157,33 @@ int mk_container_export(struct mk_engine *e, const char *ref, int out_fd, mk_err
 /* The monitor process's entry point (`mocker __monitor ID`, fd 3 = first client). */
 int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err);
 
+/* ---- restart policies (engine/restart.c, engine/boot.c) ---- */
+/* docker's --restart value ("no", "always", "on-failure:3"...) as a
+ * RestartPolicy object {Name, MaximumRetryCount}; INVALID when the count is not
+ * a number.  The name is checked by mk_restart_policy_validate. */
+int mk_restart_policy_parse(const char *s, json_t **out, mk_err **err);
+/* HostConfig.RestartPolicy (and its clash with AutoRemove), as dockerd checks it. */
+int mk_restart_policy_validate(const json_t *host_config, mk_err **err);
+/* What a container's monitor keeps between exits. */
+struct mk_restart_state {
+    int64_t delay_ns; /* the last back-off, 0 before the first */
+    int restarts;     /* restarts since the container was started by hand */
+};
+/* After an exit: the delay (ns) before starting again, or -1 to stay stopped. */
+int64_t mk_restart_decide(const json_t *host_config, struct mk_restart_state *st, int exit_code,
+                          int64_t ran_ns);
+/* Whether a container that was running when the host went down comes back. */
+bool mk_restart_on_boot(const json_t *host_config);
+/* The first command after a boot starts what the policies bring back: one
+ * stat when there is nothing to do.  mk_engine_open calls it. */
+int mk_engine_boot_check(struct mk_engine *e, mk_err **err);
+/* Unconditionally: reconcile containers whose monitors died with the host and
+ * start the ones whose policy says so (`mocker __boot`, the systemd unit). */
+int mk_engine_boot(struct mk_engine *e, mk_err **err);
+/* docker restart: stop (timeout/signal as mk_container_stop) if running, then start. */
+int mk_container_restart(struct mk_engine *e, const char *ref, int timeout, const char *signal,
+                         mk_err **err);
+
 /* Names and signals. */
 char *mk_container_random_name(void);
 /* "SIGTERM", "TERM", "15" -> 15; INVALID for others. */

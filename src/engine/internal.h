@@ -5,6 +5,9 @@
 #include "engine/engine.h"
 #include "monitor/monitor.h"
 
+/* mk_engine_open without the after-boot check (the monitor's own open: its
+ * caller did the check). */
+int mk_engine_open_plain(struct mk_engine **out, mk_err **err);
 /* Build the OCI spec of c (image layers, paths, resources...). */
 int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json_t **out,
                          mk_err **err);

@@ -5,7 +5,9 @@
  * attach client; client frames feed the container's stdin and pty size; a
  * signalfd reaps children (we are their subreaper).  When the init exits, the
  * remaining output is drained, the exit is reported through the hooks and to
- * the clients, and the monitor returns.
+ * the clients, and the monitor returns, unless the restart policy (a hook)
+ * wants the container again: then it waits the back-off, listening, and runs
+ * it anew with the same log and attach socket.
  *
  * Slow clients: each client has its own output buffer.  While one holds more
  * than CLIENT_HWM the monitor stops reading the container's output (docker
@@ -63,6 +65,7 @@ struct client {
     struct mk_frame_reader in;
     bool initial; /* the client_fd we were started with */
     bool in_eof;
+    bool got_exit; /* saw this run's EXIT: closed before the next run */
     uint32_t events;
     int64_t stall_since; /* monotonic ns; 0 when not over CLIENT_HWM */
     struct client *next;
@@ -85,6 +88,8 @@ struct monitor {
     bool outputs_paused;
     struct health_runner *health; /* NULL without a healthcheck */
     enum tag_kind health_tag;
+    bool stop_requested; /* a STOP frame: no restart after this run */
+    int64_t started_ns;  /* monotonic, the current run's start */
 };
 
 static int64_t mono_ns(void)
@@ -366,6 +371,19 @@ static void handle_frame(struct monitor *m, enum mk_frame_type type, const char 
         if (m->p->stdin_once)
             stdin_request_close(m);
         break;
+    case MK_FRAME_STOP: {
+        /* Marked before the signal, so the exit it causes is final. */
+        int sig = 0;
+        if (len < sizeof(text)) {
+            memcpy(text, data, len);
+            text[len] = '\0';
+            sig = atoi(text);
+        }
+        m->stop_requested = true;
+        if (sig > 0 && !m->exited && m->pid > 0)
+            kill(m->pid, sig);
+        break;
+    }
     case MK_FRAME_RESIZE: {
         unsigned rows, cols;
         if (m->pty_master < 0 || len >= sizeof(text))
@@ -630,7 +648,20 @@ static bool clients_pending(const struct monitor *m)
     return false;
 }
 
-/* Report the exit to every client, including any still in the listen queue. */
+/* EXIT to every client, then give them (bounded) time to take it. */
+static void send_exit(struct monitor *m, int code)
+{
+    char text[16];
+    snprintf(text, sizeof(text), "%d", code);
+    broadcast_text(m, MK_FRAME_EXIT, text);
+    for (struct client *c = m->clients; c != NULL; c = c->next)
+        c->got_exit = true;
+    int64_t deadline = mono_ns() + FLUSH_TIMEOUT_NS;
+    while (clients_pending(m) && mono_ns() < deadline)
+        loop_once(m, ms_until(deadline));
+}
+
+/* Report the final exit to every client, including any still in the listen queue. */
 static void report_exit(struct monitor *m, int code)
 {
     if (m->listen_fd >= 0) {
@@ -640,12 +671,43 @@ static void report_exit(struct monitor *m, int code)
         close(m->listen_fd);
         m->listen_fd = -1;
     }
-    char text[16];
-    snprintf(text, sizeof(text), "%d", code);
-    broadcast_text(m, MK_FRAME_EXIT, text);
-    int64_t deadline = mono_ns() + FLUSH_TIMEOUT_NS;
-    while (clients_pending(m) && mono_ns() < deadline)
-        loop_once(m, ms_until(deadline));
+    send_exit(m, code);
+}
+
+/* ---- restart policy ---- */
+
+/* Ask the policy, after reading any STOP frame sent just before the exit
+ * (two rounds: one accepts a new connection, the next reads it). */
+static int64_t restart_delay(struct monitor *m)
+{
+    loop_once(m, 0);
+    loop_once(m, 0);
+    if (m->stop_requested || m->p->hooks.restart_delay == NULL)
+        return -1;
+    return m->p->hooks.restart_delay(m->p->hooks.ctx, m->status, mono_ns() - m->started_ns);
+}
+
+/* As docker: attach, run and wait end at every exit, restarted or not. */
+static void drop_notified_clients(struct monitor *m)
+{
+    struct client *next;
+    for (struct client *c = m->clients; c != NULL; c = next) {
+        next = c->next;
+        if (c->got_exit)
+            client_drop(m, c);
+    }
+}
+
+/* The back-off, still serving the attach socket; false when a STOP ended it. */
+static bool wait_backoff(struct monitor *m, int64_t delay_ns)
+{
+    int64_t deadline = mono_ns() + delay_ns;
+    while (!m->stop_requested && mono_ns() < deadline) {
+        int timeout = expire_stalled(m);
+        int t = ms_until(deadline);
+        loop_once(m, timeout < 0 || t < timeout ? t : timeout);
+    }
+    return !m->stop_requested;
 }
 
 /* ---- setup ---- */
@@ -672,15 +734,20 @@ static int setup_before_start(mk_err **err)
     return 0;
 }
 
+static void monitor_sigset(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGCHLD);
+    for (size_t i = 0; i < sizeof(monitor_signals) / sizeof(monitor_signals[0]); i++)
+        sigaddset(set, monitor_signals[i]);
+}
+
 /* Once the container runs, every signal comes through the signalfd.  A child
  * that ended before this is found by the reap() that follows. */
 static int setup_signalfd(struct monitor *m, mk_err **err)
 {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    for (size_t i = 0; i < sizeof(monitor_signals) / sizeof(monitor_signals[0]); i++)
-        sigaddset(&set, monitor_signals[i]);
+    monitor_sigset(&set);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
         return mk_err_sys(err, "block signals");
     m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -789,6 +856,28 @@ out:
     return ret;
 }
 
+/* The previous run's stdio is closed (finish_run): start the container again
+ * with our signals unblocked while the runtime works, since the container
+ * would inherit the mask (the swallowing handlers are still in place). */
+static int rerun_container(struct monitor *m, mk_err **err)
+{
+    sigset_t set;
+    monitor_sigset(&set);
+    m->exited = false;
+    m->status = 0;
+    m->pid = 0;
+    m->nout = 0;
+    m->in.close_when_flushed = false;
+    mk_closep(&m->pty_master);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    int r = start_container(m, err);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    if (r < 0)
+        return -1;
+    reap(m);
+    return 0;
+}
+
 static int open_log(struct monitor *m, mk_err **err)
 {
     const struct mk_monitor_params *p = m->p;
@@ -841,6 +930,74 @@ static int default_exit_code(int status)
     return 255;
 }
 
+static void announce_started(struct monitor *m)
+{
+    m->started_ns = mono_ns();
+    if (m->p->hooks.started != NULL)
+        m->p->hooks.started(m->p->hooks.ctx, m->pid);
+}
+
+/* The run ended: its stdio is closed, partial log lines written. */
+static void finish_run(struct monitor *m)
+{
+    mk_trace("monitor-child-exited");
+    for (int i = 0; i < m->nout; i++)
+        output_close(m, &m->out[i]);
+    stdin_close(m);
+}
+
+/* Run the started container until it exits for good; returns the exit code
+ * to report. */
+/* One run of the container, with its healthchecks while it runs. */
+static void run_checked(struct monitor *m)
+{
+    if (m->p->health != NULL) {
+        _cleanup_err_ mk_err *herr = NULL;
+        m->health_tag = TAG_HEALTH;
+        /* Without a timer the container still runs, unchecked, as in docker
+         * when a probe cannot be set up. */
+        m->health = health_runner_new(m->p, m->pid, m->epfd, &m->health_tag, &herr);
+    }
+    run_until_exit(m);
+    health_runner_free(m->health);
+    m->health = NULL;
+    mk_trace("monitor-child-exited");
+}
+
+static int run_with_policy(struct monitor *m)
+{
+    const struct mk_monitor_hooks *h = &m->p->hooks;
+    for (;;) {
+        run_checked(m);
+        finish_run(m);
+        int64_t delay = restart_delay(m);
+        if (delay < 0) {
+            /* The log is complete before anyone learns of the final exit. */
+            mk_log_writer_free(m->log);
+            m->log = NULL;
+        }
+        int code = h->exited != NULL
+                       ? h->exited(h->ctx, m->status, mk_runtime_oom_killed(m->p->spec))
+                       : default_exit_code(m->status);
+        if (delay < 0)
+            return code;
+        send_exit(m, code);
+        drop_notified_clients(m);
+        if (!wait_backoff(m, delay)) {
+            if (h->restart_cancelled != NULL)
+                h->restart_cancelled(h->ctx);
+            return code;
+        }
+        _cleanup_err_ mk_err *err = NULL;
+        if (rerun_container(m, &err) < 0) {
+            if (h->start_failed != NULL)
+                h->start_failed(h->ctx, err);
+            return err->exit_code;
+        }
+        announce_started(m);
+    }
+}
+
 int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
 {
     /* The hooks and the client get the error even if our caller wants none. */
@@ -883,8 +1040,7 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
     }
     reap(&m);
 
-    if (p->hooks.started != NULL)
-        p->hooks.started(p->hooks.ctx, m.pid);
+    announce_started(&m);
     if (p->client_fd >= 0) {
         char text[32];
         snprintf(text, sizeof(text), "%d", (int)m.pid);
@@ -898,26 +1054,7 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
         }
     }
 
-    if (p->health != NULL) {
-        _cleanup_err_ mk_err *herr = NULL;
-        m.health_tag = TAG_HEALTH;
-        /* Without a timer the container still runs, unchecked, as in docker
-         * when a probe cannot be set up. */
-        m.health = health_runner_new(p, m.pid, m.epfd, &m.health_tag, &herr);
-    }
-    run_until_exit(&m);
-    health_runner_free(m.health);
-    m.health = NULL;
-    mk_trace("monitor-child-exited");
-    for (int i = 0; i < m.nout; i++)
-        output_close(&m, &m.out[i]);
-    stdin_close(&m);
-    /* The log is complete before anyone learns of the exit. */
-    mk_log_writer_free(m.log);
-    m.log = NULL;
-    int code = p->hooks.exited != NULL
-                   ? p->hooks.exited(p->hooks.ctx, m.status, mk_runtime_oom_killed(p->spec))
-                   : default_exit_code(m.status);
+    int code = run_with_policy(&m);
     report_exit(&m, code);
     mk_trace("monitor-reported");
     if (p->hooks.finished != NULL)

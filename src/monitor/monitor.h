@@ -24,6 +24,10 @@ enum mk_frame_type {
     MK_FRAME_STARTED = 5,     /* monitor -> client: container runs; payload pid (text) */
     MK_FRAME_ERROR = 6,       /* monitor -> client: start failed; payload "CODE message" */
     MK_FRAME_EXIT = 7,        /* monitor -> client: container exited; payload code (text) */
+    /* client -> monitor: stopped on purpose (stop, kill, rm -f), so the restart
+     * policy must not bring it back; payload the signal to send the init
+     * (decimal text, "0" for none).  Ends a restart back-off at once. */
+    MK_FRAME_STOP = 8,
 };
 #define MK_FRAME_MAX (1u << 20)
 int mk_frame_write(int fd, enum mk_frame_type type, const void *data, size_t len);
@@ -86,6 +90,12 @@ struct mk_monitor_hooks {
     /* A probe ended.  Returns true while the health status is still "starting"
      * (the next probe then comes after start_interval_ns, within the start period). */
     bool (*health_result)(void *ctx, const struct mk_health_result *r);
+    /* Restart policy, asked before exited() unless a STOP frame came: the
+     * delay in ns before the container is started again, or -1.  ran_ns: how
+     * long this run lasted.  NULL: never restart. */
+    int64_t (*restart_delay)(void *ctx, int wait_status, int64_t ran_ns);
+    /* A STOP frame ended the back-off: the container stays stopped. */
+    void (*restart_cancelled)(void *ctx);
 };
 
 struct mk_monitor_params {
@@ -107,8 +117,11 @@ struct mk_monitor_params {
     struct mk_monitor_hooks hooks;
 };
 
-/* Run the container to its end.  Returns 0 after the container exited and the
- * hooks ran, -1 if it could not be started (hooks.start_failed was called).
+/* Run the container to its end, starting it again as long as
+ * hooks.restart_delay says so (clients see EXIT at every exit and are then
+ * closed; new ones may attach during the back-off).  Returns 0 after the
+ * container exited for good and the hooks ran, -1 if it could not be started
+ * (hooks.start_failed was called).
  * client_fd stays the caller's (the monitor uses a dup and shuts it down at the
  * end).  The process becomes a child subreaper; SIGTERM, SIGINT, SIGHUP, SIGQUIT
  * and SIGPIPE are swallowed (by a handler while the runtime starts the

@@ -1,0 +1,99 @@
+/* boot.c: restart policies across a host reboot, without a daemon.
+ *
+ * dockerd starts the containers whose policy says so when it starts; mocker
+ * has no daemon, so the first mocker command after a boot does it (or the
+ * systemd unit in contrib/systemd, running `mocker __boot`).  The run root is
+ * on tmpfs, emptied by a reboot: a marker file there says "this boot was
+ * handled", so the hot path costs one stat. */
+#include "engine/engine.h"
+#include "engine/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#define BOOT_MARKER "booted"
+#define BOOT_LOCK   "boot.lock"
+
+int mk_engine_boot_check(struct mk_engine *e, mk_err **err)
+{
+    _cleanup_free_ char *marker = mk_path_join(e->store->runroot, BOOT_MARKER);
+    struct stat st;
+    if (stat(marker, &st) == 0)
+        return 0;
+    return mk_engine_boot(e, err);
+}
+
+/* Running (by the store) when the host went down, with a policy that brings it back. */
+static bool comes_back(const struct mk_container *c)
+{
+    bool was_running = strcmp(c->status, "running") == 0 ||
+                       strcmp(c->status, "restarting") == 0 || strcmp(c->status, "paused") == 0;
+    return was_running && mk_restart_on_boot(json_object_get(c->config, "HostConfig"));
+}
+
+/* Start the containers named in ids; the first error is returned after all
+ * were tried.  mk_container_get reconciles first: the dead monitor's container
+ * is recorded as exited, so the start goes ahead. */
+static int start_all(struct mk_engine *e, char **ids, mk_err **err)
+{
+    int ret = 0;
+    for (size_t i = 0; ids[i] != NULL; i++) {
+        mk_err *one = NULL;
+        if (mk_container_start(e, ids[i], NULL, &one) < 0) {
+            if (ret == 0 && err != NULL && one->kind != MK_ERR_NOT_MODIFIED) {
+                *err = one;
+                one = NULL;
+                ret = -1;
+            }
+            mk_err_free(one);
+        }
+    }
+    return ret;
+}
+
+/* Who comes back, read before any reconcile marks the dead as exited. */
+static int boot_candidates(struct mk_engine *e, char ***out, mk_err **err)
+{
+    struct mk_container **v = NULL;
+    size_t n = 0;
+    if (mk_store_container_list(e->store, &v, &n, err) < 0)
+        return -1;
+    char **ids = xcalloc(n + 1, sizeof(*ids));
+    size_t k = 0;
+    /* Oldest first, as they were probably started. */
+    for (size_t i = n; i-- > 0;)
+        if (comes_back(v[i]) && !mk_proc_alive(v[i]->monitor_pid, v[i]->monitor_start))
+            ids[k++] = xstrdup(v[i]->id);
+    mk_container_list_free(v, n);
+    *out = ids;
+    return 0;
+}
+
+int mk_engine_boot(struct mk_engine *e, mk_err **err)
+{
+    _cleanup_free_ char *lock_path = mk_path_join(e->store->runroot, BOOT_LOCK);
+    _cleanup_close_ int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0)
+        return mk_err_sys(err, "open %s", lock_path);
+    /* One command does it; the others wait and then find it done. */
+    while (flock(lock, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return mk_err_sys(err, "lock %s", lock_path);
+    _cleanup_strv_ char **ids = NULL;
+    if (boot_candidates(e, &ids, err) < 0)
+        return -1;
+    /* Marked before starting: each new monitor opens the engine too. */
+    _cleanup_free_ char *marker = mk_path_join(e->store->runroot, BOOT_MARKER);
+    if (mk_write_file_atomic(marker, "", 0, 0644, err) < 0)
+        return -1;
+    struct mk_container **all = NULL;
+    size_t n = 0;
+    /* Record every container whose monitor died with the host. */
+    if (mk_container_list(e, &all, &n, err) < 0)
+        return -1;
+    mk_container_list_free(all, n);
+    return start_all(e, ids, err);
+}
