@@ -167,7 +167,7 @@ int cmd_restart(int argc, char **argv)
         {"time", 0, MK_OPT_INT, &s.timeout, NULL, &s.timeout_set},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
-    int r = each_container(&cmd, argc, argv, opts, do_restart, &s, true);
+    int r = mk_cli_each_container(&cmd, argc, argv, opts, do_restart, &s, true);
     free(s.signal);
     return r;
 }
