@@ -192,7 +192,7 @@ static int kill_init(struct mk_engine *e, const struct mk_container *c, int sig,
                       (mk_signal_parse(stop_name, &stop_sig, NULL) == 0 && stop_sig == sig);
     if (!on_purpose)
         return signal_init(c, sig, err);
-    _cleanup_close_ int fd = attach_connect(e, c);
+    _cleanup_close_ int fd = mk_engine_attach_connect(e, c);
     return stop_init(c, fd, sig, err);
 }
 
