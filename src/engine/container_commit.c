@@ -132,12 +132,10 @@ static void commit_event(struct mk_engine *e, const struct mk_container *c,
                          const struct mk_commit_opts *o, const char *id, const char *tag)
 {
     _cleanup_free_ char *familiar = tag != NULL ? mk_ref_familiarize(tag) : xstrdup("");
-    _cleanup_json_ json_t *attrs =
-        json_pack("{s:s, s:s, s:s, s:s, s:s}", "comment", o->comment ? o->comment : "", "imageID",
-                  id, "imageRef", familiar, "image", c->image, "name", c->name);
-    _cleanup_err_ mk_err *ignored = NULL;
-    /* The image is stored either way; a lost event is not worth failing for. */
-    mk_store_event_add(e->store, "container", "commit", c->id, attrs, &ignored);
+    _cleanup_json_ json_t *attrs = json_pack("{s:s, s:s, s:s}", "comment",
+                                             o->comment ? o->comment : "", "imageID", id,
+                                             "imageRef", familiar);
+    mk_container_event(e, c, "commit", attrs);
 }
 
 static int commit_container(struct mk_engine *e, const struct mk_container *c,

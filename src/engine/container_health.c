@@ -180,9 +180,7 @@ static void health_save(struct mk_engine_health *h)
 static void health_event(struct mk_engine_health *h)
 {
     _cleanup_free_ char *action = xasprintf("health_status: %s", mk_json_str(h->state, "Status"));
-    json_t *attrs = json_pack("{s:s,s:s}", "image", h->c->image, "name", h->c->name);
-    mk_store_event_add(h->e->store, "container", action, h->c->id, attrs, NULL);
-    json_decref(attrs);
+    mk_container_event(h->e, h->c, action, NULL);
 }
 
 bool mk_engine_health_init(struct mk_engine_health *h, struct mk_engine *e,

@@ -39,9 +39,7 @@ static int set_paused(struct mk_engine *e, struct mk_container *c, bool paused, 
         return -1;
     if (!paused && mk_cgroup_freeze(cg, false, err) < 0)
         return -1;
-    json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
-    mk_store_event_add(e->store, "container", paused ? "pause" : "unpause", c->id, attrs, NULL);
-    json_decref(attrs);
+    mk_container_event(e, c, paused ? "pause" : "unpause", NULL);
     return 0;
 }
 

@@ -87,9 +87,7 @@ int mk_container_update(struct mk_engine *e, const char *ref, const json_t *chan
         goto out;
     if (mk_store_container_save_config(e->store, c->id, c->config, err) < 0)
         goto out;
-    json_t *attrs = json_pack("{s:s,s:s}", "image", c->image, "name", c->name);
-    mk_store_event_add(e->store, "container", "update", c->id, attrs, NULL);
-    json_decref(attrs);
+    mk_container_event(e, c, "update", NULL);
     ret = 0;
 out:
     mk_container_free(c);
