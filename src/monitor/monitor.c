@@ -961,7 +961,6 @@ static void run_checked(struct monitor *m)
     run_until_exit(m);
     health_runner_free(m->health);
     m->health = NULL;
-    mk_trace("monitor-child-exited");
 }
 
 static int run_with_policy(struct monitor *m)
