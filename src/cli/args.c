@@ -219,18 +219,32 @@ int mk_cli_check_args(const struct mk_cmd *cmd, char **rest, size_t min, size_t 
     size_t n = mk_strv_len(rest);
     if (n >= min && n <= max)
         return 0;
+    /* docker 28's cobra validators: only RequiresMinArgs says "See". */
     char what[96];
-    if (max == 0)
+    const char *lead = "Run";
+    if (max == 0) {
         snprintf(what, sizeof(what), "accepts no arguments");
-    else if (max == (size_t)-1)
+    } else if (max == (size_t)-1) {
         snprintf(what, sizeof(what), "requires at least %zu argument%s", min, min == 1 ? "" : "s");
-    else if (min == max)
-        snprintf(what, sizeof(what), "requires exactly %zu argument%s", min, min == 1 ? "" : "s");
-    else
+        lead = "See";
+    } else if (min == max) {
+        snprintf(what, sizeof(what), "requires %zu argument%s", min, min == 1 ? "" : "s");
+    } else {
         snprintf(what, sizeof(what), "requires at least %zu and at most %zu arguments", min, max);
-    fprintf(stderr,
-            "mocker: 'mocker %s' %s\n\nUsage:  mocker %s\n\nSee 'mocker %s --help' for more "
-            "information\n",
-            cmd->name, what, cmd->usage, cmd->name);
+    }
+    fprintf(stderr, "mocker: 'mocker %s' %s\n\nUsage:  mocker %s\n\n%s 'mocker %s --help' for more information\n",
+            cmd->name, what, cmd->usage, lead, cmd->name);
     return 1;
+}
+
+int mk_cli_args(const struct mk_cmd *cmd, int argc, char **argv, const struct mk_opt *opts,
+                size_t min, size_t max, char ***rest)
+{
+    mk_err *err = NULL;
+    int r = mk_args_parse(cmd, argc, argv, opts, rest, &err);
+    if (r != 0)
+        return r > 0 ? 0 : mk_cli_usage_error(cmd, err);
+    if (mk_cli_check_args(cmd, *rest, min, max) != 0)
+        return 1;
+    return -1;
 }

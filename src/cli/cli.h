@@ -40,6 +40,12 @@ int mk_cli_usage_error(const struct mk_cmd *cmd, mk_err *err);
 /* Print an engine error as docker does and return the exit status to use. */
 int mk_cli_fail(const char *prefix, mk_err *err, int status);
 int mk_cli_check_args(const struct mk_cmd *cmd, char **rest, size_t min, size_t max);
+/* The start of every command: parse argv and check that it has min..max
+ * positional arguments ((size_t)-1: no maximum).  -1: go on with *rest;
+ * otherwise the exit status to end with (0 after --help, 125 for a bad flag,
+ * 1 for a wrong count, as docker). */
+int mk_cli_args(const struct mk_cmd *cmd, int argc, char **argv, const struct mk_opt *opts,
+                size_t min, size_t max, char ***rest);
 
 /* Parse flags, then run op on each CONTAINER argument, printing each failure
  * (NOT_MODIFIED is no failure) and, with print_name, each argument done. */

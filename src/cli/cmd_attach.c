@@ -62,12 +62,10 @@ int cmd_attach(int argc, char **argv)
     };
     _cleanup_strv_ char **rest = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    int r = mk_cli_args(&cmd, argc, argv, opts, 1, 1, &rest);
     _cleanup_free_ char *dk = f.detach_keys;
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 1, 1) != 0)
-        return 1;
+    if (r >= 0)
+        return r;
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;

@@ -10,11 +10,9 @@ int cmd_rename(int argc, char **argv)
     struct mk_opt opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
     _cleanup_strv_ char **rest = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 2, 2) != 0)
-        return 1;
+    int r = mk_cli_args(&cmd, argc, argv, opts, 2, 2, &rest);
+    if (r >= 0)
+        return r;
     if (*rest[0] == '\0' || *rest[1] == '\0') {
         fprintf(stderr, "Error: Neither old nor new names may be empty\n");
         return 1;
@@ -61,11 +59,9 @@ int cmd_port(int argc, char **argv)
     struct mk_opt opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
     _cleanup_strv_ char **rest = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 1, 2) != 0)
-        return 1;
+    int r = mk_cli_args(&cmd, argc, argv, opts, 1, 2, &rest);
+    if (r >= 0)
+        return r;
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;
@@ -144,11 +140,9 @@ int cmd_container_prune(int argc, char **argv)
     _cleanup_strv_ char **labels = NULL;
     _cleanup_strv_ char **not_labels = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 0, 0) != 0)
-        return 1;
+    int r = mk_cli_args(&cmd, argc, argv, opts, 0, 0, &rest);
+    if (r >= 0)
+        return r;
     struct mk_prune_filter f = {0};
     if (prune_filters(filters, &f, &labels, &not_labels) < 0)
         return 1;

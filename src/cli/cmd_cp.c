@@ -470,12 +470,9 @@ int cmd_cp(int argc, char **argv)
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     _cleanup_strv_ char **rest = NULL;
-    mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 2, 2) < 0)
-        return 1;
+    int r = mk_cli_args(&cmd, argc, argv, opts, 2, 2, &rest);
+    if (r >= 0)
+        return r;
     if (rest[0][0] == '\0' || rest[1][0] == '\0') {
         fprintf(stderr, "%s can not be empty\n", rest[0][0] == '\0' ? "source" : "destination");
         return 1;

@@ -67,11 +67,9 @@ int cmd_system_df(int argc, char **argv)
     };
     _cleanup_strv_ char **rest = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 0, 0) != 0)
-        return 1;
+    int r = mk_cli_args(&cmd, argc, argv, opts, 0, 0, &rest);
+    if (r >= 0)
+        return r;
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;

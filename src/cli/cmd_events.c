@@ -278,12 +278,10 @@ int cmd_events(int argc, char **argv)
     };
     _cleanup_strv_ char **rest = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    int r = mk_cli_args(&cmd, argc, argv, opts, 0, 0, &rest);
     _cleanup_free_ char *since_f = since_s, *until_f = until_s, *format_f = format;
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 0, 0) != 0)
-        return 1;
+    if (r >= 0)
+        return r;
     struct events_ctx ctx = {.filters = json_object()};
     _cleanup_json_ json_t *filters = ctx.filters;
     int64_t now = mk_now_ns();

@@ -98,14 +98,12 @@ int cmd_exec(int argc, char **argv)
     _cleanup_strv_ char **rest = NULL;
     _cleanup_free_ char *wd = NULL, *us = NULL, *dk = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    int r = mk_cli_args(&cmd, argc, argv, opts, 2, (size_t)-1, &rest);
     wd = workdir;
     us = user;
     dk = detach_keys;
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 2, (size_t)-1) != 0)
-        return 1;
+    if (r >= 0)
+        return r;
     if (env_file != NULL) {
         fprintf(stderr, "mocker: --env-file for exec is not supported yet\n");
         return 125;

@@ -36,11 +36,9 @@ int cmd_export(int argc, char **argv)
     };
     _cleanup_strv_ char **rest = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 1, 1) < 0)
-        return 1;
+    int r = mk_cli_args(&cmd, argc, argv, opts, 1, 1, &rest);
+    if (r >= 0)
+        return r;
     if (output == NULL && isatty(1)) {
         fprintf(stderr, "cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
         return 1;

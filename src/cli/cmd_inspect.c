@@ -63,13 +63,11 @@ static int inspect_main(int argc, char **argv, enum kind fixed, const char *name
     _cleanup_strv_ char **rest = NULL;
     _cleanup_free_ char *fmt = NULL, *typ = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    int r = mk_cli_args(&cmd, argc, argv, opts, 1, (size_t)-1, &rest);
     fmt = format;
     typ = type;
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 1, (size_t)-1) != 0)
-        return 1;
+    if (r >= 0)
+        return r;
     enum kind k = fixed;
     if (typ != NULL) {
         if (strcmp(typ, "container") == 0)

@@ -33,12 +33,10 @@ int cmd_start(int argc, char **argv)
     _cleanup_strv_ char **rest = NULL;
     _cleanup_free_ char *dk = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    int r = mk_cli_args(&cmd, argc, argv, opts, 1, (size_t)-1, &rest);
     dk = detach_keys;
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 1, (size_t)-1) != 0)
-        return 1;
+    if (r >= 0)
+        return r;
     if ((attach || interactive) && mk_strv_len(rest) > 1) {
         fprintf(stderr, "mocker: you cannot start and attach multiple containers at once\n");
         return 1;
@@ -113,12 +111,9 @@ int mk_cli_each_container(const struct mk_cmd *cmd, int argc, char **argv, struc
                           bool print_name)
 {
     _cleanup_strv_ char **rest = NULL;
-    mk_err *err = NULL;
-    int r = mk_args_parse(cmd, argc, argv, opts, &rest, &err);
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(cmd, err);
-    if (mk_cli_check_args(cmd, rest, 1, (size_t)-1) != 0)
-        return 1;
+    int r = mk_cli_args(cmd, argc, argv, opts, 1, (size_t)-1, &rest);
+    if (r >= 0)
+        return r;
     return mk_cli_for_each(rest, op, ctx, print_name);
 }
 
@@ -237,11 +232,9 @@ int cmd_wait(int argc, char **argv)
     struct mk_opt opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
     _cleanup_strv_ char **rest = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 1, (size_t)-1) != 0)
-        return 1;
+    int r = mk_cli_args(&cmd, argc, argv, opts, 1, (size_t)-1, &rest);
+    if (r >= 0)
+        return r;
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;

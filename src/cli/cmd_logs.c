@@ -52,14 +52,12 @@ int cmd_logs(int argc, char **argv)
     _cleanup_strv_ char **rest = NULL;
     _cleanup_free_ char *tail_s = NULL, *since_s = NULL, *until_s = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    int r = mk_cli_args(&cmd, argc, argv, opts, 1, 1, &rest);
     tail_s = tail;
     since_s = since;
     until_s = until;
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 1, 1) != 0)
-        return 1;
+    if (r >= 0)
+        return r;
     struct mk_log_read_opts lo = {.tail = -1, .follow = follow, .still_running = still_running};
     int64_t now = mk_now_ns();
     if (tail_s != NULL && strcmp(tail_s, "all") != 0) {

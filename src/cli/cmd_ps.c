@@ -226,12 +226,10 @@ int cmd_ps(int argc, char **argv)
     _cleanup_strv_ char **rest = NULL;
     _cleanup_free_ char *fmt = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    int r = mk_cli_args(&cmd, argc, argv, opts, 0, 0, &rest);
     fmt = format;
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 0, 0) != 0)
-        return 1;
+    if (r >= 0)
+        return r;
     struct filters fl = {0};
     int status = 1;
     struct mk_container **list = NULL;

@@ -212,10 +212,10 @@ int cmd_stats(int argc, char **argv)
     };
     _cleanup_strv_ char **rest = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    int r = mk_cli_args(&cmd, argc, argv, opts, 0, (size_t)-1, &rest);
     _cleanup_free_ char *fmt = o.format;
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
+    if (r >= 0)
+        return r;
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;

@@ -47,11 +47,10 @@ int cmd_version(int argc, char **argv)
     };
     _cleanup_strv_ char **rest = NULL;
     _cleanup_free_ char *fmt = NULL;
-    mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    int r = mk_cli_args(&cmd, argc, argv, opts, 0, 0, &rest);
     fmt = format;
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
+    if (r >= 0)
+        return r;
     struct utsname u;
     uname(&u);
     const char *arch = go_arch(u.machine);
@@ -99,10 +98,10 @@ int cmd_info(int argc, char **argv)
     _cleanup_strv_ char **rest = NULL;
     _cleanup_free_ char *fmt = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
+    int r = mk_cli_args(&cmd, argc, argv, opts, 0, 0, &rest);
     fmt = format;
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
+    if (r >= 0)
+        return r;
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;

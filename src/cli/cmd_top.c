@@ -37,11 +37,9 @@ int cmd_top(int argc, char **argv)
     struct mk_opt opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
     _cleanup_strv_ char **rest = NULL;
     mk_err *err = NULL;
-    int r = mk_args_parse(&cmd, argc, argv, opts, &rest, &err);
-    if (r != 0)
-        return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
-    if (mk_cli_check_args(&cmd, rest, 1, (size_t)-1) != 0)
-        return 1;
+    int r = mk_cli_args(&cmd, argc, argv, opts, 1, (size_t)-1, &rest);
+    if (r >= 0)
+        return r;
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;

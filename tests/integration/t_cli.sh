@@ -13,7 +13,7 @@ test_attach_output_and_exit_code() {
     assert_eq "Error response from daemon: No such container: nope" "$out"
     capture $M attach
     assert_eq 1 "$rc"
-    assert_contains "$out" "requires exactly 1 argument"
+    assert_contains "$out" "requires 1 argument"
     $M rm att >/dev/null
 }
 

@@ -46,7 +46,7 @@ test_diff_errors() {
     assert_eq "Error response from daemon: No such container: nosuch" "$out"
     capture $M diff
     assert_eq 1 "$rc"
-    assert_contains "$out" "requires exactly 1 argument"
+    assert_contains "$out" "requires 1 argument"
 }
 
 test_commit_keeps_changes() {
