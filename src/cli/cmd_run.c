@@ -17,6 +17,8 @@ struct run_flags {
     bool stop_timeout_set, entrypoint_set, pids_limit_set, cpu_shares_set, oom_set;
     char **env, **env_file, **labels, **volumes, **tmpfs, **log_opts, **cap_add, **cap_drop;
     char **security_opt, **ulimits, **sysctls, **group_add;
+    char **devices, **device_cgroup_rules, *cgroupns, *cgroup_parent;
+    bool oom_kill_disable;
 };
 
 #define REFUSE_V(n, s, why) {n, s, MK_OPT_REFUSED_VALUE, NULL, why, NULL}
@@ -89,10 +91,14 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         REFUSE_V("restart", 0, CTR_ISSUE), REFUSE_V("health-cmd", 0, CTR_ISSUE),
         REFUSE_V("health-interval", 0, CTR_ISSUE), REFUSE_V("health-timeout", 0, CTR_ISSUE),
         REFUSE_V("health-retries", 0, CTR_ISSUE), REFUSE_V("health-start-period", 0, CTR_ISSUE),
-        REFUSE_B("no-healthcheck", 0, CTR_ISSUE), REFUSE_V("device", 0, CTR_ISSUE),
+        REFUSE_B("no-healthcheck", 0, CTR_ISSUE),
+        {"device", 0, MK_OPT_LIST, &f->devices, "Add a host device to the container", NULL},
+        {"device-cgroup-rule", 0, MK_OPT_LIST, &f->device_cgroup_rules, "Add a rule to the cgroup allowed devices list", NULL},
+        {"cgroupns", 0, MK_OPT_STRING, &f->cgroupns, "Cgroup namespace to use (host|private)", NULL},
+        {"cgroup-parent", 0, MK_OPT_STRING, &f->cgroup_parent, "Optional parent cgroup for the container", NULL},
+        {"oom-kill-disable", 0, MK_OPT_BOOL, &f->oom_kill_disable, "Disable OOM Killer", NULL},
         REFUSE_V("label-file", 0, CTR_ISSUE), REFUSE_V("annotation", 0, CTR_ISSUE),
-        REFUSE_V("attach", 'a', CTR_ISSUE), REFUSE_B("oom-kill-disable", 0, CTR_ISSUE),
-        REFUSE_V("cgroupns", 0, CTR_ISSUE), REFUSE_V("cgroup-parent", 0, CTR_ISSUE),
+        REFUSE_V("attach", 'a', CTR_ISSUE),
         REFUSE_V("platform", 0, IMG_ISSUE), REFUSE_V("gpus", 0, "GPUs are not supported"),
         REFUSE_V("blkio-weight", 0, CTR_ISSUE), REFUSE_V("kernel-memory", 0, CTR_ISSUE),
         REFUSE_V("memory-swappiness", 0, CTR_ISSUE), REFUSE_V("userns", 0, CTR_ISSUE),
@@ -124,12 +130,12 @@ static void free_flags(struct run_flags *f)
                      &f->stop_signal, &f->cidfile, &f->network, &f->log_driver, &f->runtime,
                      &f->memory, &f->memory_swap, &f->memory_reservation, &f->cpus, &f->cpuset_cpus,
                      &f->cpuset_mems, &f->shm_size, &f->ipc, &f->pid, &f->uts, &f->detach_keys,
-                     &f->pull};
+                     &f->pull, &f->cgroupns, &f->cgroup_parent};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
     char ***lists[] = {&f->env, &f->env_file, &f->labels, &f->volumes, &f->tmpfs, &f->log_opts,
                        &f->cap_add, &f->cap_drop, &f->security_opt, &f->ulimits, &f->sysctls,
-                       &f->group_add};
+                       &f->group_add, &f->devices, &f->device_cgroup_rules};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         mk_strv_free(*lists[i]);
 }
@@ -244,6 +250,36 @@ static int check_bind(const char *v, mk_err **err)
 static json_t *strv_or_null(char **v)
 {
     return v ? mk_json_from_strv(v) : json_null();
+}
+
+/* --device, --device-cgroup-rule, --cgroupns, --cgroup-parent and
+ * --oom-kill-disable, checked as the docker CLI checks them. */
+static int device_fields(struct run_flags *f, json_t *hc, mk_err **err)
+{
+    json_t *devs = json_array();
+    json_object_set_new(hc, "Devices", devs);
+    for (size_t i = 0; f->devices && f->devices[i]; i++) {
+        json_t *d = NULL;
+        if (mk_device_mapping_parse(f->devices[i], &d, err) < 0)
+            return -1;
+        json_array_append_new(devs, d);
+    }
+    for (size_t i = 0; f->device_cgroup_rules && f->device_cgroup_rules[i]; i++) {
+        _cleanup_json_ json_t *rule = NULL;
+        if (mk_device_cgroup_rule_parse(f->device_cgroup_rules[i], &rule, NULL) < 0)
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "invalid argument \"%s\" for \"--device-cgroup-rule\" flag: invalid "
+                              "device cgroup format '%s'",
+                              f->device_cgroup_rules[i], f->device_cgroup_rules[i]);
+    }
+    json_object_set_new(hc, "DeviceCgroupRules", strv_or_null(f->device_cgroup_rules));
+    if (f->cgroupns != NULL && *f->cgroupns != '\0' && strcmp(f->cgroupns, "host") != 0 &&
+        strcmp(f->cgroupns, "private") != 0)
+        return mk_err_set(err, MK_ERR_INVALID, "--cgroupns: invalid CGROUP mode");
+    json_object_set_new(hc, "CgroupnsMode", json_string(f->cgroupns ? f->cgroupns : ""));
+    json_object_set_new(hc, "CgroupParent", json_string(f->cgroup_parent ? f->cgroup_parent : ""));
+    json_object_set_new(hc, "OomKillDisable", json_boolean(f->oom_kill_disable));
+    return 0;
 }
 
 static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **err)
@@ -432,6 +468,8 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
             return mk_err_set(err, MK_ERR_UNSUPPORTED, "--pull always is not supported yet: " IMG_ISSUE);
         return mk_err_set(err, MK_ERR_INVALID, "invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"", f->pull);
     }
+    if (device_fields(f, hc, err) < 0)
+        return -1;
     json_object_set(body, "HostConfig", hc);
     *out = steal_pointer(&body);
     return 0;
@@ -494,11 +532,16 @@ static int run_or_create(int argc, char **argv, bool is_run)
     if (e == NULL)
         goto out;
     mk_trace("cli-engine");
-    if (mk_container_create(e, f.name, body, &id, NULL, &err) < 0) {
+    _cleanup_json_ json_t *warnings = NULL;
+    if (mk_container_create(e, f.name, body, &id, &warnings, &err) < 0) {
         /* docker run exits 125 when the daemon refuses; docker create exits 1 */
         status = mk_cli_fail(prefix, err, is_run ? 125 : 1);
         goto out;
     }
+    size_t wi;
+    json_t *w;
+    json_array_foreach(warnings, wi, w)
+        fprintf(stderr, "WARNING: %s\n", json_string_value(w));
     if (f.cidfile != NULL && write_cidfile(f.cidfile, id, &err) < 0) {
         status = mk_cli_fail(prefix, err, 125);
         goto out;
