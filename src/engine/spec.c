@@ -236,8 +236,8 @@ static int parse_modes(const json_t *hc, struct ns_modes *m, mk_err **err)
     else if (*uts != '\0' && strcmp(uts, "private") != 0)
         return mk_err_set(err, MK_ERR_INVALID, "invalid UTS mode: %s", uts);
 
-    /* docker keeps the host's cgroupns on cgroup v1; we give every container
-     * its own (its cgroup appears as "/") unless asked otherwise. */
+    /* create fills in docker's default (host on cgroup v1 and hybrid hosts,
+     * private on v2); a body without one, as before that, gets its own. */
     const char *cgns = str_or(hc, "CgroupnsMode", "");
     if (strcmp(cgns, "host") == 0)
         m->host_cgroupns = true;
