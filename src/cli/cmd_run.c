@@ -505,6 +505,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
     json_t *body = NULL;
     struct mk_engine *e = NULL;
     _cleanup_free_ char *id = NULL;
+    _cleanup_json_ json_t *warnings = NULL;
     int r = mk_args_parse(cmd, argc, argv, opts, &rest, &err);
     if (r != 0) {
         free_flags(&f);
@@ -532,7 +533,6 @@ static int run_or_create(int argc, char **argv, bool is_run)
     if (e == NULL)
         goto out;
     mk_trace("cli-engine");
-    _cleanup_json_ json_t *warnings = NULL;
     if (mk_container_create(e, f.name, body, &id, &warnings, &err) < 0) {
         /* docker run exits 125 when the daemon refuses; docker create exits 1 */
         status = mk_cli_fail(prefix, err, is_run ? 125 : 1);
