@@ -57,7 +57,7 @@ int mk_device_mapping_parse(const char *spec, json_t **out, mk_err **err)
     /* The CLI cleans the one path of HOST[:MODE] and the container path of
      * HOST:CONTAINER; the three-part form goes through as written. */
     _cleanup_free_ char *host = ctr_given ? xstrdup(parts[0]) : mk_spec_path_clean(parts[0]);
-    _cleanup_free_ char *in_ctr = !ctr_given      ? xstrdup(host)
+    _cleanup_free_ char *in_ctr = !ctr_given    ? xstrdup(host)
                                   : colons == 1 ? mk_spec_path_clean(ctr)
                                                 : xstrdup(ctr);
     *out = json_pack("{s:s,s:s,s:s}", "PathOnHost", host, "PathInContainer", in_ctr,
@@ -105,8 +105,8 @@ bad:
 
 /* containerd's DeviceFromPath: the node at path (not followed), or 1 when it
  * is not a device, -1 on error. */
-static int device_from_path(const char *host, const char *in_ctr, const char *perms,
-                            json_t *devs, json_t *rules, mk_err **err)
+static int device_from_path(const char *host, const char *in_ctr, const char *perms, json_t *devs,
+                            json_t *rules, mk_err **err)
 {
     struct stat st;
     if (lstat(host, &st) < 0)
@@ -161,8 +161,8 @@ static void walk_devices(const char *dir, const char *in_ctr, const char *perms,
     free(ents);
 }
 
-int mk_spec_devices_from_path(const char *host, const char *in_ctr, const char *perms,
-                              json_t *devs, json_t *rules, mk_err **err)
+int mk_spec_devices_from_path(const char *host, const char *in_ctr, const char *perms, json_t *devs,
+                              json_t *rules, mk_err **err)
 {
     /* A symlink (/dev/disk/by-id/...) names the node it points to. */
     _cleanup_free_ char *resolved = realpath(host, NULL);
