@@ -22,6 +22,8 @@ struct run_flags {
     char *health_cmd, *health_durations[4];
     long health_retries;
     bool no_healthcheck;
+    char **devices, **device_cgroup_rules, *cgroupns, *cgroup_parent;
+    bool oom_kill_disable;
 };
 
 /* --health-* durations, in the order of run_flags.health_durations. */
@@ -104,12 +106,14 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         {"health-retries", 0, MK_OPT_INT, &f->health_retries, "Consecutive failures needed to report unhealthy", NULL},
         {"no-healthcheck", 0, MK_OPT_BOOL, &f->no_healthcheck, "Disable any container-specified HEALTHCHECK", NULL},
         {"restart", 0, MK_OPT_STRING, &f->restart, "Restart policy to apply when a container exits", NULL},
-        REFUSE_V("device", 0, CTR_ISSUE),
+        {"device", 0, MK_OPT_LIST, &f->devices, "Add a host device to the container", NULL},
+        {"device-cgroup-rule", 0, MK_OPT_LIST, &f->device_cgroup_rules, "Add a rule to the cgroup allowed devices list", NULL},
         {"label-file", 0, MK_OPT_LIST, &f->label_files, "Read in a line delimited file of labels", NULL},
         {"annotation", 0, MK_OPT_LIST, &f->annotations, "Add an annotation to the container (passed through to the OCI runtime)", NULL},
         {"attach", 'a', MK_OPT_LIST, &f->attach, "Attach to STDIN, STDOUT or STDERR", NULL},
-        REFUSE_B("oom-kill-disable", 0, CTR_ISSUE),
-        REFUSE_V("cgroupns", 0, CTR_ISSUE), REFUSE_V("cgroup-parent", 0, CTR_ISSUE),
+        {"cgroupns", 0, MK_OPT_STRING, &f->cgroupns, "Cgroup namespace to use (host|private)", NULL},
+        {"cgroup-parent", 0, MK_OPT_STRING, &f->cgroup_parent, "Optional parent cgroup for the container", NULL},
+        {"oom-kill-disable", 0, MK_OPT_BOOL, &f->oom_kill_disable, "Disable OOM Killer", NULL},
         REFUSE_V("platform", 0, IMG_ISSUE), REFUSE_V("gpus", 0, "GPUs are not supported"),
         REFUSE_V("blkio-weight", 0, CTR_ISSUE), REFUSE_V("kernel-memory", 0, CTR_ISSUE),
         REFUSE_V("memory-swappiness", 0, CTR_ISSUE), REFUSE_V("userns", 0, CTR_ISSUE),
@@ -142,12 +146,14 @@ static void free_flags(struct run_flags *f)
                      &f->memory, &f->memory_swap, &f->memory_reservation, &f->cpus, &f->cpuset_cpus,
                      &f->cpuset_mems, &f->shm_size, &f->ipc, &f->pid, &f->uts, &f->detach_keys,
                      &f->pull, &f->health_cmd, &f->health_durations[0], &f->health_durations[1],
-                     &f->health_durations[2], &f->health_durations[3], &f->restart};
+                     &f->health_durations[2], &f->health_durations[3], &f->restart, &f->cgroupns,
+                     &f->cgroup_parent};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
     char ***lists[] = {&f->env, &f->env_file, &f->labels, &f->volumes, &f->tmpfs, &f->log_opts,
                        &f->cap_add, &f->cap_drop, &f->security_opt, &f->ulimits, &f->sysctls,
-                       &f->group_add, &f->label_files, &f->annotations, &f->attach};
+                       &f->group_add, &f->label_files, &f->annotations, &f->attach,
+                       &f->devices, &f->device_cgroup_rules};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         mk_strv_free(*lists[i]);
 }
@@ -349,6 +355,36 @@ static int health_config(const struct run_flags *f, json_t *body, mk_err **err)
 static json_t *strv_or_null(char **v)
 {
     return v ? mk_json_from_strv(v) : json_null();
+}
+
+/* --device, --device-cgroup-rule, --cgroupns, --cgroup-parent and
+ * --oom-kill-disable, checked as the docker CLI checks them. */
+static int device_fields(struct run_flags *f, json_t *hc, mk_err **err)
+{
+    json_t *devs = json_array();
+    json_object_set_new(hc, "Devices", devs);
+    for (size_t i = 0; f->devices && f->devices[i]; i++) {
+        json_t *d = NULL;
+        if (mk_device_mapping_parse(f->devices[i], &d, err) < 0)
+            return -1;
+        json_array_append_new(devs, d);
+    }
+    for (size_t i = 0; f->device_cgroup_rules && f->device_cgroup_rules[i]; i++) {
+        _cleanup_json_ json_t *rule = NULL;
+        if (mk_device_cgroup_rule_parse(f->device_cgroup_rules[i], &rule, NULL) < 0)
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "invalid argument \"%s\" for \"--device-cgroup-rule\" flag: invalid "
+                              "device cgroup format '%s'",
+                              f->device_cgroup_rules[i], f->device_cgroup_rules[i]);
+    }
+    json_object_set_new(hc, "DeviceCgroupRules", strv_or_null(f->device_cgroup_rules));
+    if (f->cgroupns != NULL && *f->cgroupns != '\0' && strcmp(f->cgroupns, "host") != 0 &&
+        strcmp(f->cgroupns, "private") != 0)
+        return mk_err_set(err, MK_ERR_INVALID, "--cgroupns: invalid CGROUP mode");
+    json_object_set_new(hc, "CgroupnsMode", json_string(f->cgroupns ? f->cgroupns : ""));
+    json_object_set_new(hc, "CgroupParent", json_string(f->cgroup_parent ? f->cgroup_parent : ""));
+    json_object_set_new(hc, "OomKillDisable", json_boolean(f->oom_kill_disable));
+    return 0;
 }
 
 static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **err)
@@ -559,6 +595,8 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
             return mk_err_set(err, MK_ERR_UNSUPPORTED, "--pull always is not supported yet: " IMG_ISSUE);
         return mk_err_set(err, MK_ERR_INVALID, "invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"", f->pull);
     }
+    if (device_fields(f, hc, err) < 0)
+        return -1;
     json_object_set(body, "HostConfig", hc);
     *out = steal_pointer(&body);
     return 0;
@@ -605,6 +643,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
     json_t *body = NULL;
     struct mk_engine *e = NULL;
     _cleanup_free_ char *id = NULL;
+    _cleanup_json_ json_t *warnings = NULL;
     int r = mk_args_parse(cmd, argc, argv, opts, &rest, &err);
     if (r != 0) {
         free_flags(&f);
@@ -628,12 +667,16 @@ static int run_or_create(int argc, char **argv, bool is_run)
     if (e == NULL)
         goto out;
     mk_trace("cli-engine");
-    if (mk_container_create(e, f.name, body, &id, NULL, &err) < 0) {
+    if (mk_container_create(e, f.name, body, &id, &warnings, &err) < 0) {
         /* docker run exits 125 when the daemon refuses; docker create prints
          * the daemon's error alone and exits 1 */
         status = is_run ? run_fail(cmd, err, 125, true) : mk_cli_fail(NULL, err, 1);
         goto out;
     }
+    size_t wi;
+    json_t *w;
+    json_array_foreach(warnings, wi, w)
+        fprintf(stderr, "WARNING: %s\n", json_string_value(w));
     if (f.cidfile != NULL && write_cidfile(f.cidfile, id, &err) < 0) {
         status = run_fail(cmd, err, 125, false);
         goto out;

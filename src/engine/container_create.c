@@ -4,6 +4,7 @@
 #include "engine/internal.h"
 #include "engine/spec.h"
 #include "image/image.h"
+#include "runtime/runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,8 @@ static const char *const supported_host_keys[] = {
     "Ulimits",     "Memory",    "MemorySwap",     "NanoCpus",    "CpuShares",  "CpusetCpus",
     "PidsLimit",   "CpuQuota",  "CpuPeriod",      "CpusetMems",  "MemoryReservation",
     "ShmSize",     "OomScoreAdj", "Sysctls",      "GroupAdd",    "IpcMode",    "PidMode",
-    "UTSMode",     "RestartPolicy", "Annotations", NULL,
+    "UTSMode",     "RestartPolicy", "Annotations", "Devices", "DeviceCgroupRules",
+    "CgroupnsMode", "OomKillDisable", "CgroupParent", NULL,
 };
 
 static bool json_is_empty(const json_t *v)
@@ -58,6 +60,15 @@ static int check_host_config(const json_t *hc, mk_err **err)
         return mk_err_set(err, MK_ERR_UNSUPPORTED,
                           "network mode \"%s\" is not supported by mocker yet (only none and host)",
                           net);
+    const char *cgns = mk_json_str(hc, "CgroupnsMode");
+    if (cgns != NULL && *cgns != '\0' && strcmp(cgns, "host") != 0 && strcmp(cgns, "private") != 0)
+        return mk_err_set(err, MK_ERR_INVALID, "invalid cgroup namespace mode: %s", cgns);
+    /* cgroup v2 has no memory.oom_control; docker drops the setting with a
+     * warning, mocker refuses it rather than run without what was asked. */
+    if (mk_json_bool(hc, "OomKillDisable", false) && mk_cgroup_detect() == MK_CGROUP_V2)
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "--oom-kill-disable is not supported on a cgroup v2 host: the kernel "
+                          "has no OOM killer switch (memory.oom_control) there");
     const char *ld = mk_json_str(json_object_get(hc, "LogConfig"), "Type");
     if (ld != NULL && *ld != '\0' && strcmp(ld, "json-file") != 0 && strcmp(ld, "none") != 0)
         return mk_err_set(err, MK_ERR_UNSUPPORTED,
@@ -290,6 +301,14 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
         _cleanup_free_ char *short_id = xstrndup(id, 12);
         json_object_set_new(config, "Hostname", json_string(short_id));
     }
+    /* docker's daemon defaults: a cgroup namespace of its own only on cgroup
+     * v2 (default-cgroupns-mode), the OOM killer on. */
+    const char *cgns = mk_json_str(host_config, "CgroupnsMode");
+    if (cgns == NULL || *cgns == '\0')
+        json_object_set_new(host_config, "CgroupnsMode",
+                            json_string(mk_cgroup_detect() == MK_CGROUP_V2 ? "private" : "host"));
+    if (!json_is_boolean(json_object_get(host_config, "OomKillDisable")))
+        json_object_set_new(host_config, "OomKillDisable", json_false());
     const char *net = mk_json_str(host_config, "NetworkMode");
     if (net == NULL || *net == '\0')
         json_object_set_new(host_config, "NetworkMode", json_string("none"));
@@ -330,8 +349,15 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
         return -1;
     }
     mk_container_event(e, &c, "create", NULL);
-    if (warnings != NULL)
+    if (warnings != NULL) {
         *warnings = json_array();
+        if (mk_json_bool(host_config, "OomKillDisable", false) &&
+            mk_json_int(host_config, "Memory", 0) == 0)
+            json_array_append_new(*warnings,
+                                  json_string("OOM killer is disabled for the container, but no "
+                                              "memory limit is set, this can result in the system "
+                                              "running out of resources."));
+    }
     *out_id = steal_pointer(&id);
     return 0;
 }

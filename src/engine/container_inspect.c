@@ -44,6 +44,10 @@ static json_t *host_config_json(const json_t *stored)
     json_object_set_new(h, "Tmpfs", json_null());
     json_object_set_new(h, "Sysctls", json_null());
     json_object_set_new(h, "GroupAdd", json_null());
+    json_object_set_new(h, "Devices", json_array());
+    json_object_set_new(h, "DeviceCgroupRules", json_null());
+    json_object_set_new(h, "CgroupParent", json_string(""));
+    json_object_set_new(h, "OomKillDisable", json_false());
     json_object_update(h, (json_t *)stored);
     const char *rt = mk_json_str(stored, "Runtime");
     if (rt == NULL || *rt == '\0')

@@ -24,6 +24,13 @@ void mk_engine_free(struct mk_engine *e);
  * *out_id gets the full id. Warnings (may be NULL) receives an array of strings. */
 int mk_container_create(struct mk_engine *e, const char *name, const json_t *body, char **out_id,
                         json_t **warnings, mk_err **err);
+/* --device HOST[:CONTAINER][:PERMS] as the docker CLI takes it, into a
+ * HostConfig.Devices entry {PathOnHost, PathInContainer, CgroupPermissions};
+ * docker's errors ("bad mode specified: x", "x is not an absolute path"). */
+int mk_device_mapping_parse(const char *spec, json_t **out, mk_err **err);
+/* A --device-cgroup-rule ("c 1:3 rwm", "a *:* rwm") as an OCI
+ * linux.resources.devices rule ("*" is -1); docker's daemon error. */
+int mk_device_cgroup_rule_parse(const char *rule, json_t **out, mk_err **err);
 
 /* Start: spawn the monitor and wait until the process runs.  When attach_fd is
  * not NULL, the connection to the monitor is kept and returned there (the CLI

@@ -5,6 +5,7 @@
  *
  * Facts come from moby's daemon/oci_linux.go, daemon/pkg/oci/defaults.go,
  * daemon/daemon_unix.go (validation wording) and runc's implicit device rules. */
+#include "engine/engine.h"
 #include "engine/spec.h"
 #include "image/image.h"
 
@@ -56,7 +57,7 @@ static const char *str_or(const json_t *obj, const char *key, const char *dflt)
 }
 
 /* Go's path.Clean. */
-static char *path_clean(const char *p)
+char *mk_spec_path_clean(const char *p)
 {
     if (*p == '\0')
         return xstrdup(".");
@@ -235,8 +236,8 @@ static int parse_modes(const json_t *hc, struct ns_modes *m, mk_err **err)
     else if (*uts != '\0' && strcmp(uts, "private") != 0)
         return mk_err_set(err, MK_ERR_INVALID, "invalid UTS mode: %s", uts);
 
-    /* docker keeps the host's cgroupns on cgroup v1; we give every container
-     * its own (its cgroup appears as "/") unless asked otherwise. */
+    /* create fills in docker's default (host on cgroup v1 and hybrid hosts,
+     * private on v2); a body without one, as before that, gets its own. */
     const char *cgns = str_or(hc, "CgroupnsMode", "");
     if (strcmp(cgns, "host") == 0)
         m->host_cgroupns = true;
@@ -255,8 +256,6 @@ static int check_unsupported(const json_t *hc, mk_err **err)
     static const struct {
         const char *key, *flag;
     } keys[] = {
-        {"Devices", "--device"},
-        {"DeviceCgroupRules", "--device-cgroup-rule"},
         {"DeviceRequests", "--gpus"},
         {"VolumesFrom", "--volumes-from"},
         {"Links", "--link"},
@@ -506,7 +505,7 @@ static int add_bind(struct mounts *m, const char *raw, mk_err **err)
                           "invalid volume specification: '%s': invalid mount config for type "
                           "\"bind\": field Target must not be empty",
                           raw);
-    _cleanup_free_ char *dest = path_clean(dst);
+    _cleanup_free_ char *dest = mk_spec_path_clean(dst);
     if (*dest != '/')
         return mk_err_set(err, MK_ERR_INVALID,
                           "invalid volume specification: '%s': invalid mount config for type "
@@ -517,7 +516,7 @@ static int add_bind(struct mounts *m, const char *raw, mk_err **err)
                           "invalid volume specification: '%s': invalid mount config for type "
                           "\"bind\": invalid specification: destination can't be '/'",
                           raw);
-    _cleanup_free_ char *source = path_clean(src);
+    _cleanup_free_ char *source = mk_spec_path_clean(src);
     /* -v creates a missing host directory (--mount would refuse). */
     struct stat st;
     if (stat(source, &st) < 0) {
@@ -615,7 +614,7 @@ static int add_tmpfs(struct mounts *m, const char *dst, const char *data, mk_err
     if (*dst != '/')
         return mk_err_set(err, MK_ERR_INVALID,
                           "invalid mount path: '%s' mount path must be absolute", dst);
-    _cleanup_free_ char *dest = path_clean(dst);
+    _cleanup_free_ char *dest = mk_spec_path_clean(dst);
     if (strcmp(dest, "/") == 0)
         return mk_err_set(err, MK_ERR_INVALID, "invalid specification: destination can't be '/'");
     _cleanup_strv_ char **opts = NULL;
@@ -1127,6 +1126,49 @@ static void host_devices(const char *dir, json_t *out)
     free(ents);
 }
 
+/* ---- --device and --device-cgroup-rule (moby's WithDevices) ---- */
+
+/* linux.devices for the mappings, and their rules, then the cgroup rules,
+ * after docker's defaults in rules.  A privileged container already has every
+ * host device and may use all: only mappings to another path add a node. */
+static int build_devices(const struct build_ctx *b, json_t *rules, json_t *devs, mk_err **err)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(b->hc, "Devices"), i, m)
+    {
+        const char *host = mk_json_str(m, "PathOnHost");
+        const char *ctr = mk_json_str(m, "PathInContainer");
+        const char *perms = mk_json_str(m, "CgroupPermissions");
+        if (host == NULL || *host == '\0')
+            return mk_err_set(err, MK_ERR_INVALID, "Devices entries need a PathOnHost");
+        if (ctr == NULL || *ctr == '\0')
+            ctr = host;
+        if (perms == NULL || *perms == '\0')
+            perms = "rwm";
+        if (!mk_spec_device_mode_valid(perms))
+            return mk_err_set(err, MK_ERR_INVALID, "bad mode specified: %s", perms);
+        if (b->privileged && strcmp(host, ctr) == 0)
+            continue;
+        if (mk_spec_devices_from_path(host, ctr, perms, devs, b->privileged ? NULL : rules, err) <
+            0)
+            return -1;
+    }
+    if (b->privileged)
+        return 0;
+    json_t *r;
+    json_array_foreach(json_object_get(b->hc, "DeviceCgroupRules"), i, r)
+    {
+        json_t *rule = NULL;
+        if (!json_is_string(r))
+            return mk_err_set(err, MK_ERR_INVALID, "DeviceCgroupRules entries must be strings");
+        if (mk_device_cgroup_rule_parse(json_string_value(r), &rule, err) < 0)
+            return -1;
+        json_array_append_new(rules, rule);
+    }
+    return 0;
+}
+
 /* ---- the whole spec ---- */
 
 static int build_process(const struct build_ctx *b, char *const *caps, json_t **out, mk_err **err)
@@ -1331,12 +1373,15 @@ int mk_spec_build(const struct mk_spec_input *in, json_t **out, mk_err **err)
         build_seccomp(&b, caps, &seccomp, err) < 0)
         return -1;
 
-    _cleanup_free_ char *parent = NULL;
     const char *cg_parent = mk_json_str(hc, "CgroupParent");
     if (cg_parent == NULL || *cg_parent == '\0')
         cg_parent = in->cgroup_parent ? in->cgroup_parent : "/mocker";
-    _cleanup_free_ char *joined = xasprintf("%s/%s", cg_parent, in->id ? in->id : "");
-    _cleanup_free_ char *cgroups_path = path_clean(joined);
+    /* --cgroup-parent as docker's cgroupfs driver: cleaned as a rooted path,
+     * so ".." stops at the hierarchy's root.  docker puts a relative parent
+     * below the daemon's own cgroup; with no daemon (each CLI call has a
+     * cgroup of its own) it goes below the root, where dockerd usually is. */
+    _cleanup_free_ char *joined = xasprintf("/%s/%s", cg_parent, in->id ? in->id : "");
+    _cleanup_free_ char *cgroups_path = mk_spec_path_clean(joined);
 
     json_t *linux_obj = json_pack("{s:o,s:O,s:s}", "namespaces", build_namespaces(&b.modes),
                                   "resources", resources, "cgroupsPath", cgroups_path);
@@ -1345,11 +1390,17 @@ int mk_spec_build(const struct mk_spec_input *in, json_t **out, mk_err **err)
         static const char *const ro_paths[] = {
             "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
         json_object_set_new(linux_obj, "readonlyPaths", strv_json(ro_paths));
-    } else {
-        json_t *devs = json_array();
-        host_devices("/dev", devs);
-        json_object_set_new(linux_obj, "devices", devs);
     }
+    json_t *devs = json_array();
+    json_object_set_new(linux_obj, "devices", devs);
+    if (b.privileged)
+        host_devices("/dev", devs);
+    if (build_devices(&b, json_object_get(resources, "devices"), devs, err) < 0) {
+        json_decref(linux_obj);
+        return -1;
+    }
+    if (json_array_size(devs) == 0)
+        json_object_del(linux_obj, "devices");
     /* Explicit lists (the API's MaskedPaths/ReadonlyPaths) win. */
     const json_t *user_masked = json_object_get(hc, "MaskedPaths");
     if (json_is_array(user_masked))

@@ -71,4 +71,18 @@ uint64_t mk_spec_cap_mask(char *const *caps);
 int mk_spec_additional_groups(const json_t *groups, const char *group_path, gid_t **out,
                               size_t *n_out, mk_err **err);
 
+/* Go's path.Clean. */
+char *mk_spec_path_clean(const char *p);
+
+/* ---- devices (devices.c) ---- */
+/* docker's device permission string: r, w and m, each at most once. */
+bool mk_spec_device_mode_valid(const char *mode);
+/* The device node at host (a symlink is followed; a directory gives every
+ * device below it) appended to devs as OCI linux.devices entries named
+ * in_ctr, and an allow rule with perms for each to rules (may be NULL).
+ * Errors as docker's: "error gathering device information while adding
+ * custom device \"x\": not a device node". */
+int mk_spec_devices_from_path(const char *host, const char *in_ctr, const char *perms,
+                              json_t *devs, json_t *rules, mk_err **err);
+
 #endif

@@ -433,8 +433,9 @@ static int apply_devices(const char *path, const json_t *devices, mk_err **err)
         if (devices_within_docker_defaults(devices))
             return 0;
         return mk_err_set(err, MK_ERR_UNSUPPORTED,
-                          "device cgroup rules beyond docker's defaults need eBPF on cgroup v2, "
-                          "which mocker's runtime does not load yet");
+                          "device cgroup rules beyond docker's defaults (--device, "
+                          "--device-cgroup-rule) need an eBPF device program on cgroup v2, which "
+                          "mocker's runtime does not load yet (--runtime runc does)");
     }
     _cleanup_free_ char *dir = rt_cgroup_dir("devices", path);
     size_t i;

@@ -163,3 +163,123 @@ test_cidfile() {
     assert_eq 125 "$rc"
     $M rm -f "$(cat cid)" >/dev/null
 }
+
+test_device_node_and_access() {
+    out=$($M run --rm --device /dev/null:/dev/mynull:rwm $IMG sh -c 'stat -c "%F %t:%T %a %u:%g" /dev/mynull; echo x >/dev/mynull && echo written')
+    assert_eq "character special file 1:3 666 0:0
+written" "$out"
+    id=$($M create --device /dev/null:/dev/mynull:rw $IMG true)
+    assert_eq '[{"PathOnHost":"/dev/null","PathInContainer":"/dev/mynull","CgroupPermissions":"rw"}]' \
+        "$($M inspect -f '{{json .HostConfig.Devices}}' "$id")"
+    assert_eq '[] null' "$($M inspect -f '{{json .HostConfig.Devices}} {{json .HostConfig.DeviceCgroupRules}}' "$($M create $IMG true)")"
+    [ -c /dev/fuse ] || { echo "no /dev/fuse on this host"; return 0; }
+    # Read-only permission: the node is there, opening it for writing is not allowed.
+    out=$($M run --rm --device /dev/fuse:/dev/f2:r $IMG sh -c 'stat -c "%t:%T" /dev/f2; (: </dev/f2) && echo read-ok; (: >/dev/f2) 2>&1 || echo write-denied')
+    assert_contains "$out" "a:e5"
+    assert_contains "$out" "read-ok"
+    assert_contains "$out" "Operation not permitted"
+    assert_contains "$out" "write-denied"
+}
+
+test_device_bad_specs() {
+    capture $M run --rm --device /dev/null:/dev/x:rwx $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "bad mode specified: rwx"
+    capture $M run --rm --device /dev/null:x $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "x is not an absolute path"
+    capture $M run --rm --device /dev/null:/a:r:w $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "bad format for path: /dev/null:/a:r:w"
+    capture $M run --rm --device /etc/passwd $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" 'error gathering device information while adding custom device "/etc/passwd": not a device node'
+    capture $M run --rm --device /nonexistent-dev $IMG true
+    assert_eq 127 "$rc"
+    assert_contains "$out" '"/nonexistent-dev": no such file or directory'
+    capture $M run --rm --device-cgroup-rule 'c 1:3' $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "invalid argument \"c 1:3\" for \"--device-cgroup-rule\" flag: invalid device cgroup format 'c 1:3'"
+}
+
+# docker's default device rules: /dev/null is usable; mknod of any node is
+# allowed (c *:* m) but opening one outside the list is not.
+test_default_device_rules_and_cgroup_rule() {
+    assert_eq ok "$($M run --rm $IMG sh -c 'echo x >/dev/null && echo ok')"
+    [ -c /dev/fuse ] || { echo "no /dev/fuse on this host"; return 0; }
+    out=$($M run --rm $IMG sh -c 'mknod /dev/f c 10 229 && echo made; (: </dev/f) 2>&1 || echo open-denied')
+    assert_contains "$out" "made"
+    assert_contains "$out" "Operation not permitted"
+    assert_contains "$out" "open-denied"
+    out=$($M run --rm --device-cgroup-rule 'c 10:229 r' $IMG sh -c 'mknod /dev/f c 10 229; (: </dev/f) && echo read-ok; (: >/dev/f) 2>/dev/null || echo write-denied')
+    assert_eq "read-ok
+write-denied" "$out"
+    id=$($M create --device-cgroup-rule 'c 10:229 r' $IMG true)
+    assert_eq '["c 10:229 r"]' "$($M inspect -f '{{json .HostConfig.DeviceCgroupRules}}' "$id")"
+}
+
+test_cgroupns_modes() {
+    if [ -d /sys/fs/cgroup/memory ]; then default=host; else default=private; fi
+    id=$($M create $IMG cat /proc/self/cgroup)
+    assert_eq "$default" "$($M inspect -f '{{.HostConfig.CgroupnsMode}}' "$id")"
+    out=$($M start -a "$id")
+    if [ "$default" = host ]; then
+        assert_contains "$out" ":memory:/mocker/$id"
+        assert_contains "$out" "0::/mocker/$id"
+    else
+        assert_eq "0::/" "$out"
+    fi
+    id=$($M create --cgroupns host $IMG cat /proc/self/cgroup)
+    assert_eq host "$($M inspect -f '{{.HostConfig.CgroupnsMode}}' "$id")"
+    assert_contains "$($M start -a "$id")" "0::/mocker/$id"
+    id=$($M create --cgroupns private $IMG cat /proc/self/cgroup)
+    assert_eq private "$($M inspect -f '{{.HostConfig.CgroupnsMode}}' "$id")"
+    out=$($M start -a "$id")
+    assert_not_contains "$out" "/mocker"
+    assert_contains "$out" "0::/"
+    capture $M run --rm --cgroupns bogus $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "--cgroupns: invalid CGROUP mode"
+}
+
+test_oom_kill_disable() {
+    if [ ! -d /sys/fs/cgroup/memory ]; then
+        capture $M run --rm --oom-kill-disable $IMG true
+        assert_eq 125 "$rc"
+        assert_contains "$out" "--oom-kill-disable is not supported on a cgroup v2 host"
+        return 0
+    fi
+    warning="WARNING: OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources."
+    capture $M run -d --oom-kill-disable $IMG sleep 30
+    assert_eq 0 "$rc"
+    assert_contains "$out" "$warning"
+    id=$(tail -n1 <<<"$out")
+    assert_eq "oom_kill_disable 1" "$(head -n1 /sys/fs/cgroup/memory/mocker/$id/memory.oom_control)"
+    assert_eq true "$($M inspect -f '{{.HostConfig.OomKillDisable}}' "$id")"
+    assert_eq "oom_kill_disable 1" "$($M exec "$id" head -n1 /sys/fs/cgroup/memory/memory.oom_control)"
+    $M rm -f "$id" >/dev/null
+    capture $M run --rm --oom-kill-disable -m 64m $IMG head -n1 /sys/fs/cgroup/memory/memory.oom_control
+    assert_eq "oom_kill_disable 1" "$out" "no warning with --memory"
+    assert_eq false "$($M inspect -f '{{.HostConfig.OomKillDisable}}' "$($M create $IMG true)")"
+    assert_eq "oom_kill_disable 0" "$($M run --rm $IMG head -n1 /sys/fs/cgroup/memory/memory.oom_control)"
+}
+
+test_cgroup_parent() {
+    if [ -d /sys/fs/cgroup/pids ]; then cg=/sys/fs/cgroup/pids; else cg=/sys/fs/cgroup; fi
+    p=mktest-$$
+    id=$($M run -d --cgroup-parent "/$p/sub" $IMG sleep 30)
+    assert_eq "/$p/sub" "$($M inspect -f '{{.HostConfig.CgroupParent}}' "$id")"
+    [ -d "$cg/$p/sub/$id" ] || fail "no cgroup $cg/$p/sub/$id"
+    assert_contains "$(cat "$cg/$p/sub/$id/cgroup.procs")" "$($M inspect -f '{{.State.Pid}}' "$id")"
+    $M rm -f "$id" >/dev/null
+    [ ! -d "$cg/$p/sub/$id" ] || fail "cgroup left after rm"
+    # ".." stops at the hierarchy's root, as in docker: ../../x is /x.
+    out=$($M run --rm --cgroup-parent "../../$p-esc" $IMG cat /proc/self/cgroup)
+    assert_contains "$out" "0::/$p-esc/"
+    out=$($M run --rm --cgroup-parent "/a/../../$p-b" $IMG cat /proc/self/cgroup)
+    assert_contains "$out" "0::/$p-b/"
+    # Parents stay after the container, as docker's do: remove ours.
+    for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+        rmdir "$h$p/sub" "$h$p" "$h$p-esc" "$h$p-b" 2>/dev/null || true
+    done
+}

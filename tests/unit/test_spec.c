@@ -1,5 +1,6 @@
 /* test_spec.c: docker create body -> OCI spec, checked against what moby
  * produces for the same container. */
+#include "engine/engine.h"
 #include "engine/spec.h"
 #include "image/image.h"
 #include "tap.h"
@@ -660,9 +661,163 @@ static void test_namespace_modes(void)
     CHECK(build(BASIC_CONFIG, "{\"PidMode\":\"container:x\"}", &err) == NULL);
     CHECK_INT(err->kind, MK_ERR_UNSUPPORTED);
     _cleanup_err_ mk_err *err2 = NULL;
-    CHECK(build(BASIC_CONFIG, "{\"Devices\":[{\"PathOnHost\":\"/dev/kvm\"}]}", &err2) == NULL);
+    CHECK(build(BASIC_CONFIG, "{\"Links\":[\"a:b\"]}", &err2) == NULL);
     CHECK_INT(err2->kind, MK_ERR_UNSUPPORTED);
-    CHECK_STR(err2->msg, "--device is not supported yet");
+    CHECK_STR(err2->msg, "--link is not supported yet");
+
+    _cleanup_json_ json_t *host_cgns = build(BASIC_CONFIG, "{\"CgroupnsMode\":\"host\"}", NULL);
+    CHECK(host_cgns != NULL);
+    CHECK_INT(json_array_size(json_object_get(json_object_get(host_cgns, "linux"), "namespaces")),
+              5);
+    _cleanup_err_ mk_err *err3 = NULL;
+    CHECK(build(BASIC_CONFIG, "{\"CgroupnsMode\":\"bogus\"}", &err3) == NULL);
+    CHECK_STR(err3->msg, "invalid cgroup namespace mode: bogus");
+}
+
+/* --device as the docker CLI parses it: (flag, host, container, perms) or the error. */
+static void test_device_mapping_parse(void)
+{
+    static const struct {
+        const char *flag, *host, *ctr, *perms, *error;
+    } cases[] = {
+        {"/dev/null", "/dev/null", "/dev/null", "rwm", NULL},
+        {"/dev/./null/", "/dev/null", "/dev/null", "rwm", NULL},
+        {"/dev/null:rw", "/dev/null", "/dev/null", "rw", NULL},
+        {"/dev/null:/dev/mynull", "/dev/null", "/dev/mynull", "rwm", NULL},
+        {"/dev/null:/dev//x/", "/dev/null", "/dev/x", "rwm", NULL},
+        {"/dev/null:/dev/mynull:mr", "/dev/null", "/dev/mynull", "mr", NULL},
+        {"/dev/null:/dev/x:rwx", NULL, NULL, NULL, "bad mode specified: rwx"},
+        {"/dev/null:/dev/x:rr", NULL, NULL, NULL, "bad mode specified: rr"},
+        {"/dev/null:/dev/x:", NULL, NULL, NULL, "bad mode specified: "},
+        {"/dev/null:x", NULL, NULL, NULL, "x is not an absolute path"},
+        {"null", NULL, NULL, NULL, "null is not an absolute path"},
+        {"/dev/null::rw", NULL, NULL, NULL, " is not an absolute path"},
+        {"/a:/b:r:w", NULL, NULL, NULL, "bad format for path: /a:/b:r:w"},
+        {":/a", NULL, NULL, NULL, "bad format for path: :/a"},
+        {"", NULL, NULL, NULL, "bad format for path: "},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        _cleanup_json_ json_t *d = NULL;
+        _cleanup_err_ mk_err *err = NULL;
+        int r = mk_device_mapping_parse(cases[i].flag, &d, &err);
+        if (cases[i].error != NULL) {
+            CHECK(r < 0);
+            if (r < 0)
+                CHECK_STR(err->msg, cases[i].error);
+            continue;
+        }
+        CHECK(r == 0);
+        if (r < 0)
+            continue;
+        CHECK_STR(mk_json_str(d, "PathOnHost"), cases[i].host);
+        CHECK_STR(mk_json_str(d, "PathInContainer"), cases[i].ctr);
+        CHECK_STR(mk_json_str(d, "CgroupPermissions"), cases[i].perms);
+    }
+}
+
+static void test_device_cgroup_rule_parse(void)
+{
+    _cleanup_json_ json_t *r1 = NULL, *r2 = NULL, *r3 = NULL;
+    CHECK(mk_device_cgroup_rule_parse("c 1:3 rwm", &r1, NULL) == 0);
+    CHECK_STR(mk_json_str(r1, "type"), "c");
+    CHECK_INT(mk_json_int(r1, "major", 0), 1);
+    CHECK_INT(mk_json_int(r1, "minor", 0), 3);
+    CHECK_STR(mk_json_str(r1, "access"), "rwm");
+    CHECK(json_is_true(json_object_get(r1, "allow")));
+    CHECK(mk_device_cgroup_rule_parse("b *:7 m", &r2, NULL) == 0);
+    CHECK_INT(mk_json_int(r2, "major", 0), -1);
+    CHECK_INT(mk_json_int(r2, "minor", 0), 7);
+    CHECK(mk_device_cgroup_rule_parse("a *:* r", &r3, NULL) == 0);
+    CHECK_STR(mk_json_str(r3, "type"), "a");
+    static const char *const bad[] = {"a", "c 1:3", "x 1:3 r", "c 1:3 rwmr", "c 1:3 rwx",
+                                      "c 1 r", "c -1:3 r", "c 1:3  r", " c 1:3 r", "c *:* ",
+                                      ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        _cleanup_json_ json_t *r = NULL;
+        _cleanup_err_ mk_err *err = NULL;
+        CHECK(mk_device_cgroup_rule_parse(bad[i], &r, &err) < 0);
+        _cleanup_free_ char *want = xasprintf("invalid device cgroup rule format: '%s'", bad[i]);
+        if (err != NULL)
+            CHECK_STR(err->msg, want);
+    }
+}
+
+/* --device: the host node's numbers and mode in linux.devices, an allow rule
+ * after docker's defaults, then the --device-cgroup-rule ones. */
+static void test_devices_in_spec(void)
+{
+    _cleanup_json_ json_t *spec = build(
+        BASIC_CONFIG,
+        "{\"Devices\":[{\"PathOnHost\":\"/dev/null\",\"PathInContainer\":\"/dev/mynull\","
+        "\"CgroupPermissions\":\"rw\"}],\"DeviceCgroupRules\":[\"c 4:* rwm\"]}",
+        NULL);
+    CHECK(spec != NULL);
+    const json_t *lx = json_object_get(spec, "linux");
+    const json_t *devs = json_object_get(lx, "devices");
+    CHECK_INT(json_array_size(devs), 1);
+    const json_t *d = json_array_get(devs, 0);
+    CHECK_STR(mk_json_str(d, "path"), "/dev/mynull");
+    CHECK_STR(mk_json_str(d, "type"), "c");
+    CHECK_INT(mk_json_int(d, "major", 0), 1);
+    CHECK_INT(mk_json_int(d, "minor", 0), 3);
+    CHECK_INT(mk_json_int(d, "fileMode", 0), 0666);
+    const json_t *rules = json_object_get(json_object_get(lx, "resources"), "devices");
+    size_t n = json_array_size(rules);
+    CHECK(n > 3);
+    const json_t *dev_rule = json_array_get(rules, n - 2), *cg_rule = json_array_get(rules, n - 1);
+    CHECK_STR(mk_json_str(dev_rule, "access"), "rw");
+    CHECK_INT(mk_json_int(dev_rule, "major", 0), 1);
+    CHECK_INT(mk_json_int(dev_rule, "minor", 0), 3);
+    CHECK_INT(mk_json_int(cg_rule, "major", 0), 4);
+    CHECK_INT(mk_json_int(cg_rule, "minor", 0), -1);
+
+    /* Nothing asked: no linux.devices at all. */
+    _cleanup_json_ json_t *plain = build(BASIC_CONFIG, "{}", NULL);
+    CHECK(json_object_get(json_object_get(plain, "linux"), "devices") == NULL);
+
+    _cleanup_err_ mk_err *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL;
+    CHECK(build(BASIC_CONFIG, "{\"Devices\":[{\"PathOnHost\":\"/etc/passwd\"}]}", &e1) ==
+          NULL);
+    CHECK_STR(e1->msg, "error gathering device information while adding custom device "
+                       "\"/etc/passwd\": not a device node");
+    CHECK(build(BASIC_CONFIG, "{\"Devices\":[{\"PathOnHost\":\"/nonexistent-dev\"}]}", &e2) ==
+          NULL);
+    CHECK_STR(e2->msg, "error gathering device information while adding custom device "
+                       "\"/nonexistent-dev\": no such file or directory");
+    CHECK_INT(e2->exit_code, 127);
+    CHECK(build(BASIC_CONFIG, "{\"DeviceCgroupRules\":[\"c 1:3\"]}", &e3) == NULL);
+    CHECK_STR(e3->msg, "invalid device cgroup rule format: 'c 1:3'");
+    CHECK(build(BASIC_CONFIG,
+                "{\"Devices\":[{\"PathOnHost\":\"/dev/null\",\"CgroupPermissions\":\"x\"}]}",
+                &e4) == NULL);
+    CHECK_STR(e4->msg, "bad mode specified: x");
+
+    /* Privileged: all host devices already; a mapping to the same path adds nothing. */
+    _cleanup_json_ json_t *priv =
+        build(BASIC_CONFIG,
+              "{\"Privileged\":true,\"Devices\":[{\"PathOnHost\":\"/dev/null\","
+              "\"PathInContainer\":\"/dev/null\",\"CgroupPermissions\":\"r\"}]}",
+              NULL);
+    CHECK(priv != NULL);
+    rules = json_object_get(json_object_get(json_object_get(priv, "linux"), "resources"),
+                            "devices");
+    CHECK_INT(json_array_size(rules), 1);
+}
+
+/* --cgroup-parent: cleaned as a rooted path, relative ones under the root. */
+static void test_cgroup_parent(void)
+{
+    static const char *const cases[][2] = {
+        {"/mytest", "/mytest/abc123"},   {"foo", "/foo/abc123"},
+        {"../../esc", "/esc/abc123"},    {"/a/../../b", "/b/abc123"},
+        {"mytest/sub/", "/mytest/sub/abc123"}, {"/", "/abc123"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        _cleanup_free_ char *hc = xasprintf("{\"CgroupParent\":\"%s\"}", cases[i][0]);
+        _cleanup_json_ json_t *spec = build(BASIC_CONFIG, hc, NULL);
+        CHECK(spec != NULL);
+        CHECK_STR(mk_json_str(json_object_get(spec, "linux"), "cgroupsPath"), cases[i][1]);
+    }
 }
 
 static void test_cpu_memory(void)
@@ -838,6 +993,10 @@ int main(void)
     RUN(test_mounts_readonly_privileged);
     RUN(test_linux_defaults);
     RUN(test_namespace_modes);
+    RUN(test_device_mapping_parse);
+    RUN(test_device_cgroup_rule_parse);
+    RUN(test_devices_in_spec);
+    RUN(test_cgroup_parent);
     RUN(test_cpu_memory);
     RUN(test_sysctls);
     RUN(test_security_opts);
