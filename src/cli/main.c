@@ -27,6 +27,7 @@ static const struct command commands[] = {
     {"info", cmd_info, "Display system-wide information"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"images", cmd_images, "List images"},
+    {"history", cmd_history, "Show the history of an image"},
     {"rmi", cmd_rmi, "Remove one or more images"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
     {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
@@ -59,6 +60,7 @@ static const struct {
     {"image", "remove", cmd_rmi},          {"image", "tag", cmd_tag},
     {"container", "diff", cmd_diff},       {"container", "commit", cmd_commit},
     {"image", "inspect", cmd_image_inspect},
+    {"image", "history", cmd_history},
 };
 
 static void usage(FILE *f)
