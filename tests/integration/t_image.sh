@@ -71,6 +71,7 @@ test_history() {
     want=$(mkdir x && tar -C x -xf "$IMAGE_TAR" &&
         find x -mindepth 1 ! -type d -printf '%i %s\n' | sort -u | awk '{s += $2} END {print s}')
     assert_eq "$want" "$($M history -H=false --format '{{.Size}}' hist:base)"
+    assert_eq "$want" "$($M image inspect -f '{{.Size}}' hist:base)"
 
     # committed twice: a layer (tab in the command shown as a space), then
     # nothing changed (empty_layer, 0B); parents' ids while they exist
