@@ -52,8 +52,7 @@ static json_t *history_row(const json_t *h, bool human, bool trunc, int64_t now)
             *p = ' ';
     _cleanup_free_ char *by_shown = trunc ? mk_str_ellipsis(by, 45) : xstrdup(by);
     int64_t bytes = (int64_t)json_integer_value(json_object_get(h, "Size"));
-    _cleanup_free_ char *size =
-        human ? mk_human_size(bytes) : xasprintf("%lld", (long long)bytes);
+    _cleanup_free_ char *size = human ? mk_human_size(bytes) : xasprintf("%lld", (long long)bytes);
     /* docker's {{json .}} key order */
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "Comment", mk_json_str(h, "Comment") ?: "",
                      "CreatedAt", created_at, "CreatedBy", by_shown, "CreatedSince", since, "ID",
@@ -88,10 +87,9 @@ static int show_history(struct mk_engine *e, const char *name, bool human, bool 
     {
         json_array_append_new(rows, history_row(h, human, !no_trunc, now));
     }
-    _cleanup_json_ json_t *headers =
-        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "ID", "IMAGE", "CreatedSince", "CREATED",
-                  "CreatedAt", "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE", "Comment",
-                  "COMMENT");
+    _cleanup_json_ json_t *headers = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:s}", "ID", "IMAGE", "CreatedSince", "CREATED", "CreatedAt",
+        "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE", "Comment", "COMMENT");
     /* -q replaces the default table only; an explicit --format wins, as in docker */
     bool table = format == NULL || *format == '\0' || strcmp(format, "table") == 0;
     const char *def = quiet ? "{{.ID}}" : human ? HISTORY_HUMAN : HISTORY_RAW;

@@ -68,7 +68,8 @@ struct mk_stats_sampler *mk_stats_sampler_new(struct mk_engine *e, struct mk_con
                                               size_t n)
 {
     struct mk_stats_sampler *s = xmalloc(sizeof(*s));
-    *s = (struct mk_stats_sampler){.e = e, .c = c, .n = n, .cgroup = xcalloc(n + 1, sizeof(char *))};
+    *s =
+        (struct mk_stats_sampler){.e = e, .c = c, .n = n, .cgroup = xcalloc(n + 1, sizeof(char *))};
     return s;
 }
 
@@ -86,7 +87,8 @@ static int sample_one(struct mk_stats_sampler *s, size_t i, const struct mk_cont
                       struct mk_container_stats *out, mk_err **err)
 {
     const struct mk_container *c = s->c[i];
-    *out = (struct mk_container_stats){.system_ns = host->system_ns, .online_cpus = host->online_cpus};
+    *out =
+        (struct mk_container_stats){.system_ns = host->system_ns, .online_cpus = host->online_cpus};
     if (!mk_container_is_running(c))
         return 0;
     /* The path is in the OCI spec, a 10 kB file: parse it once, not per round. */
@@ -99,7 +101,8 @@ static int sample_one(struct mk_stats_sampler *s, size_t i, const struct mk_cont
     out->cpu_ns = cs.cpu_ns;
     out->mem_usage = cs.mem_usage > 0 ? cs.mem_usage : 0;
     /* dockerd reports the host's memory when the cgroup's limit is above it. */
-    out->mem_limit = cs.mem_limit > 0 && cs.mem_limit < host->mem_limit ? cs.mem_limit : host->mem_limit;
+    out->mem_limit =
+        cs.mem_limit > 0 && cs.mem_limit < host->mem_limit ? cs.mem_limit : host->mem_limit;
     out->blk_read = cs.blk_read;
     out->blk_write = cs.blk_write;
     out->pids = cs.pids > 0 ? cs.pids : 0;

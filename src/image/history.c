@@ -21,7 +21,7 @@ struct size_walk {
     struct linked {
         ino_t ino;
         int64_t size;
-    } *linked;
+    } * linked;
     size_t n, cap;
 };
 
@@ -158,9 +158,9 @@ int mk_image_history(struct mk_store *s, const struct mk_image *img, json_t **ou
             created = ns / 1000000000;
         json_array_insert_new(
             rows, 0,
-            json_pack("{s:s,s:I,s:s,s:n,s:I,s:s}", "Id", "<missing>", "Created", (json_int_t)created,
-                      "CreatedBy", mk_json_str(h, "created_by") ?: "", "Tags", "Size",
-                      (json_int_t)size, "Comment", mk_json_str(h, "comment") ?: ""));
+            json_pack("{s:s,s:I,s:s,s:n,s:I,s:s}", "Id", "<missing>", "Created",
+                      (json_int_t)created, "CreatedBy", mk_json_str(h, "created_by") ?: "", "Tags",
+                      "Size", (json_int_t)size, "Comment", mk_json_str(h, "comment") ?: ""));
     }
     fill_ids(s, img, rows);
     *out = steal_pointer(&rows);
