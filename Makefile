@@ -120,6 +120,7 @@ demo: deps all
 
 bench: all
 	./bench/run
+	./bench/stats_ps
 
 compat: all
 	./tests/compat/run

@@ -28,8 +28,8 @@ static json_t *image_inspect_json(const struct mk_image *img)
     json_t *rootfs = json_deep_copy(json_object_get(cfg, "rootfs"));
     json_t *layers = rootfs ? json_object_get(rootfs, "diff_ids") : NULL;
     json_t *j = json_pack("{s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:I,s:{s:n,s:s},s:{s:s,s:O},s:{s:s}}",
-                          "Id", img->id, "RepoTags", tags, "RepoDigests", digests, "Parent", "",
-                          "Comment", "", "Created", created, "DockerVersion", "", "Author",
+                          "Id", img->id, "RepoTags", tags, "RepoDigests", digests, "Parent", img->parent ?: "",
+                          "Comment", mk_json_str(cfg, "comment") ?: "", "Created", created, "DockerVersion", "", "Author",
                           mk_json_str(cfg, "author") ?: "", "Config", config, "Architecture",
                           mk_json_str(cfg, "architecture") ?: "", "Os",
                           mk_json_str(cfg, "os") ?: "linux", "Variant",

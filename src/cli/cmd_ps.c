@@ -48,19 +48,8 @@ static char *command_text(const json_t *config, bool no_trunc)
     _cleanup_strv_ char **v = mk_json_strv(argv);
     json_decref(argv);
     _cleanup_free_ char *joined = mk_strv_join(v, " ");
-    if (!no_trunc && strlen(joined) > 20) {
-        /* cut by characters, not bytes, and mark it as docker does */
-        size_t cut = 0, chars = 0;
-        while (joined[cut] && chars < 19) {
-            cut++;
-            while ((joined[cut] & 0xC0) == 0x80)
-                cut++;
-            chars++;
-        }
-        joined[cut] = '\0';
-        return xasprintf("\"%s…\"", joined);
-    }
-    return xasprintf("\"%s\"", joined);
+    _cleanup_free_ char *cut = no_trunc ? xstrdup(joined) : mk_str_ellipsis(joined, 20);
+    return xasprintf("\"%s\"", cut);
 }
 
 static char *labels_text(const json_t *labels)

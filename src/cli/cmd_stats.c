@@ -108,13 +108,17 @@ static json_t *row(const struct target *t, bool no_trunc)
                      "Name", t->c->name, "NetIO", net, "PIDs", pids);
 }
 
-static int sample(struct mk_engine *e, struct target *t, size_t n, mk_err **err)
+/* One round for every target at once, so --no-stream sleeps one interval in
+ * all, not one per container. */
+static int sample(struct mk_stats_sampler *s, struct target *t, size_t n,
+                  struct mk_container_stats *buf, mk_err **err)
 {
+    if (mk_stats_sample(s, buf, err) < 0)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         t[i].prev = t[i].cur;
         t[i].have_prev = t[i].cur.system_ns != 0;
-        if (mk_container_stats(e, t[i].c, &t[i].cur, err) < 0)
-            return -1;
+        t[i].cur = buf[i];
     }
     return 0;
 }
@@ -177,13 +181,18 @@ static int run_stats(struct mk_engine *e, char **names, const struct stats_opts 
     if (collect(e, names, o, &t, &n, err) < 0)
         return -1;
     int ret = -1;
+    struct mk_container **cs = xcalloc(n + 1, sizeof(*cs));
+    for (size_t i = 0; i < n; i++)
+        cs[i] = t[i].c;
+    struct mk_stats_sampler *s = mk_stats_sampler_new(e, cs, n);
+    struct mk_container_stats *buf = xcalloc(n + 1, sizeof(*buf));
     int64_t tick = mk_monotonic_ns();
-    if (sample(e, t, n, err) < 0)
+    if (sample(s, t, n, buf, err) < 0)
         goto out;
     for (;;) {
         tick += 1000000000;
         sleep_until(tick);
-        if (sample(e, t, n, err) < 0)
+        if (sample(s, t, n, buf, err) < 0)
             goto out;
         if (o->no_stream) {
             ret = render(t, n, o, stdout, err);
@@ -193,6 +202,9 @@ static int run_stats(struct mk_engine *e, char **names, const struct stats_opts 
             goto out;
     }
 out:
+    free(buf);
+    mk_stats_sampler_free(s);
+    free(cs);
     targets_free(t, n);
     return ret;
 }

@@ -57,32 +57,71 @@ static void net_io(pid_t pid, int64_t *rx, int64_t *tx)
     }
 }
 
-int mk_container_stats(struct mk_engine *e, const struct mk_container *c,
-                       struct mk_container_stats *out, mk_err **err)
+struct mk_stats_sampler {
+    struct mk_engine *e;
+    struct mk_container *const *c;
+    size_t n;
+    char **cgroup; /* per container, resolved on its first running sample */
+};
+
+struct mk_stats_sampler *mk_stats_sampler_new(struct mk_engine *e, struct mk_container *const *c,
+                                              size_t n)
 {
-    struct mk_container_stats s = {0};
-    s.system_ns = system_cpu_ns();
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    s.online_cpus = cpus > 0 ? (int)cpus : 1;
-    if (!mk_container_is_running(c)) {
-        *out = s;
+    struct mk_stats_sampler *s = xmalloc(sizeof(*s));
+    *s =
+        (struct mk_stats_sampler){.e = e, .c = c, .n = n, .cgroup = xcalloc(n + 1, sizeof(char *))};
+    return s;
+}
+
+void mk_stats_sampler_free(struct mk_stats_sampler *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->cgroup[i]);
+    free(s->cgroup);
+    free(s);
+}
+
+static int sample_one(struct mk_stats_sampler *s, size_t i, const struct mk_container_stats *host,
+                      struct mk_container_stats *out, mk_err **err)
+{
+    const struct mk_container *c = s->c[i];
+    *out =
+        (struct mk_container_stats){.system_ns = host->system_ns, .online_cpus = host->online_cpus};
+    if (!mk_container_is_running(c))
         return 0;
-    }
-    _cleanup_free_ char *cg = NULL;
-    struct mk_cgroup_stats cs;
-    if (mk_engine_cgroup_path(e, c, &cg, err) < 0 || mk_cgroup_stats(cg, &cs, err) < 0)
+    /* The path is in the OCI spec, a 10 kB file: parse it once, not per round. */
+    if (s->cgroup[i] == NULL && mk_engine_cgroup_path(s->e, c, &s->cgroup[i], err) < 0)
         return mk_err_wrap(err, "stats of %s", c->id);
-    s.running = true;
-    s.cpu_ns = cs.cpu_ns;
-    s.mem_usage = cs.mem_usage > 0 ? cs.mem_usage : 0;
+    struct mk_cgroup_stats cs;
+    if (mk_cgroup_stats(s->cgroup[i], &cs, err) < 0)
+        return mk_err_wrap(err, "stats of %s", c->id);
+    out->running = true;
+    out->cpu_ns = cs.cpu_ns;
+    out->mem_usage = cs.mem_usage > 0 ? cs.mem_usage : 0;
     /* dockerd reports the host's memory when the cgroup's limit is above it. */
+    out->mem_limit =
+        cs.mem_limit > 0 && cs.mem_limit < host->mem_limit ? cs.mem_limit : host->mem_limit;
+    out->blk_read = cs.blk_read;
+    out->blk_write = cs.blk_write;
+    out->pids = cs.pids > 0 ? cs.pids : 0;
+    net_io(c->pid, &out->net_rx, &out->net_tx);
+    return 0;
+}
+
+int mk_stats_sample(struct mk_stats_sampler *s, struct mk_container_stats *out, mk_err **err)
+{
+    /* Read once for the round: the host's CPU time, CPUs and memory (a limit
+     * above it shows as the host's memory). */
+    struct mk_container_stats host = {0};
+    host.system_ns = system_cpu_ns();
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    host.online_cpus = cpus > 0 ? (int)cpus : 1;
     struct sysinfo si;
-    int64_t host = sysinfo(&si) == 0 ? (int64_t)si.totalram * (int64_t)si.mem_unit : INT64_MAX;
-    s.mem_limit = cs.mem_limit > 0 && cs.mem_limit < host ? cs.mem_limit : host;
-    s.blk_read = cs.blk_read;
-    s.blk_write = cs.blk_write;
-    s.pids = cs.pids > 0 ? cs.pids : 0;
-    net_io(c->pid, &s.net_rx, &s.net_tx);
-    *out = s;
+    host.mem_limit = sysinfo(&si) == 0 ? (int64_t)si.totalram * (int64_t)si.mem_unit : INT64_MAX;
+    for (size_t i = 0; i < s->n; i++)
+        if (sample_one(s, i, &host, &out[i], err) < 0)
+            return -1;
     return 0;
 }

@@ -52,7 +52,7 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
  * already paused", "is not paused"), CONFLICT. */
 int mk_container_pause(struct mk_engine *e, const char *ref, mk_err **err);
 int mk_container_unpause(struct mk_engine *e, const char *ref, mk_err **err);
-/* stats: one sample of what docker stats shows (engine/container_stats.c).
+/* stats: samples of what docker stats shows (engine/container_stats.c).
  * A container that is not running gives zeros.  CPU % needs two samples:
  * (cpu_ns delta / system_ns delta) * online_cpus * 100, as docker computes it. */
 struct mk_container_stats {
@@ -66,8 +66,15 @@ struct mk_container_stats {
     int64_t blk_read, blk_write;
     int64_t pids;
 };
-int mk_container_stats(struct mk_engine *e, const struct mk_container *c,
-                       struct mk_container_stats *out, mk_err **err);
+/* A sampler over n containers (borrowed: they outlive it).  Each round reads
+ * the host's figures once for all of them, as dockerd's collector does, and a
+ * container's cgroup path is looked up once, not per round. */
+struct mk_stats_sampler;
+struct mk_stats_sampler *mk_stats_sampler_new(struct mk_engine *e, struct mk_container *const *c,
+                                              size_t n);
+/* One round: out[i] is the sample of the sampler's i-th container. */
+int mk_stats_sample(struct mk_stats_sampler *s, struct mk_container_stats *out, mk_err **err);
+void mk_stats_sampler_free(struct mk_stats_sampler *s);
 /* top: the host's `ps ps_args` (NULL: -ef) rows for the container's processes,
  * as dockerd's {"Titles":[...],"Processes":[[...]]} (engine/container_top.c). */
 int mk_container_top(struct mk_engine *e, const char *ref, char *const *ps_args, json_t **out,

@@ -84,6 +84,13 @@ int mk_layer_changes(const char *upper, char *const *lower_dirs, json_t **out, m
 int mk_layer_tar_upper(const char *upper, const json_t *changes, struct mk_blob_writer *w,
                        mk_err **err);
 
+/* docker history: the image's history entries, newest first, as dockerd's
+ * ImageHistory returns them: [{"Id","Created" (unix seconds),"CreatedBy","Tags",
+ * "Size","Comment"}].  Size is the layer the entry made, measured as docker
+ * does, 0 for an empty_layer entry.  Id is the image's on the newest row, then
+ * its parents' while the commit chain is stored, "<missing>" below. */
+int mk_image_history(struct mk_store *s, const struct mk_image *img, json_t **out, mk_err **err);
+
 /* rmi: untag `name`, or delete the image when it was the last tag or an id was given.
  * Refuses (CONFLICT, docker's wording) an image a container uses, unless force.
  * Appends docker's "Untagged: x" / "Deleted: sha256:..." lines to *report. */

@@ -225,6 +225,7 @@ int mk_image_create(struct mk_store *s, const struct mk_image_new *n, char **out
         .config = config,
         .size = unpacked + (n->parent != NULL ? n->parent->size : 0),
         .created = n->created,
+        .parent = n->parent != NULL ? n->parent->id : NULL,
     };
     if (store_image_rows(s, &img, n->tag, err) < 0)
         return -1;

@@ -245,8 +245,12 @@ static int64_t extract_here(int tar_fd, mk_buf *msg)
             }
             archive_entry_set_hardlink(e, clean_link);
         }
+        /* docker's layer size: file sizes, a hard-linked file once, and a
+         * symlink's target length (its lstat size) */
         if (archive_entry_filetype(e) == AE_IFREG && link == NULL)
             total += archive_entry_size(e);
+        else if (archive_entry_filetype(e) == AE_IFLNK && archive_entry_symlink(e) != NULL)
+            total += (int64_t)strlen(archive_entry_symlink(e));
         if (write_entry(a, disk, e, msg) < 0)
             goto out;
     }

@@ -71,13 +71,16 @@ static const char *const migrations[] = {
     "  id TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,"
     "  status TEXT NOT NULL,"
     "  health TEXT NOT NULL);",
+    /* 2 -> 3: an image's parent, the image a commit started from (docker
+     * keeps it beside the config, not in it; history and inspect show it). */
+    "ALTER TABLE images ADD COLUMN parent TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define CONTAINER_COLS                                                                             \
     "id, name, image, image_id, created, config, status, pid, pid_start, monitor_pid, "            \
     "monitor_start, exit_code, oom_killed, started_at, finished_at, error, restart_count"
-#define IMAGE_COLS "id, manifest_digest, config, size, created"
+#define IMAGE_COLS "id, manifest_digest, config, size, created, parent"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_CONTAINER_INSERT] = "INSERT INTO containers (" CONTAINER_COLS ") VALUES "
@@ -100,15 +103,16 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CONTAINER_SAVE_CONFIG] = "UPDATE containers SET config = ?2 WHERE id = ?1",
     [ST_CONTAINER_RENAME] = "UPDATE containers SET name = ?2 WHERE id = ?1",
     [ST_CONTAINER_DELETE] = "DELETE FROM containers WHERE id = ?1",
-    [ST_IMAGE_PUT] = "INSERT INTO images (" IMAGE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5) "
+    [ST_IMAGE_PUT] = "INSERT INTO images (" IMAGE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                      "ON CONFLICT(id) DO UPDATE SET manifest_digest = excluded.manifest_digest, "
-                     "config = excluded.config, size = excluded.size, created = excluded.created",
+                     "config = excluded.config, size = excluded.size, created = excluded.created, "
+                     "parent = excluded.parent",
     [ST_IMAGE_BY_ID] = "SELECT " IMAGE_COLS " FROM images WHERE id = ?1",
     [ST_IMAGE_BY_PREFIX] = "SELECT " IMAGE_COLS " FROM images "
                            "WHERE id >= ?1 AND id < ?1 || char(127) LIMIT 2",
-    [ST_IMAGE_BY_TAG] = "SELECT i.id, i.manifest_digest, i.config, i.size, i.created "
+    [ST_IMAGE_BY_TAG] = "SELECT i.id, i.manifest_digest, i.config, i.size, i.created, i.parent "
                         "FROM tags t JOIN images i ON i.id = t.image_id WHERE t.ref = ?1",
-    [ST_IMAGE_BY_DIGEST_REF] = "SELECT i.id, i.manifest_digest, i.config, i.size, i.created "
+    [ST_IMAGE_BY_DIGEST_REF] = "SELECT i.id, i.manifest_digest, i.config, i.size, i.created, i.parent "
                                "FROM digests d JOIN images i ON i.id = d.image_id "
                                "WHERE d.ref = ?1",
     [ST_IMAGE_LIST] = "SELECT " IMAGE_COLS " FROM images ORDER BY created DESC, id",

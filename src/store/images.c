@@ -9,6 +9,7 @@ void mk_image_free(struct mk_image *img)
         return;
     free(img->id);
     free(img->manifest_digest);
+    free(img->parent);
     json_decref(img->config);
     mk_strv_free(img->tags);
     mk_strv_free(img->digests);
@@ -37,6 +38,7 @@ static struct mk_image *image_from_row(sqlite3_stmt *st)
         img->config = json_object();
     img->size = sqlite3_column_int64(st, 3);
     img->created = sqlite3_column_int64(st, 4);
+    img->parent = store_column_strdup(st, 5);
     return img;
 }
 
@@ -106,6 +108,7 @@ int mk_store_image_put(struct mk_store *s, const struct mk_image *img, mk_err **
     store_bind_text(st, 3, cfg);
     sqlite3_bind_int64(st, 4, img->size);
     sqlite3_bind_int64(st, 5, img->created);
+    store_bind_text(st, 6, img->parent);
     return store_exec_stmt(s, st, NULL, err, "store image");
 }
 

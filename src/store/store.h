@@ -106,6 +106,7 @@ struct mk_image {
     json_t *config;        /* OCI image config */
     int64_t size;          /* bytes of the unpacked layers */
     int64_t created;       /* ns, from config "created" */
+    char *parent;          /* "sha256:<hex>" of the image it was committed from, or NULL */
     char **tags;           /* full references: "docker.io/library/busybox:latest" */
     char **digests;        /* "docker.io/library/busybox@sha256:..." (registry pulls) */
 };

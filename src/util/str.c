@@ -123,3 +123,23 @@ void mk_buf_free(mk_buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+char *mk_str_ellipsis(const char *s, size_t max)
+{
+    size_t chars = 0, cut = 0;
+    for (const char *p = s; *p; p++) {
+        if (((unsigned char)*p & 0xC0) == 0x80)
+            continue;
+        if (++chars == max)
+            cut = (size_t)(p - s); /* where the (max)th character starts */
+    }
+    if (chars <= max || max == 0)
+        return max == 0 ? xstrdup("") : xstrdup(s);
+    if (max == 1) {
+        size_t len = 1;
+        while (((unsigned char)s[len] & 0xC0) == 0x80)
+            len++;
+        return xstrndup(s, len);
+    }
+    return xasprintf("%.*s…", (int)cut, s);
+}

@@ -75,6 +75,9 @@ bool mk_str_has_prefix(const char *s, const char *prefix);
 bool mk_str_has_suffix(const char *s, const char *suffix);
 /* True if s is non-empty and only [0-9a-f]. */
 bool mk_str_is_hex(const char *s);
+/* docker's formatter.Ellipsis: s if it has at most max characters, else its
+ * first max-1 characters and "…" (counting UTF-8 characters, each one wide). */
+char *mk_str_ellipsis(const char *s, size_t max);
 /* Growable buffer for building output. */
 typedef struct mk_buf {
     char *data;

@@ -57,3 +57,59 @@ assert d["RootFS"]["Type"] == "layers" and len(d["RootFS"]["Layers"]) == 1
 assert d["Size"] > 0
 PY
 }
+
+test_history() {
+    # imported: one row, the image's id, the layer's size as docker measures it
+    # (every non-directory's lstat size: busybox's applet symlinks count too)
+    $M import -m "base layer" "$IMAGE_TAR" hist:base >/dev/null
+    base=$($M images -q hist:base)
+    out=$($M history hist:base)
+    assert_eq "IMAGE          CREATED                  CREATED BY   SIZE      COMMENT" "$(head -1 <<<"$out")"
+    assert_eq 2 "$(wc -l <<<"$out")"
+    assert_contains "$out" "$base"
+    assert_contains "$out" "base layer"
+    want=$(mkdir x && tar -C x -xf "$IMAGE_TAR" &&
+        find x -mindepth 1 ! -type d -printf '%i %s\n' | sort -u | awk '{s += $2} END {print s}')
+    assert_eq "$want" "$($M history -H=false --format '{{.Size}}' hist:base)"
+    assert_eq "$want" "$($M image inspect -f '{{.Size}}' hist:base)"
+
+    # committed twice: a layer (tab in the command shown as a space), then
+    # nothing changed (empty_layer, 0B); parents' ids while they exist
+    $M run --name h1 hist:base sh -c 'head -c 1000 /dev/zero >/f;	true' >/dev/null
+    $M commit -m "one" -a "Ann" h1 hist:one >/dev/null
+    $M run --name h2 hist:one true >/dev/null
+    $M commit h2 hist:two >/dev/null
+    one=$($M images -q hist:one)
+    two=$($M images -q hist:two)
+    assert_eq "$two $one $base" "$(echo $($M image history -q hist:two))"
+    assert_eq "0B|1kB|" "$($M history --format '{{.Size}}|' hist:two | head -2 | tr -d '\n')"
+    assert_eq "true|sh -c head -c 1000 /dev/zero >/f; true|" \
+        "$($M history --no-trunc --format '{{.CreatedBy}}|' hist:two | head -2 | tr -d '\n')"
+    assert_eq "sh -c head -c 1000 /dev/zero >/f; true" "$($M history --format '{{.CreatedBy}}' hist:one | head -1)"
+    $M run --name h3 hist:base sh -c 'echo 1234567890 1234567890 1234567890 1234567890' >/dev/null
+    $M commit h3 hist:long >/dev/null
+    assert_eq "sh -c echo 1234567890 1234567890 1234567890 …" \
+        "$($M history --format '{{.CreatedBy}}' hist:long | head -1)" "cut at 45 characters"
+    [[ "$($M history --no-trunc -q hist:two | head -1)" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "--no-trunc -q"
+    assert_eq "$($M image inspect -f '{{.Parent}}' hist:two)" "$($M history --no-trunc -q hist:two | sed -n 2p)"
+    created=$($M history -H=false --format '{{.CreatedSince}}' hist:two | head -1)
+    [[ "$created" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(Z|[+-][0-9]{2}:[0-9]{2})$ ]] || fail "CreatedAt [$created]"
+    $M history --format json hist:one | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert [sorted(r) for r in rows] == [["Comment", "CreatedAt", "CreatedBy", "CreatedSince", "ID", "Size"]] * 2, rows
+assert rows[0]["Comment"] == "one" and rows[1]["Comment"] == "base layer", rows'
+
+    # a parent that is gone leaves <missing> rows, as for pulled images
+    $M rm h2 >/dev/null
+    $M rmi hist:one >/dev/null
+    assert_eq "$two <missing> <missing>" "$(echo $($M history -q hist:two))"
+
+    capture $M history nosuch
+    assert_eq 1 "$rc"
+    assert_eq "Error response from daemon: No such image: nosuch:latest" "$out"
+    capture $M history
+    assert_eq 1 "$rc"
+    capture $M history --platform linux/amd64 hist:two
+    assert_eq 125 "$rc"
+}

@@ -190,8 +190,22 @@ static void test_format_errors(void)
     json_decref(rows);
 }
 
+/* docker's formatter.Ellipsis, as ps (20) and history (45) cut their columns */
+static void test_ellipsis(void)
+{
+    CHECK_STR(keep(mk_str_ellipsis("short", 20)), "short");
+    CHECK_STR(keep(mk_str_ellipsis("12345678901234567890", 20)), "12345678901234567890");
+    CHECK_STR(keep(mk_str_ellipsis("123456789012345678901", 20)), "1234567890123456789…");
+    /* characters, not bytes: 20 two-byte characters fit, 21 do not */
+    CHECK_STR(keep(mk_str_ellipsis("éééééééééééééééééééé", 20)), "éééééééééééééééééééé");
+    CHECK_STR(keep(mk_str_ellipsis("ééééééééééééééééééééé", 20)), "ééééééééééééééééééé…");
+    CHECK_STR(keep(mk_str_ellipsis("abc", 1)), "a");
+    CHECK_STR(keep(mk_str_ellipsis("abc", 0)), "");
+}
+
 int main(void)
 {
+    RUN(test_ellipsis);
     RUN(test_go_tabwriter);
     RUN(test_widths);
     RUN(test_add_rows);
