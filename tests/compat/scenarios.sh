@@ -1,5 +1,5 @@
 # tests/compat/scenarios.sh: what tests/compat/run compares.  Each sc_* drives
-# the engine $E on compat/busybox (run from a scratch directory) and removes
+# the engine $E on compat/busybox (from a fresh scratch directory) and removes
 # what it created.  Keep output deterministic: no sizes that depend on the
 # engine's store, no timing.
 IMG=compat/busybox
