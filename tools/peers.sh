@@ -28,12 +28,13 @@ peers_docker() { # WORK TAR
 }
 
 # podman's default rlimits (nofile and nproc at 1048576) exceed this machine's
-# hard limits, and crun is not what we compare with: a private config.
+# hard limits, and crun is not what we compare with: a private config.  Its
+# events go to a file: without an events logger `podman logs -f` never ends.
 peers_podman() { # WORK TAR
     local w=$1 tar=$2
     P=
     command -v podman >/dev/null || return 1
-    printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\n' >"$w/containers.conf"
+    printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' >"$w/containers.conf"
     export CONTAINERS_CONF=$w/containers.conf
     P="podman --root $w/podman --runroot $w/podman-run"
     $P import "$tar" compat/busybox >/dev/null 2>&1

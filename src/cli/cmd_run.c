@@ -173,7 +173,10 @@ static void add_env(json_t *env, const char *kv)
     }
 }
 
-static int read_env_file(const char *path, json_t *env, mk_err **err)
+/* The lines of an --env-file or --label-file as docker reads them: CR/LF
+ * endings, leading blanks dropped, blank lines and # comments skipped. */
+static int each_file_line(const char *path, int (*fn)(char *line, void *ctx), void *ctx,
+                          mk_err **err)
 {
     _cleanup_free_ char *data = NULL;
     if (mk_read_file(path, &data, NULL, err) < 0)
@@ -187,11 +190,23 @@ static int read_env_file(const char *path, json_t *env, mk_err **err)
             line++;
         if (*line == '\0' || *line == '#')
             continue;
-        if (*line == '=')
+        if (fn(line, ctx) < 0)
             return mk_err_set(err, MK_ERR_INVALID, "invalid environment variable: %s", line);
-        add_env(env, line);
     }
     return 0;
+}
+
+static int env_line(char *line, void *env)
+{
+    if (*line == '=')
+        return -1;
+    add_env(env, line);
+    return 0;
+}
+
+static int read_env_file(const char *path, json_t *env, mk_err **err)
+{
+    return each_file_line(path, env_line, env, err);
 }
 
 /* "k=v" (or "k", an empty value) into obj, as docker's -l and --annotation. */
@@ -204,23 +219,16 @@ static void set_kv(json_t *obj, const char *s)
     json_object_set_new(obj, kv, json_string(eq ? eq : ""));
 }
 
-/* --label-file: a label per line; blank lines and # comments skipped. */
+static int kv_line(char *line, void *obj)
+{
+    set_kv(obj, line);
+    return 0;
+}
+
+/* --label-file: a label per line. */
 static int read_kv_file(const char *path, json_t *obj, mk_err **err)
 {
-    _cleanup_free_ char *data = NULL;
-    if (mk_read_file(path, &data, NULL, err) < 0)
-        return mk_err_wrap(err, "open %s", path);
-    char *save = NULL;
-    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        size_t l = strlen(line);
-        if (l > 0 && line[l - 1] == '\r')
-            line[--l] = '\0';
-        while (*line == ' ' || *line == '\t')
-            line++;
-        if (*line != '\0' && *line != '#')
-            set_kv(obj, line);
-    }
-    return 0;
+    return each_file_line(path, kv_line, obj, err);
 }
 
 /* -a stdin|stdout|stderr (any case), repeatable. */

@@ -23,21 +23,6 @@ static const char *const supported_host_keys[] = {
     "CgroupnsMode", "OomKillDisable", "CgroupParent", NULL,
 };
 
-static bool json_is_empty(const json_t *v)
-{
-    if (v == NULL || json_is_null(v) || json_is_false(v))
-        return true;
-    if (json_is_string(v))
-        return *json_string_value(v) == '\0';
-    if (json_is_integer(v))
-        return json_integer_value(v) == 0;
-    if (json_is_array(v))
-        return json_array_size(v) == 0;
-    if (json_is_object(v))
-        return json_object_size(v) == 0;
-    return false;
-}
-
 static int check_host_config(const json_t *hc, mk_err **err)
 {
     const char *key;
@@ -48,7 +33,7 @@ static int check_host_config(const json_t *hc, mk_err **err)
         for (size_t i = 0; supported_host_keys[i] != NULL; i++)
             if (strcmp(key, supported_host_keys[i]) == 0)
                 known = true;
-        if (!known && !json_is_empty(v))
+        if (!known && !mk_json_is_empty(v))
             return mk_err_set(err, MK_ERR_UNSUPPORTED, "HostConfig.%s is not supported by mocker yet",
                               key);
     }

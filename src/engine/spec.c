@@ -35,21 +35,6 @@ static json_t *strv_json(const char *const *v)
     return a;
 }
 
-static bool is_empty(const json_t *v)
-{
-    if (v == NULL || json_is_null(v) || json_is_false(v))
-        return true;
-    if (json_is_string(v))
-        return *json_string_value(v) == '\0';
-    if (json_is_integer(v))
-        return json_integer_value(v) == 0;
-    if (json_is_array(v))
-        return json_array_size(v) == 0;
-    if (json_is_object(v))
-        return json_object_size(v) == 0;
-    return false;
-}
-
 static const char *str_or(const json_t *obj, const char *key, const char *dflt)
 {
     const char *s = mk_json_str(obj, key);
@@ -269,7 +254,7 @@ static int check_unsupported(const json_t *hc, mk_err **err)
         {"CpuRealtimeRuntime", "--cpu-rt-runtime"},
     };
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        if (!is_empty(json_object_get(hc, keys[i].key)))
+        if (!mk_json_is_empty(json_object_get(hc, keys[i].key)))
             return mk_err_set(err, MK_ERR_UNSUPPORTED, "%s is not supported yet", keys[i].flag);
     return 0;
 }

@@ -89,3 +89,18 @@ json_t *mk_json_from_strv(char *const *v)
         json_array_append_new(a, json_string(v[i]));
     return a;
 }
+
+bool mk_json_is_empty(const json_t *v)
+{
+    if (v == NULL || json_is_null(v) || json_is_false(v))
+        return true;
+    if (json_is_string(v))
+        return *json_string_value(v) == '\0';
+    if (json_is_integer(v))
+        return json_integer_value(v) == 0;
+    if (json_is_array(v))
+        return json_array_size(v) == 0;
+    if (json_is_object(v))
+        return json_object_size(v) == 0;
+    return false;
+}

@@ -183,6 +183,8 @@ json_t *mk_json_load_file(const char *path, mk_err **err);
 const char *mk_json_str(const json_t *obj, const char *key);
 int64_t mk_json_int(const json_t *obj, const char *key, int64_t dflt);
 bool mk_json_bool(const json_t *obj, const char *key, bool dflt);
+/* Go's zero value: absent, null, false, "", 0, [] or {} (docker's omitempty). */
+bool mk_json_is_empty(const json_t *v);
 /* Array of strings to strv (NULL if not an array). */
 char **mk_json_strv(const json_t *arr);
 json_t *mk_json_from_strv(char *const *v);

@@ -156,3 +156,78 @@ sc_export_import() {
     $E export compat-x | tar -t | grep -c '^bin/busybox$'
     $E rm compat-x >/dev/null
 }
+
+# ---- every `docker container` subcommand has a scenario (issue 3) ----
+sc_container_help_lists_all() {
+    $E container --help | awk '/^Commands:/ {on=1; next} on && NF {print $1}' | sort
+}
+sc_attach() {
+    $E run -d --network none --name compat-at $IMG sh -c 'sleep 1; echo late; exit 4' >/dev/null
+    $E attach compat-at
+    echo "code $?"
+    $E attach compat-at
+    echo "code $?"
+    $E rm compat-at >/dev/null
+}
+sc_port_none() {
+    $E create --network none --name compat-po $IMG true >/dev/null
+    $E port compat-po
+    echo "code $?"
+    $E port compat-po 80/tcp
+    echo "code $?"
+    $E rm compat-po >/dev/null
+}
+sc_prune() {
+    $E create --network none --name compat-pr1 --label compat=prune $IMG true >/dev/null
+    $E run -d --network none --name compat-pr2 --label compat=prune $IMG sleep 100 >/dev/null
+    $E container prune -f --filter label=compat=prune | grep -c '^[0-9a-f]\{64\}$'
+    $E ps -a --filter label=compat=prune --format '{{.Names}}'
+    $E rm -f compat-pr2 >/dev/null
+}
+sc_restart_cmd() {
+    $E run -d --network none --name compat-rs $IMG sleep 100 >/dev/null
+    $E restart -t 1 compat-rs
+    $E inspect -f '{{.State.Status}} {{.RestartCount}}' compat-rs
+    $E rm -f compat-rs >/dev/null
+}
+sc_stats_no_stream() {
+    $E run -d --network none --name compat-st --memory 64m $IMG sleep 100 >/dev/null
+    $E stats --no-stream --format '{{.Name}} {{.PIDs}}' compat-st
+    $E stats --no-stream --format '{{.MemUsage}}' compat-st | sed 's/.* \/ //'
+    $E rm -f compat-st >/dev/null
+}
+sc_update() {
+    $E run -d --network none --name compat-up --memory 64m $IMG sleep 100 >/dev/null
+    $E update --memory 128m --memory-swap 256m --pids-limit 50 compat-up
+    $E inspect -f '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}}' compat-up
+    $E update --restart always compat-up
+    $E inspect -f '{{.HostConfig.RestartPolicy.Name}}' compat-up
+    $E rm -f compat-up >/dev/null
+}
+sc_ls_aliases() {
+    $E create --network none --name compat-ls $IMG true >/dev/null
+    $E container ls -a --filter name=compat-ls --format '{{.Names}}'
+    $E container list -a --filter name=compat-ls --format '{{.Names}}'
+    $E container rm compat-ls
+}
+sc_wait_codes() {
+    $E run -d --network none --name compat-w1 $IMG sh -c 'exit 9' >/dev/null
+    $E run -d --network none --name compat-w2 $IMG sh -c 'exit 0' >/dev/null
+    $E wait compat-w1 compat-w2
+    $E wait compat-none
+    echo "code $?"
+    $E rm compat-w1 compat-w2 >/dev/null
+}
+sc_logs_follow_timestamps() {
+    $E run -d --network none --name compat-lf $IMG sh -c 'echo a; sleep 1; echo b' >/dev/null
+    $E logs -f compat-lf
+    $E logs -t compat-lf | sed -E 's/^[0-9T:.-]+Z /<TS> /'
+    $E rm compat-lf >/dev/null
+}
+sc_healthcheck() {
+    $E run -d --network none --name compat-hc --health-cmd 'exit 0' --health-interval 1s $IMG sleep 100 >/dev/null
+    sleep 3
+    $E inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' compat-hc
+    $E ps --filter health=healthy --format '{{.Names}}'
+    $E rm -f compat-hc >/dev/null
+}
