@@ -2,9 +2,11 @@
  *
  * dockerd starts the containers whose policy says so when it starts; mocker
  * has no daemon, so the first mocker command after a boot does it (or the
- * systemd unit in contrib/systemd, running `mocker __boot`).  The run root is
- * on tmpfs, emptied by a reboot: a marker file there says "this boot was
- * handled", so the hot path costs one stat. */
+ * systemd unit in contrib/systemd, running `mocker __boot`).  A marker file in
+ * the run root holds the kernel's boot id of the boot that was handled: the
+ * run root is not always on a tmpfs emptied by a reboot (/run is a plain
+ * directory of the root filesystem on some hosts, this VM among them), so the
+ * marker's mere presence would not do.  The hot path costs two small reads. */
 #include "engine/engine.h"
 #include "engine/internal.h"
 
@@ -17,11 +19,29 @@
 #define BOOT_MARKER "booted"
 #define BOOT_LOCK   "boot.lock"
 
+#define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+#define BOOT_ID_MAX  64
+
+/* The first line of path into buf ("" if unreadable). */
+static void read_id(const char *path, char buf[BOOT_ID_MAX])
+{
+    buf[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, BOOT_ID_MAX - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
 int mk_engine_boot_check(struct mk_engine *e, mk_err **err)
 {
     _cleanup_free_ char *marker = mk_path_join(e->store->runroot, BOOT_MARKER);
-    struct stat st;
-    if (stat(marker, &st) == 0)
+    char handled[BOOT_ID_MAX], now[BOOT_ID_MAX];
+    read_id(marker, handled);
+    read_id(BOOT_ID_PATH, now);
+    if (handled[0] != '\0' && strcmp(handled, now) == 0)
         return 0;
     return mk_engine_boot(e, err);
 }
@@ -87,7 +107,9 @@ int mk_engine_boot(struct mk_engine *e, mk_err **err)
         return -1;
     /* Marked before starting: each new monitor opens the engine too. */
     _cleanup_free_ char *marker = mk_path_join(e->store->runroot, BOOT_MARKER);
-    if (mk_write_file_atomic(marker, "", 0, 0644, err) < 0)
+    char now[BOOT_ID_MAX];
+    read_id(BOOT_ID_PATH, now);
+    if (mk_write_file_atomic(marker, now, strlen(now), 0644, err) < 0)
         return -1;
     struct mk_container **all = NULL;
     size_t n = 0;
