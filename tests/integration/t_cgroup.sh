@@ -4,7 +4,8 @@
 counter() { $M exec "$1" cat /tmp/c; }
 
 test_pause_freezes_and_unpause_resumes() {
-    id=$($M run -d --name ctr $IMG sh -c 'i=0; while true; do i=$((i+1)); echo $i >/tmp/c; sleep 0.1; done')
+    # written aside and renamed: a reader never sees the file empty
+    id=$($M run -d --name ctr $IMG sh -c 'i=0; while true; do i=$((i+1)); echo $i >/tmp/n; mv /tmp/n /tmp/c; sleep 0.1; done')
     wait_for 30 counter ctr
     assert_eq ctr "$($M pause ctr)"
     assert_contains "$($M ps --format '{{.Status}}')" "(Paused)"
