@@ -2,6 +2,7 @@
  * `mocker __monitor ID` is the monitor mode the engine re-executes. */
 #include "cli/cli.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -238,6 +239,8 @@ int main(int argc, char **argv)
     if (strcmp(name, "__monitor") == 0 && i + 1 < argc) {
         mk_err *err = NULL;
         mk_trace("monitor-main");
+        /* fd 3 came through exec on purpose; nothing the monitor starts needs it. */
+        fcntl(3, F_SETFD, FD_CLOEXEC);
         if (mk_engine_monitor_main(argv[i + 1], 3, &err) < 0) {
             mk_err_free(err);
             return 1;

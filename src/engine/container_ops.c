@@ -23,9 +23,12 @@ static void reconcile(struct mk_engine *e, struct mk_container *c)
 {
     if (!mk_container_is_running(c) || mk_proc_alive(c->monitor_pid, c->monitor_start))
         return;
+    /* Between two runs of a restart policy (no pid) the last exit code is
+     * already recorded; otherwise the init died of SIGKILL with the monitor. */
+    if (c->pid != 0)
+        c->exit_code = 137;
     free(c->status);
     c->status = xstrdup("exited");
-    c->exit_code = 137;
     c->finished_at = mk_now_ns();
     c->pid = 0;
     c->pid_start = 0;

@@ -127,8 +127,10 @@ static void probe_start(struct health_runner *h)
     if (pipe2(fds, O_CLOEXEC) < 0) {
         mk_err_sys(&err, "pipe");
     } else {
+        /* A group of its own: a timed-out probe's children die with it
+         * instead of being left to the container's init. */
         struct mk_runtime_io io = {.stdin_fd = -1, .stdout_fd = fds[1], .stderr_fd = fds[1],
-                                   .console_sock = -1};
+                                   .console_sock = -1, .own_process_group = true};
         if (mk_runtime_exec(h->init_pid, p->spec, process, &io, &h->probe, &err) == 0) {
             mk_fd_set_nonblock(fds[0], true);
             h->out_fd = steal_fd(&fds[0]);
@@ -155,7 +157,7 @@ static void probe_start(struct health_runner *h)
 /* docker kills a probe that outlived its timeout and reports it as failed. */
 static void probe_timeout(struct health_runner *h)
 {
-    kill(h->probe, SIGKILL);
+    kill(-h->probe, SIGKILL);
     read_output(h);
     _cleanup_free_ char *dur = mk_duration_string(h->p->health->timeout_ns);
     _cleanup_free_ char *msg = h->out_len > 0 || h->truncated
@@ -222,7 +224,7 @@ void health_runner_free(struct health_runner *h)
     if (h == NULL)
         return;
     if (h->probe > 0)
-        kill(h->probe, SIGKILL);
+        kill(-h->probe, SIGKILL);
     if (h->out_fd >= 0) {
         epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->out_fd, NULL);
         close(h->out_fd);

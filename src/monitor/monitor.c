@@ -75,6 +75,7 @@ struct monitor {
     const struct mk_monitor_params *p;
     int epfd, sigfd, listen_fd;
     enum tag_kind sig_tag, listen_tag;
+    bool listen_registered; /* false while out of fds: accepting waits for a drop */
     struct output out[2];
     int nout;
     struct stdin_sink in;
@@ -185,6 +186,8 @@ static void client_drop(struct monitor *m, struct client *c)
         }
     }
     epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    if (m->listen_fd >= 0 && !m->listen_registered)
+        ep_set(m, m->listen_fd, &m->listen_tag, EPOLLIN, &m->listen_registered);
     /* shutdown, not only close: the caller of mk_monitor_main may hold a copy. */
     shutdown(c->fd, SHUT_RDWR);
     close(c->fd);
@@ -195,7 +198,8 @@ static void client_drop(struct monitor *m, struct client *c)
     free(c);
 }
 
-static void client_add(struct monitor *m, int fd, bool initial)
+/* NULL if the client could not be watched (its fd is closed then). */
+static struct client *client_add(struct monitor *m, int fd, bool initial)
 {
     struct client *c = xcalloc(1, sizeof(*c));
     c->kind = TAG_CLIENT;
@@ -206,10 +210,11 @@ static void client_add(struct monitor *m, int fd, bool initial)
     if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
         close(fd);
         free(c);
-        return;
+        return NULL;
     }
     c->next = m->clients;
     m->clients = c;
+    return c;
 }
 
 /* Send what the socket takes now.  -1: the client is gone. */
@@ -441,10 +446,15 @@ static void accept_clients(struct monitor *m)
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
+            /* Out of fds: the pending connection keeps the socket readable,
+             * so stop watching it until a client goes (or we would spin). */
+            if (errno == EMFILE || errno == ENFILE)
+                ep_set(m, m->listen_fd, &m->listen_tag, 0, &m->listen_registered);
             return;
         }
-        client_add(m, fd, false);
-        client_update(m, m->clients);
+        struct client *c = client_add(m, fd, false);
+        if (c != NULL)
+            client_update(m, c);
     }
 }
 
@@ -946,8 +956,6 @@ static void finish_run(struct monitor *m)
     stdin_close(m);
 }
 
-/* Run the started container until it exits for good; returns the exit code
- * to report. */
 /* One run of the container, with its healthchecks while it runs. */
 static void run_checked(struct monitor *m)
 {
@@ -963,6 +971,8 @@ static void run_checked(struct monitor *m)
     m->health = NULL;
 }
 
+/* Run the started container until it exits for good; returns the exit code
+ * to report. */
 static int run_with_policy(struct monitor *m)
 {
     const struct mk_monitor_hooks *h = &m->p->hooks;
@@ -1026,8 +1036,7 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
     if (m.listen_fd < 0)
         goto fail;
     mk_fd_set_nonblock(m.listen_fd, true);
-    bool reg = false;
-    ep_set(&m, m.listen_fd, &m.listen_tag, EPOLLIN, &reg);
+    ep_set(&m, m.listen_fd, &m.listen_tag, EPOLLIN, &m.listen_registered);
     mk_trace("monitor-listening");
     if (open_log(&m, err) < 0 || start_container(&m, err) < 0)
         goto fail;

@@ -30,6 +30,8 @@ struct exec_ctx {
 static int final_child(struct exec_ctx *c, mk_err **err)
 {
     umask(0);
+    if (c->io->own_process_group && !c->proc.terminal && setpgid(0, 0) < 0)
+        return mk_err_sys(err, "setpgid");
     if (c->proc.terminal) {
         int ptmx = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (ptmx < 0)

@@ -27,6 +27,9 @@ struct mk_runtime_io {
      * the container's devpts and sends the master here with SCM_RIGHTS (the
      * OCI console-socket protocol, which runc speaks too). */
     int console_sock;
+    /* exec only: the process leads a process group of its own, so that what
+     * it starts can be killed with it (healthcheck probes). */
+    bool own_process_group;
 };
 
 /* Create and start the container.  Returns once the user process has been
