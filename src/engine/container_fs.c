@@ -156,12 +156,24 @@ int mk_container_fs_archive(const struct mk_container_fs *fs, const char *path, 
     return mk_tar_write_path(fs->root_fd, path, rebase, out_fd, err);
 }
 
+/* An O_PATH fd on path in the container if it is a regular file, else -1: the
+ * container may have made /etc/passwd a FIFO or a device, which reading
+ * would hang on or worse. */
+static int regular_in_root(int root_fd, const char *path)
+{
+    int fd = mk_open_in_root(root_fd, path, O_PATH, 0);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))
+        mk_closep(&fd);
+    return fd;
+}
+
 /* cp -a: docker gives the files to the container's user when it has one. */
 static int container_user_ids(const struct mk_container_fs *fs, struct mk_tar_extract_opts *o,
                               mk_err **err)
 {
-    _cleanup_close_ int passwd = mk_open_in_root(fs->root_fd, "/etc/passwd", O_RDONLY, 0);
-    _cleanup_close_ int group = mk_open_in_root(fs->root_fd, "/etc/group", O_RDONLY, 0);
+    _cleanup_close_ int passwd = regular_in_root(fs->root_fd, "/etc/passwd");
+    _cleanup_close_ int group = regular_in_root(fs->root_fd, "/etc/group");
     _cleanup_free_ char *ppath = passwd >= 0 ? xasprintf("/proc/self/fd/%d", passwd) : NULL;
     _cleanup_free_ char *gpath = group >= 0 ? xasprintf("/proc/self/fd/%d", group) : NULL;
     _cleanup_free_ gid_t *extra = NULL;

@@ -179,6 +179,22 @@ static void add_deletions(json_t *out, const char *path, char *const *deleted)
 static int diff_dir(json_t *out, int ufd, const char *path, char *const *lower, bool listed,
                     mk_err **err);
 
+/* The walks below recurse a level per directory, and a container can nest
+ * directories without limit: a tree deeper than this is refused with an error
+ * rather than overflowing the stack. */
+#define LAYER_MAX_DEPTH 512
+
+static int check_depth(const char *path, mk_err **err)
+{
+    size_t depth = 0;
+    for (const char *p = path; *p != '\0'; p++)
+        depth += *p == '/';
+    if (depth > LAYER_MAX_DEPTH)
+        return mk_err_set(err, MK_ERR_INVALID, "%.200s...: directories nested deeper than %d levels",
+                          path, LAYER_MAX_DEPTH);
+    return 0;
+}
+
 /* One entry of the upper dir; *deleted collects the whiteouts that delete. */
 static int diff_entry(json_t *out, int ufd, const char *path, const char *name, char *const *lower,
                       char ***deleted, mk_err **err)
@@ -221,6 +237,8 @@ static int diff_entry(json_t *out, int ufd, const char *path, const char *name, 
 static int diff_dir(json_t *out, int ufd, const char *path, char *const *lower, bool listed,
                     mk_err **err)
 {
+    if (check_depth(path, err) < 0)
+        return -1;
     size_t mark = json_array_size(out);
     _cleanup_strv_ char **names = NULL;
     if (list_dir_fd(ufd, &names, err) < 0)
@@ -361,21 +379,30 @@ static int write_marker(struct tar_ctx *t, const char *name, const struct stat *
     return r < ARCHIVE_WARN ? archive_fail(t, name, err) : 0;
 }
 
-/* File content, as much as the header promised: a file that a running
- * container grows or shrinks meanwhile is cut or zero-padded by libarchive. */
+/* File content, as much as the header promised (st, the lstat it was made
+ * from): a file that a running container grows or shrinks meanwhile is cut or
+ * zero-padded by libarchive, and one swapped for a device or FIFO is refused
+ * unopened (mk_open_regular_at). */
 static int write_content(struct tar_ctx *t, int dirfd, const char *name, const char *tar_name,
-                         mk_err **err)
+                         const struct stat *st, mk_err **err)
 {
-    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_close_ int fd = mk_open_regular_at(dirfd, name, st, err);
     if (fd < 0)
-        return mk_err_sys(err, "open %s", tar_name);
+        return mk_err_wrap(err, "%s", tar_name);
     char buf[1 << 16];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) > 0)
+    off_t left = st->st_size;
+    while (left > 0) {
+        ssize_t n = read(fd, buf, (size_t)left < sizeof(buf) ? (size_t)left : sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return mk_err_sys(err, "read %s", tar_name);
+        if (n == 0)
+            break;
         if (archive_write_data(t->a, buf, (size_t)n) < 0)
             return archive_fail(t, tar_name, err);
-    if (n < 0)
-        return mk_err_sys(err, "read %s", tar_name);
+        left -= n;
+    }
     return 0;
 }
 
@@ -455,7 +482,7 @@ static int tar_entry(struct tar_ctx *t, int ufd, const char *rel, const char *na
     if (r < ARCHIVE_WARN)
         return archive_fail(t, tar_name, err);
     if (link == NULL && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        write_content(t, ufd, name, tar_name, err) < 0)
+        write_content(t, ufd, name, tar_name, &st, err) < 0)
         return -1;
     if (!S_ISDIR(st.st_mode))
         return 0;
@@ -470,6 +497,8 @@ static int tar_entry(struct tar_ctx *t, int ufd, const char *rel, const char *na
 
 static int tar_dir(struct tar_ctx *t, int ufd, const char *rel, mk_err **err)
 {
+    if (check_depth(rel, err) < 0)
+        return -1;
     _cleanup_strv_ char **names = NULL;
     if (list_dir_fd(ufd, &names, err) < 0)
         return mk_err_wrap(err, "/%s", rel);

@@ -217,3 +217,21 @@ char *mk_path_join(const char *a, const char *b)
         return xasprintf("%s%s", a, b);
     return xasprintf("%s/%s", a, b);
 }
+
+int mk_open_regular_at(int dirfd, const char *name, const struct stat *expect, mk_err **err)
+{
+    _cleanup_close_ int pin = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pin < 0)
+        return mk_err_sys(err, "open %s", name);
+    struct stat st;
+    if (fstat(pin, &st) < 0)
+        return mk_err_sys(err, "stat %s", name);
+    if (!S_ISREG(st.st_mode) || st.st_dev != expect->st_dev || st.st_ino != expect->st_ino)
+        return mk_err_set(err, MK_ERR_CONFLICT, "%s changed while it was read", name);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", pin);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return mk_err_sys(err, "open %s", name);
+    return fd;
+}

@@ -27,7 +27,13 @@ int mk_open_in_root(int root_fd, const char *path, int flags, mode_t mode)
         .mode = (flags & O_CREAT) ? mode : 0,
         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     };
-    return (int)syscall(SYS_openat2, root_fd, *path == '\0' ? "." : path, &how, sizeof(how));
+    /* EAGAIN: a rename somewhere raced a ".." in the lookup; the kernel asks
+     * for a retry. */
+    int fd, tries = 0;
+    do
+        fd = (int)syscall(SYS_openat2, root_fd, *path == '\0' ? "." : path, &how, sizeof(how));
+    while (fd < 0 && errno == EAGAIN && ++tries < 32);
+    return fd;
 }
 
 /* Go's filepath.Clean: no "//", no "." components, ".." folded where it can be. */
@@ -154,17 +160,13 @@ static const char *hardlink_seen(struct tar_writer *w, const struct stat *st, co
     return NULL;
 }
 
-static int write_file_data(struct tar_writer *w, int dirfd, const char *name, off_t size,
-                           mk_err **err)
+static int write_file_data(struct tar_writer *w, int dirfd, const char *name,
+                           const struct stat *st, mk_err **err)
 {
-    /* O_NONBLOCK: a file swapped for a FIFO under us must not hang the copy. */
-    _cleanup_close_ int fd =
-        openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    struct stat st;
+    off_t size = st->st_size;
+    _cleanup_close_ int fd = mk_open_regular_at(dirfd, name, st, err);
     if (fd < 0)
-        return mk_err_sys(err, "open %s", name);
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        return mk_err_set(err, MK_ERR_CONFLICT, "%s changed while it was copied", name);
+        return -1;
     /* The header promised size bytes: a file that shrank is padded by libarchive. */
     while (size > 0) {
         ssize_t n = read(fd, w->buf, (size_t)size < sizeof(w->buf) ? (size_t)size : sizeof(w->buf));
@@ -182,7 +184,7 @@ static int write_file_data(struct tar_writer *w, int dirfd, const char *name, of
 }
 
 static int write_tree(struct tar_writer *w, int dirfd, const char *name, const char *tarname,
-                      mk_err **err);
+                      bool must_exist, mk_err **err);
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -261,7 +263,7 @@ static int write_entry(struct tar_writer *w, int dirfd, const char *name, const 
         goto out;
     }
     if (S_ISREG(st->st_mode) && archive_entry_hardlink(e) == NULL &&
-        write_file_data(w, dirfd, name, st->st_size, err) < 0)
+        write_file_data(w, dirfd, name, st, err) < 0)
         goto out;
     ret = 0;
 out:
@@ -269,12 +271,17 @@ out:
     return ret;
 }
 
+/* must_exist: the path asked for, not a child found by listing a directory. */
 static int write_tree(struct tar_writer *w, int dirfd, const char *name, const char *tarname,
-                      mk_err **err)
+                      bool must_exist, mk_err **err)
 {
     struct stat st;
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        /* Gone since the directory was listed: docker skips it, and so do we. */
+        if (errno == ENOENT && !must_exist)
+            return 0;
         return mk_err_sys(err, "lstat %s", tarname);
+    }
     /* Sockets cannot be archived; docker skips them too. */
     if (S_ISSOCK(st.st_mode))
         return 0;
@@ -288,7 +295,7 @@ static int write_tree(struct tar_writer *w, int dirfd, const char *name, const c
         return -1;
     for (size_t i = 0; names[i] != NULL; i++) {
         _cleanup_free_ char *child = xasprintf("%s/%s", tarname, names[i]);
-        if (write_tree(w, fd, names[i], child, err) < 0)
+        if (write_tree(w, fd, names[i], child, false, err) < 0)
             return -1;
     }
     return 0;
@@ -332,7 +339,7 @@ int mk_tar_write_path(int root_fd, const char *path, const char *rebase, int out
     struct tar_writer *w = writer_open(out_fd, err);
     if (w == NULL)
         return -1;
-    return writer_close(w, write_tree(w, pfd, base, rebase ? rebase : base, err), err);
+    return writer_close(w, write_tree(w, pfd, base, rebase ? rebase : base, true, err), err);
 }
 
 int mk_tar_write_root(int root_fd, int out_fd, mk_err **err)
@@ -346,7 +353,7 @@ int mk_tar_write_root(int root_fd, int out_fd, mk_err **err)
         return -1;
     int ok = 0;
     for (size_t i = 0; ok == 0 && names[i] != NULL; i++)
-        ok = write_tree(w, fd, names[i], names[i], err);
+        ok = write_tree(w, fd, names[i], names[i], false, err);
     return writer_close(w, ok, err);
 }
 

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,6 +111,11 @@ int mk_mkdir_p(const char *path, mode_t mode, mk_err **err);
 /* rm -rf dirfd/name without following symlinks and without leaving the tree;
  * a missing name is not an error.  Unmounts nothing: callers unmount first. */
 int mk_rm_rf_at(int dirfd, const char *name, mk_err **err);
+/* Open dirfd/name for reading only if it is still the regular file that
+ * `expect` (an lstat of it) describes.  The name is never opened as what it
+ * might have become meanwhile (a device, a FIFO: files a container controls):
+ * it is pinned with O_PATH, checked, then reopened.  CONFLICT if it changed. */
+int mk_open_regular_at(int dirfd, const char *name, const struct stat *expect, mk_err **err);
 int mk_rm_rf(const char *path, mk_err **err);
 /* Write all bytes, retrying on EINTR and short writes. */
 int mk_write_all(int fd, const void *data, size_t len);
