@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
@@ -271,6 +272,32 @@ out:
     return ret;
 }
 
+/* A running container's /proc, /sys and the like are the kernel's, not its
+ * files: docker's cp and export see them as empty directories (the daemon
+ * reads the rootfs, where nothing is mounted on them), and walking procfs
+ * fails anyway (links to processes that come and go).  tmpfs mounts (the
+ * runtime's /dev, /dev/shm, --tmpfs) are not in docker's view either. */
+static bool on_kernel_fs(int dirfd, const char *name)
+{
+    static const long kernel_fs[] = {
+        0x9fa0,     /* proc */
+        0x62656572, /* sysfs */
+        0x27e0eb,   /* cgroup */
+        0x63677270, /* cgroup2 */
+        0x1cd1,     /* devpts */
+        0x19800202, /* mqueue */
+        0x01021994, /* tmpfs */
+    };
+    _cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    struct statfs sf;
+    if (fd < 0 || fstatfs(fd, &sf) < 0)
+        return false;
+    for (size_t i = 0; i < sizeof(kernel_fs) / sizeof(kernel_fs[0]); i++)
+        if ((long)sf.f_type == kernel_fs[i])
+            return true;
+    return false;
+}
+
 /* must_exist: the path asked for, not a child found by listing a directory. */
 static int write_tree(struct tar_writer *w, int dirfd, const char *name, const char *tarname,
                       bool must_exist, mk_err **err)
@@ -287,7 +314,7 @@ static int write_tree(struct tar_writer *w, int dirfd, const char *name, const c
         return 0;
     if (write_entry(w, dirfd, name, tarname, &st, err) < 0)
         return -1;
-    if (!S_ISDIR(st.st_mode))
+    if (!S_ISDIR(st.st_mode) || on_kernel_fs(dirfd, name))
         return 0;
     _cleanup_close_ int fd = -1;
     _cleanup_strv_ char **names = sorted_children(dirfd, name, &fd, err);

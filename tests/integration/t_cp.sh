@@ -158,3 +158,14 @@ test_export_round_trips_through_import() {
         assert_eq "cowardly refusing to save to a terminal. Use the -o flag or redirect" "$out"
     fi
 }
+
+# The whole root of a running container: the kernel's filesystems mounted in
+# it (/proc, /sys, the runtime's tmpfs /dev) come out as empty directories, as
+# in docker's view of the rootfs.
+test_cp_root_of_running_container() {
+    $M run -d --name cproot $IMG sleep 100 >/dev/null
+    $M cp cproot:/ whole
+    [ -x whole/bin/busybox ] || fail "no bin/busybox in the copy"
+    assert_eq "" "$(ls -A whole/proc whole/sys whole/dev | grep -v ':$' | grep -v '^$')" "kernel filesystems"
+    $M rm -f cproot >/dev/null
+}
