@@ -273,7 +273,7 @@ void mk_engine_empty_trash(struct mk_engine *e)
 }
 
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
-                           bool runtime_later, mk_err **err)
+                           mk_err **err)
 {
     _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
     _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
@@ -283,7 +283,7 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
         loaded = mk_json_load_file(cfg, NULL);
         spec = loaded;
     }
-    if (!runtime_later && spec != NULL && mk_runtime_delete(spec, err) < 0)
+    if (spec != NULL && mk_runtime_delete(spec, err) < 0)
         return mk_err_wrap(err, "remove container %s", c->id);
     mk_trace("rm-runtime-deleted");
     if (mk_rm_rf(rundir, err) < 0 || move_to_trash(e, c->id, err) < 0)
@@ -320,7 +320,7 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
     free(c->status);
     c->status = xstrdup("removing");
     mk_store_container_save_state(e->store, c, NULL);
-    ret = mk_engine_remove_files(e, c, NULL, false, err);
+    ret = mk_engine_remove_files(e, c, NULL, err);
     mk_engine_empty_trash(e);
 out:
     mk_container_free(c);

@@ -193,8 +193,6 @@ struct monitor_ctx {
     struct mk_container *c;
     const json_t *spec;
     bool auto_remove;
-    bool builtin_runtime;
-    bool runtime_pending; /* the cgroup of a removed --rm container, deleted after the report */
     struct mk_engine_health health;
     struct mk_restart_state restart;
     bool restarting; /* the policy decided to start this exited container again */
@@ -231,7 +229,7 @@ static void hook_start_failed(void *ctx, const mk_err *err)
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
     if (m->auto_remove) {
-        mk_engine_remove_files(m->e, c, m->spec, false, NULL);
+        mk_engine_remove_files(m->e, c, m->spec, NULL);
         mk_engine_empty_trash(m->e);
         return;
     }
@@ -265,12 +263,7 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
     if (m->auto_remove) {
         /* docker run --rm returns after the removal: do it before the exit is reported. */
         mk_container_event(m->e, c, "die", attrs);
-        /* Our runtime's leftovers are a cgroup named after an id that is gone
-         * and never reused: deleted after the report, off the user's wait.
-         * runc's must go first (its rootfs mount is inside the directory that
-         * moves to the trash). */
-        m->runtime_pending = m->builtin_runtime;
-        mk_engine_remove_files(m->e, c, m->spec, m->runtime_pending, NULL);
+        mk_engine_remove_files(m->e, c, m->spec, NULL);
         json_decref(attrs);
         mk_trace("hook-removed");
         return code;
@@ -322,8 +315,6 @@ static void hook_restart_cancelled(void *ctx)
 static void hook_finished(void *ctx)
 {
     struct monitor_ctx *m = ctx;
-    if (m->runtime_pending)
-        mk_runtime_delete(m->spec, NULL);
     if (m->auto_remove)
         mk_engine_empty_trash(m->e);
     mk_store_checkpoint(m->e->store);
@@ -398,8 +389,7 @@ static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t
     _cleanup_free_ char *log_path = mk_container_log_path(e, c);
     _cleanup_free_ char *runtime_root = mk_path_join(e->store->runroot, "runc");
     struct monitor_ctx m = {.e = e, .c = c, .spec = spec,
-                            .auto_remove = mk_json_bool(hc, "AutoRemove", false),
-                            .builtin_runtime = runtime == NULL};
+                            .auto_remove = mk_json_bool(hc, "AutoRemove", false)};
     bool probe = mk_engine_health_init(&m.health, e, c);
     struct mk_monitor_params p = {
         .id = c->id,

@@ -15,7 +15,7 @@ int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json
  * directory is moved to the trash.  spec may be NULL (it is then read from the
  * bundle when present). */
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
-                           bool runtime_later, mk_err **err);
+                           mk_err **err);
 /* Delete what is in the trash (this remover's and any left by dead ones). */
 void mk_engine_empty_trash(struct mk_engine *e);
 /* Resolve HostConfig.Runtime: *out NULL for the built-in runtime. */
