@@ -98,10 +98,52 @@ static int open_dir_nofollow(const char *rel)
     return fd;
 }
 
+/* overlayfs reads trusted.overlay.* (redirect, opaque, origin...) as
+ * instructions: a layer's files may not carry them from a tar, whatever the
+ * tar says (commit leaves them out of the layers it writes for the same
+ * reason).  Whiteouts and opaque directories come from the .wh. entries. */
+static void drop_overlay_xattrs(struct archive_entry *e)
+{
+    if (archive_entry_xattr_count(e) == 0)
+        return;
+    struct kept {
+        char *name;
+        void *value;
+        size_t size;
+    } *kept = xcalloc((size_t)archive_entry_xattr_count(e), sizeof(*kept));
+    size_t n = 0;
+    bool dropped = false;
+    const char *name;
+    const void *value;
+    size_t size;
+    archive_entry_xattr_reset(e);
+    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+        if (strncmp(name, "trusted.overlay.", 16) == 0) {
+            dropped = true;
+            continue;
+        }
+        kept[n].name = xstrdup(name);
+        kept[n].value = xmalloc(size > 0 ? size : 1);
+        memcpy(kept[n].value, value, size);
+        kept[n++].size = size;
+    }
+    if (dropped) {
+        archive_entry_xattr_clear(e);
+        for (size_t i = 0; i < n; i++)
+            archive_entry_xattr_add_entry(e, kept[i].name, kept[i].value, kept[i].size);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(kept[i].name);
+        free(kept[i].value);
+    }
+    free(kept);
+}
+
 /* Write an entry through the disk writer (and so through its security checks). */
 static int write_entry(struct archive *a, struct archive *disk, struct archive_entry *e,
                        mk_buf *msg)
 {
+    drop_overlay_xattrs(e);
     int r = archive_write_header(disk, e);
     if (r < ARCHIVE_WARN) {
         mk_buf_printf(msg, "%s: %s", archive_entry_pathname(e), archive_error_string(disk));

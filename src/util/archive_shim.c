@@ -90,3 +90,9 @@ MK_LAZY_FN(libarchive, dev_t, archive_entry_rdev, (struct archive_entry * e), (e
 MK_LAZY_FN(libarchive, time_t, archive_entry_mtime, (struct archive_entry * e), (e))
 MK_LAZY_FN(libarchive, long, archive_entry_mtime_nsec, (struct archive_entry * e), (e))
 MK_LAZY_FN(libarchive, int, archive_errno, (struct archive * a), (a))
+MK_LAZY_FN(libarchive, int, archive_entry_xattr_count, (struct archive_entry * e), (e))
+MK_LAZY_FN(libarchive, int, archive_entry_xattr_reset, (struct archive_entry * e), (e))
+MK_LAZY_FN(libarchive, int, archive_entry_xattr_next,
+           (struct archive_entry * e, const char **name, const void **value, size_t *size),
+           (e, name, value, size))
+MK_LAZY_VOID(libarchive, archive_entry_xattr_clear, (struct archive_entry * e), (e))

@@ -115,3 +115,37 @@ assert rows[0]["Comment"] == "one" and rows[1]["Comment"] == "base layer", rows'
     capture $M history --platform linux/amd64 hist:two
     assert_eq 125 "$rc"
 }
+
+# overlayfs takes trusted.overlay.* xattrs as instructions (redirect, opaque):
+# an imported tar may not plant them on a layer's files; other xattrs stay.
+test_import_drops_overlay_xattrs() {
+    python3 - <<'PY'
+import io, tarfile
+with tarfile.open("xattr.tar", "w", format=tarfile.PAX_FORMAT) as t:
+    for name, attrs in [("d", {"SCHILY.xattr.trusted.overlay.opaque": "y",
+                               "SCHILY.xattr.user.keep": "1"}),
+                        ("d/f", {"SCHILY.xattr.trusted.overlay.redirect": "/etc"})]:
+        ti = tarfile.TarInfo(name)
+        ti.pax_headers = attrs
+        if name == "d":
+            ti.type = tarfile.DIRTYPE
+            ti.mode = 0o755
+            t.addfile(ti)
+        else:
+            ti.size = 2
+            t.addfile(ti, io.BytesIO(b"x\n"))
+PY
+    $M import xattr.tar xattr:test >/dev/null
+    found=$(python3 - "$MOCKER_ROOT/layers" <<'PY'
+import os, sys
+out = []
+for root, dirs, files in os.walk(sys.argv[1]):
+    for n in dirs + files:
+        p = os.path.join(root, n)
+        if n in ("d", "f"):
+            out += [a for a in os.listxattr(p, follow_symlinks=False) if a.startswith(("trusted.overlay.", "user.keep"))]
+print(" ".join(sorted(out)))
+PY
+)
+    assert_eq "user.keep" "$found" "xattrs on the layer's files"
+}
