@@ -25,6 +25,7 @@ struct mk_container_fs {
     char *ref;  /* as the user named the container, for docker's messages */
     char *user; /* Config.User, for cp -a */
     int root_fd;
+    int lock_fd; /* the run lock, while a stopped container's overlay is ours */
 };
 
 /* In a child: join pid's mount namespace and send an fd on its root. */
@@ -72,6 +73,7 @@ static int open_stopped_root(struct mk_engine *e, const struct mk_container *c, 
                              mk_err **err)
 {
     json_t *spec = NULL;
+    /* The caller holds the run lock: no start mounts the same upper dir. */
     if (mk_engine_build_spec(e, c, &spec, err) < 0)
         return -1;
     int r = mk_runtime_rootfs_open(spec, out, err);
@@ -85,15 +87,31 @@ static int fs_open(struct mk_engine *e, const char *ref, bool rootfs_only,
     struct mk_container *c = NULL;
     if (mk_container_get(e, ref, &c, err) < 0)
         return -1;
-    int fd = -1;
-    int r = mk_container_is_running(c) ? open_running_root(c, rootfs_only, &fd, err)
-                                       : open_stopped_root(e, c, &fd, err);
+    int fd = -1, lock = -1, r;
+    if (!mk_container_is_running(c)) {
+        lock = mk_engine_lock_container(e, c->id, false, err);
+        if (lock < 0 && (*err)->kind == MK_ERR_CONFLICT) {
+            /* A monitor holds it: the container started meanwhile. */
+            mk_err_clear(err);
+            mk_container_free(c);
+            c = NULL;
+            if (mk_container_get(e, ref, &c, err) < 0)
+                return -1;
+        } else if (lock < 0) {
+            mk_container_free(c);
+            return -1;
+        }
+    }
+    r = lock >= 0 ? open_stopped_root(e, c, &fd, err) : open_running_root(c, rootfs_only, &fd, err);
+    if (r < 0 && lock >= 0)
+        close(lock);
     if (r == 0) {
         struct mk_container_fs *fs = xcalloc(1, sizeof(*fs));
         fs->ref = xstrdup(ref);
         const char *user = mk_json_str(json_object_get(c->config, "Config"), "User");
         fs->user = user != NULL && *user != '\0' ? xstrdup(user) : NULL;
         fs->root_fd = fd;
+        fs->lock_fd = lock;
         *out = fs;
     }
     mk_container_free(c);
@@ -112,6 +130,8 @@ void mk_container_fs_close(struct mk_container_fs *fs)
         return;
     if (fs->root_fd >= 0)
         close(fs->root_fd);
+    if (fs->lock_fd >= 0)
+        close(fs->lock_fd);
     free(fs->ref);
     free(fs->user);
     free(fs);

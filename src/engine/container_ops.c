@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
@@ -265,6 +266,26 @@ static int move_to_trash(struct mk_engine *e, const char *id, mk_err **err)
     if (renameat(root, from, root, to) < 0 && errno != ENOENT)
         return mk_err_sys(err, "move %s/%s to the trash", e->store->root, from);
     return 0;
+}
+
+int mk_engine_lock_container(struct mk_engine *e, const char *id, bool wait, mk_err **err)
+{
+    _cleanup_free_ char *rel = xasprintf("containers/%s", id);
+    int fd = openat(e->store->root_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return mk_err_sys(err, "open %s/%s", e->store->root, rel);
+    int r;
+    do
+        r = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        int saved = errno;
+        close(fd);
+        if (saved == EWOULDBLOCK)
+            return mk_err_set(err, MK_ERR_CONFLICT, "container %s is starting", id);
+        return mk_err_errno(err, saved, "lock container %s", id);
+    }
+    return fd;
 }
 
 void mk_engine_empty_trash(struct mk_engine *e)

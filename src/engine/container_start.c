@@ -431,7 +431,10 @@ int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
     int ret = -1;
     struct mk_container *c = NULL;
     json_t *spec = NULL;
-    if (mk_store_container_get(e->store, id, &c, err) == 0) {
+    /* Held until the monitor exits (close-on-exec, so never the container's):
+     * a cp into the stopped container finishes before this start mounts. */
+    _cleanup_close_ int lock = mk_engine_lock_container(e, id, true, err);
+    if (lock >= 0 && mk_store_container_get(e->store, id, &c, err) == 0) {
         _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
         _cleanup_free_ char *cfg_path = mk_path_join(dir, "config.json");
         spec = mk_json_load_file(cfg_path, err);

@@ -16,6 +16,12 @@ int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json
  * bundle when present). */
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
                            mk_err **err);
+/* The container's run lock (flock on its directory): its monitor holds it for
+ * the container's whole life, and whoever mounts the container's overlay
+ * outside a run (cp, export of a stopped container) holds it meanwhile, so
+ * two overlays never share the upper dir.  Returns the fd holding it, or -1:
+ * CONFLICT if wait is false and someone holds it. */
+int mk_engine_lock_container(struct mk_engine *e, const char *id, bool wait, mk_err **err);
 /* Delete what is in the trash (this remover's and any left by dead ones). */
 void mk_engine_empty_trash(struct mk_engine *e);
 /* Resolve HostConfig.Runtime: *out NULL for the built-in runtime. */

@@ -169,3 +169,21 @@ test_cp_root_of_running_container() {
     assert_eq "" "$(ls -A whole/proc whole/sys whole/dev | grep -v ':$' | grep -v '^$')" "kernel filesystems"
     $M rm -f cproot >/dev/null
 }
+
+# A copy into a stopped container holds it: a start waits until the copy is
+# done instead of mounting a second overlay on the same upper directory.
+test_cp_into_stopped_container_holds_start() {
+    $M create --name cphold $IMG cat /tmp/late >/dev/null
+    mkdir -p src && echo payload >src/late && tar -C src -cf late.tar late
+    (sleep 1; cat late.tar) | $M cp - cphold:/tmp &
+    cp_pid=$!
+    sleep 0.3
+    start=$(date +%s%N)
+    $M start -a cphold >started.out
+    waited=$(( ($(date +%s%N) - start) / 1000000 ))
+    wait $cp_pid
+    [ "$waited" -ge 500 ] || fail "start did not wait for the copy (${waited} ms)"
+    assert_eq payload "$(cat started.out)"
+    ! dmesg | tail -20 | grep -q "upperdir is in-use" || fail "two overlays on one upper dir"
+    $M rm cphold >/dev/null
+}
