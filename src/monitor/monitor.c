@@ -701,6 +701,15 @@ static int64_t restart_delay(struct monitor *m)
 static void drop_notified_clients(struct monitor *m)
 {
     struct client *next;
+    /* A `stop` that connected around the exit may have its STOP frame still
+     * unread: read what each client sent before letting it go, so the STOP
+     * cancels the restart (the back-off checks it first) instead of being
+     * lost while `stop` reports success.  client_read may drop the client. */
+    for (struct client *c = m->clients; c != NULL; c = next) {
+        next = c->next;
+        if (c->got_exit && !c->in_eof)
+            client_read(m, c);
+    }
     for (struct client *c = m->clients; c != NULL; c = next) {
         next = c->next;
         if (c->got_exit)
