@@ -158,6 +158,14 @@ static void probe_start(struct health_runner *h)
 static void probe_timeout(struct health_runner *h)
 {
     kill(-h->probe, SIGKILL);
+    const struct mk_monitor_params *p = h->p;
+    if (p->hooks.health_paused != NULL && p->hooks.health_paused(p->hooks.ctx)) {
+        /* Frozen by a pause, not slow: docker drops the probe that was running
+         * when the container was paused; the hook records the pause. */
+        probe_clear(h);
+        arm(h, next_interval(h));
+        return;
+    }
     read_output(h);
     _cleanup_free_ char *dur = mk_duration_string(h->p->health->timeout_ns);
     _cleanup_free_ char *msg = h->out_len > 0 || h->truncated
