@@ -135,7 +135,7 @@ static int by_key(const void *a, const void *b)
 
 static void print_text(const struct mk_event *ev)
 {
-    _cleanup_free_ char *when = mk_time_rfc3339(ev->time_ns);
+    _cleanup_free_ char *when = mk_time_rfc3339_fixed(ev->time_ns);
     printf("%s %s %s %s", when, ev->type, ev->action, ev->actor_id);
     /* docker sorts the attributes by key. */
     _cleanup_free_ const char **keys = xcalloc(json_object_size(ev->attrs) + 1, sizeof(char *));
@@ -305,7 +305,14 @@ int cmd_events(int argc, char **argv)
     struct mk_engine *e = mk_cli_engine();
     int status = 1;
     if (e != NULL) {
-        status = follow(e, &ctx, 0, since, until);
+        /* New events only: those after the newest now, by sequence (an event
+         * stamped just before we started but committed after is still new). */
+        int64_t after = 0;
+        if (since_s == NULL && until_s == NULL) {
+            after = mk_store_event_last_seq(e->store);
+            since = 0;
+        }
+        status = follow(e, &ctx, after, since, until);
         mk_engine_free(e);
     }
     mk_template_free(ctx.tmpl);

@@ -26,7 +26,7 @@ static int print_entry(void *p, const char *stream, int64_t t, const char *data,
     struct logs_ctx *l = p;
     FILE *f = strcmp(stream, "stderr") == 0 ? stderr : stdout;
     if (l->timestamps) {
-        _cleanup_free_ char *ts = mk_time_rfc3339(t);
+        _cleanup_free_ char *ts = mk_time_rfc3339_fixed(t);
         fprintf(f, "%s ", ts);
     }
     fwrite(data, 1, len, f);

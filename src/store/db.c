@@ -137,6 +137,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "health = excluded.health",
     [ST_EVENT_LIST] = "SELECT seq, time_ns, type, action, actor_id, attributes FROM events "
                       "WHERE seq > ?1 AND time_ns >= ?2 AND time_ns <= ?3 ORDER BY seq LIMIT 1000",
+    [ST_EVENT_LAST_SEQ] = "SELECT coalesce(max(seq), 0) FROM events",
 };
 
 int store_db_err(struct mk_store *s, mk_err **err, const char *what)

@@ -72,3 +72,11 @@ int mk_store_event_list(struct mk_store *s, int64_t after_seq, int64_t since_ns,
     *last_seq = seq;
     return 0;
 }
+
+int64_t mk_store_event_last_seq(struct mk_store *s)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_EVENT_LAST_SEQ, NULL);
+    if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
+        return 0;
+    return sqlite3_column_int64(st, 0);
+}

@@ -41,6 +41,7 @@ enum store_stmt {
     ST_HEALTH_GET,
     ST_HEALTH_PUT,
     ST_EVENT_LIST,
+    ST_EVENT_LAST_SEQ,
     ST_COUNT
 };
 

@@ -185,6 +185,9 @@ struct mk_event {
 /* Call fn for each event after seq after_seq with since_ns <= time <= until_ns,
  * oldest first; fn returns <0 to stop.  *last_seq gets the last seq passed to
  * fn (unchanged if none), for the next call of a follower. */
+/* The newest event's sequence number (0 without events): following from it
+ * misses nothing written later, whatever the writers' clocks said. */
+int64_t mk_store_event_last_seq(struct mk_store *s);
 int mk_store_event_list(struct mk_store *s, int64_t after_seq, int64_t since_ns, int64_t until_ns,
                         int (*fn)(void *ctx, const struct mk_event *ev), void *ctx,
                         int64_t *last_seq, mk_err **err);

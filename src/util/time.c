@@ -59,9 +59,9 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
-char *mk_time_rfc3339(int64_t ns)
+static char *rfc3339(int64_t ns, bool fixed)
 {
-    if (ns == 0)
+    if (ns == 0 && !fixed)
         return xstrdup("0001-01-01T00:00:00Z");
     int64_t secs = floor_div(ns, NS_PER_SEC);
     int64_t frac = ns - secs * NS_PER_SEC;
@@ -73,18 +73,28 @@ char *mk_time_rfc3339(int64_t ns)
     mk_buf b = {0};
     mk_buf_printf(&b, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)year, month, day,
                   (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
-    if (frac != 0) {
+    if (frac != 0 || fixed) {
         /* RFC3339Nano: the fraction without trailing zeros */
         char digits[16];
         snprintf(digits, sizeof digits, "%09lld", (long long)frac);
         size_t n = 9;
-        while (n > 0 && digits[n - 1] == '0')
+        while (!fixed && n > 0 && digits[n - 1] == '0')
             n--;
         mk_buf_append(&b, ".", 1);
         mk_buf_append(&b, digits, n);
     }
     mk_buf_append(&b, "Z", 1);
     return mk_buf_steal(&b);
+}
+
+char *mk_time_rfc3339(int64_t ns)
+{
+    return rfc3339(ns, false);
+}
+
+char *mk_time_rfc3339_fixed(int64_t ns)
+{
+    return rfc3339(ns, true);
 }
 
 /* ---- Go's time.ParseDuration ---- */

@@ -139,6 +139,9 @@ int64_t mk_monotonic_ns(void);
 /* "2026-11-23T12:34:56.123456789Z" (docker's RFC 3339 with nanoseconds); 0 gives
  * "0001-01-01T00:00:00Z" as Go's zero time. Returns a new string. */
 char *mk_time_rfc3339(int64_t ns);
+/* The same with all nine digits of the fraction, zeros kept (docker's
+ * RFC3339NanoFixed: `logs -t` and `events` lines line up). */
+char *mk_time_rfc3339_fixed(int64_t ns);
 /* Parse RFC 3339 (with or without fraction, Z or +hh:mm), a unix timestamp
  * "1700000000[.123]" or a duration relative to now ("10m", "1h30m", "45s").
  * Used by --since/--until. */

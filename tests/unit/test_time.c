@@ -100,6 +100,10 @@ static void test_rfc3339(void)
     CHECK_STR(rfc(-1), "1969-12-31T23:59:59.999999999Z");
     CHECK_STR(rfc(-2203848000LL * SEC), "1900-03-01T12:00:00Z");
     CHECK_STR(rfc(1), "1970-01-01T00:00:00.000000001Z");
+    /* docker's RFC3339NanoFixed, for logs -t and events: nine digits always */
+    CHECK_STR(keep(mk_time_rfc3339_fixed(1700000000LL * SEC + 100000000)),
+              "2023-11-14T22:13:20.100000000Z");
+    CHECK_STR(keep(mk_time_rfc3339_fixed(1700000000LL * SEC)), "2023-11-14T22:13:20.000000000Z");
 }
 
 static void test_duration_parse(void)
