@@ -4,6 +4,7 @@
 #include "engine/internal.h"
 #include "image/image.h"
 
+#include <signal.h>
 #include <string.h>
 
 /* The container's upper dir and the image layers under it (topmost first). */
@@ -81,22 +82,36 @@ static json_t *commit_config(const struct mk_image *img, const struct mk_contain
 
 /* -p (docker's default): docker freezes a running container while its layer
  * is read, so the files are consistent.  One it finds paused stays paused. */
+/* Ctrl-C, a hangup or a TERM between the pause and the unpause would leave
+ * the container frozen: they wait (blocked) until it is thawed again. */
+static const int deferred_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
 static int pause_for_commit(struct mk_engine *e, const struct mk_container *c, bool pause,
-                            bool *paused, mk_err **err)
+                            bool *paused, sigset_t *saved, mk_err **err)
 {
     *paused = false;
     if (!pause || !mk_container_is_running(c) || strcmp(c->status, "paused") == 0)
         return 0;
-    if (mk_container_pause(e, c->id, err) < 0)
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(deferred_signals) / sizeof(deferred_signals[0]); i++)
+        sigaddset(&set, deferred_signals[i]);
+    sigprocmask(SIG_BLOCK, &set, saved);
+    if (mk_container_pause(e, c->id, err) < 0) {
+        sigprocmask(SIG_SETMASK, saved, NULL);
         return -1;
+    }
     *paused = true;
     return 0;
 }
 
-static void resume_after_commit(struct mk_engine *e, const struct mk_container *c, bool paused)
+static void resume_after_commit(struct mk_engine *e, const struct mk_container *c, bool paused,
+                                const sigset_t *saved)
 {
-    if (paused)
-        mk_container_unpause(e, c->id, NULL);
+    if (!paused)
+        return;
+    mk_container_unpause(e, c->id, NULL);
+    sigprocmask(SIG_SETMASK, saved, NULL);
 }
 
 /* Read the upper dir into w (NULL when nothing changed: docker then adds no
@@ -109,11 +124,12 @@ static int read_layer(struct mk_engine *e, const struct mk_container *c, bool pa
     _cleanup_strv_ char **lower = NULL;
     _cleanup_json_ json_t *changes = NULL;
     bool paused = false;
+    sigset_t saved;
     *w = NULL;
     if (container_layers(e, c, &img, &upper, &lower, err) < 0)
         return -1;
     mk_image_free(img);
-    if (pause_for_commit(e, c, pause && mk_container_is_running(c), &paused, err) < 0)
+    if (pause_for_commit(e, c, pause && mk_container_is_running(c), &paused, &saved, err) < 0)
         return -1;
     int r = mk_layer_changes(upper, lower, &changes, err);
     if (r == 0 && json_array_size(changes) > 0) {
@@ -124,7 +140,7 @@ static int read_layer(struct mk_engine *e, const struct mk_container *c, bool pa
             r = -1;
         }
     }
-    resume_after_commit(e, c, paused);
+    resume_after_commit(e, c, paused, &saved);
     return r;
 }
 
