@@ -91,12 +91,18 @@ static int fs_open(struct mk_engine *e, const char *ref, bool rootfs_only,
     if (!mk_container_is_running(c)) {
         lock = mk_engine_lock_container(e, c->id, false, err);
         if (lock < 0 && (*err)->kind == MK_ERR_CONFLICT) {
-            /* A monitor holds it: the container started meanwhile. */
+            /* A monitor holds it: the container started meanwhile, or its
+             * monitor is finishing (it lets go at the final exit). */
             mk_err_clear(err);
             mk_container_free(c);
             c = NULL;
             if (mk_container_get(e, ref, &c, err) < 0)
                 return -1;
+            if (!mk_container_is_running(c) &&
+                (lock = mk_engine_lock_container(e, c->id, true, err)) < 0) {
+                mk_container_free(c);
+                return -1;
+            }
         } else if (lock < 0) {
             mk_container_free(c);
             return -1;

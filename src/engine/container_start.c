@@ -193,6 +193,7 @@ struct monitor_ctx {
     struct mk_container *c;
     const json_t *spec;
     bool auto_remove;
+    int lock_fd; /* the container's run lock, let go at the final exit */
     struct mk_engine_health health;
     struct mk_restart_state restart;
     bool restarting; /* the policy decided to start this exited container again */
@@ -264,6 +265,7 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
         /* docker run --rm returns after the removal: do it before the exit is reported. */
         mk_container_event(m->e, c, "die", attrs);
         mk_engine_remove_files(m->e, c, m->spec, NULL);
+        mk_closep(&m->lock_fd);
         json_decref(attrs);
         mk_trace("hook-removed");
         return code;
@@ -281,6 +283,10 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
     mk_container_event(m->e, c, "die", attrs);
     json_decref(attrs);
     mk_runtime_delete(m->spec, NULL);
+    /* Stopped for good: a cp or export may mount it from now on (before the
+     * exit is reported, so whoever waited for it finds it free). */
+    if (!m->restarting)
+        mk_closep(&m->lock_fd);
     return code;
 }
 
@@ -308,6 +314,7 @@ static void hook_restart_cancelled(void *ctx)
     free(c->status);
     c->status = xstrdup("exited");
     mk_store_container_save_state(m->e->store, c, NULL);
+    mk_closep(&m->lock_fd);
 }
 
 /* After the exit is reported nobody waits for this monitor: the slow parts
@@ -367,8 +374,9 @@ int mk_engine_runtime_path(const char *name, char **out, mk_err **err)
 }
 
 static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t *spec,
-                       int client_fd, mk_err **err)
+                       int client_fd, int lock_fd, mk_err **err)
 {
+    _cleanup_close_ int lock = lock_fd; /* ours until the context below takes it */
     const json_t *config = json_object_get(c->config, "Config");
     const json_t *hc = json_object_get(c->config, "HostConfig");
     _cleanup_free_ char *runtime = NULL;
@@ -389,7 +397,8 @@ static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t
     _cleanup_free_ char *log_path = mk_container_log_path(e, c);
     _cleanup_free_ char *runtime_root = mk_path_join(e->store->runroot, "runc");
     struct monitor_ctx m = {.e = e, .c = c, .spec = spec,
-                            .auto_remove = mk_json_bool(hc, "AutoRemove", false)};
+                            .auto_remove = mk_json_bool(hc, "AutoRemove", false),
+                            .lock_fd = steal_fd(&lock)};
     bool probe = mk_engine_health_init(&m.health, e, c);
     struct mk_monitor_params p = {
         .id = c->id,
@@ -419,6 +428,7 @@ static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t
     };
     int ret = mk_monitor_main(&p, err);
     mk_engine_health_free(&m.health);
+    mk_closep(&m.lock_fd);
     return ret;
 }
 
@@ -439,7 +449,7 @@ int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
         _cleanup_free_ char *cfg_path = mk_path_join(dir, "config.json");
         spec = mk_json_load_file(cfg_path, err);
         if (spec != NULL)
-            ret = monitor_run(e, c, spec, client_fd, err);
+            ret = monitor_run(e, c, spec, client_fd, steal_fd(&lock), err);
     }
     json_decref(spec);
     mk_container_free(c);
