@@ -103,6 +103,17 @@ static int open_parent(int root_fd, const char *path, char **base, mk_err **err)
     return fd;
 }
 
+/* "link/" names what link points at, as docker resolves such a path: a
+ * directory fd on it (followed inside the root), or -1 when path does not end
+ * in "/" or does not lead to a directory. */
+static int open_followed_dir(int root_fd, const char *path)
+{
+    size_t n = strlen(path);
+    if (n == 0 || path[n - 1] != '/')
+        return -1;
+    return mk_open_in_root(root_fd, path, O_PATH | O_DIRECTORY, 0);
+}
+
 int mk_tar_stat(int root_fd, const char *path, struct mk_path_stat *out, mk_err **err)
 {
     _cleanup_free_ char *base = NULL;
@@ -112,6 +123,9 @@ int mk_tar_stat(int root_fd, const char *path, struct mk_path_stat *out, mk_err 
     struct mk_path_stat s = {0};
     if (fstatat(pfd, base, &s.st, AT_SYMLINK_NOFOLLOW) < 0)
         return mk_err_sys(err, "lstat %s", path);
+    _cleanup_close_ int followed = S_ISLNK(s.st.st_mode) ? open_followed_dir(root_fd, path) : -1;
+    if (followed >= 0 && fstat(followed, &s.st) < 0)
+        return mk_err_sys(err, "stat %s", path);
     if (S_ISLNK(s.st.st_mode)) {
         char target[4096];
         ssize_t n = readlinkat(pfd, base, target, sizeof(target) - 1);
@@ -363,10 +377,19 @@ int mk_tar_write_path(int root_fd, const char *path, const char *rebase, int out
     _cleanup_close_ int pfd = open_parent(root_fd, path, &base, err);
     if (pfd < 0)
         return -1;
+    struct stat st;
+    _cleanup_close_ int followed = fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                           S_ISLNK(st.st_mode)
+                                       ? open_followed_dir(root_fd, path)
+                                       : -1;
     struct tar_writer *w = writer_open(out_fd, err);
     if (w == NULL)
         return -1;
-    return writer_close(w, write_tree(w, pfd, base, rebase ? rebase : base, true, err), err);
+    /* "link/": the directory it points at, named after the link. */
+    return writer_close(w,
+                        write_tree(w, followed >= 0 ? followed : pfd, followed >= 0 ? "." : base,
+                                   rebase ? rebase : base, true, err),
+                        err);
 }
 
 int mk_tar_write_root(int root_fd, int out_fd, mk_err **err)

@@ -188,3 +188,19 @@ test_cp_into_stopped_container_holds_start() {
     assert_eq "$shared" "$(dmesg | grep -c "upperdir is in-use")" "kernel warnings of a shared upper dir"
     $M rm cphold >/dev/null
 }
+
+# "link/" names the directory the link points at (inside the container), as
+# docker resolves it; "link" is the link itself.
+test_cp_trailing_slash_follows_a_link_to_a_directory() {
+    $M run -d --name cplink $IMG sh -c 'mkdir -p /data/sub && echo in >/data/sub/f && ln -s /data /tmp/evil && sleep 100' >/dev/null
+    wait_for 30 $M exec cplink test -L /tmp/evil
+    $M cp cplink:/tmp/evil/ out
+    assert_eq "in" "$(cat out/sub/f)"
+    echo host >hostfile
+    $M cp hostfile cplink:/tmp/evil/
+    assert_eq "host" "$($M exec cplink cat /data/hostfile)"
+    $M cp cplink:/tmp/evil link
+    assert_eq "/data" "$(readlink link)"
+    [ ! -e /data/hostfile ] || fail "a container path reached the host"
+    $M rm -f cplink >/dev/null
+}
