@@ -332,16 +332,24 @@ static const char *hardlink_target(struct tar_ctx *t, const struct stat *st, con
 /* Extended attributes of name in dirfd, except overlayfs' own. */
 static void add_xattrs(struct archive_entry *e, int dirfd, const char *name)
 {
-    /* The l* calls through /proc/self/fd do not follow name if it is a symlink. */
+    /* The l* calls through /proc/self/fd do not follow name if it is a symlink.
+     * Sizes are asked first: names and values have no fixed bound (a value
+     * that changes size between the two calls is skipped). */
     _cleanup_free_ char *p = xasprintf("/proc/self/fd/%d/%s", dirfd, name);
-    char list[4096];
-    ssize_t n = llistxattr(p, list, sizeof(list));
+    ssize_t n = llistxattr(p, NULL, 0);
+    if (n <= 0)
+        return;
+    _cleanup_free_ char *list = xmalloc((size_t)n);
+    n = llistxattr(p, list, (size_t)n);
     for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(list + off) + 1) {
         const char *key = list + off;
         if (strncmp(key, "trusted.overlay.", 16) == 0)
             continue;
-        char value[4096];
-        ssize_t vn = lgetxattr(p, key, value, sizeof(value));
+        ssize_t vn = lgetxattr(p, key, NULL, 0);
+        if (vn < 0)
+            continue;
+        _cleanup_free_ char *value = xmalloc(vn > 0 ? (size_t)vn : 1);
+        vn = lgetxattr(p, key, value, (size_t)vn);
         if (vn >= 0)
             archive_entry_xattr_add_entry(e, key, value, (size_t)vn);
     }
