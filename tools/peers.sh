@@ -5,7 +5,7 @@
 #   peers_install            install docker.io and podman if missing
 #   peers_docker  WORK TAR   start a dockerd, import TAR as compat/busybox; sets $D
 #   peers_podman  WORK TAR   private podman config, import TAR; sets $P
-#   peers_stop               stop what peers_docker started
+#   peers_stop               stop what peers_docker started, unmount podman's leftovers
 
 peers_install() {
     if ! command -v dockerd >/dev/null || ! command -v podman >/dev/null; then
@@ -37,10 +37,16 @@ peers_podman() { # WORK TAR
     printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n' >"$w/containers.conf"
     export CONTAINERS_CONF=$w/containers.conf
     P="podman --root $w/podman --runroot $w/podman-run"
+    peers_podman_root=$w/podman
     $P import "$tar" compat/busybox >/dev/null 2>&1
 }
 
 peers_stop() {
+    # podman bind-mounts its overlay directory onto itself and leaves it so.
+    if [ -n "${peers_podman_root:-}" ]; then
+        umount -R "$peers_podman_root/overlay" 2>/dev/null
+        peers_podman_root=
+    fi
     if [ -n "${peers_dockerd_pid:-}" ]; then
         kill "$peers_dockerd_pid" 2>/dev/null && wait "$peers_dockerd_pid" 2>/dev/null
         peers_dockerd_pid=
