@@ -15,6 +15,8 @@ struct run_flags {
     char *cpuset_cpus, *cpuset_mems, *shm_size, *ipc, *pid, *uts, *detach_keys, *pull;
     char *restart;
     long stop_timeout, cpu_shares, cpu_period, cpu_quota, pids_limit, oom_score_adj;
+    long blkio_weight, memory_swappiness;
+    bool blkio_weight_set, memory_swappiness_set;
     bool stop_timeout_set, entrypoint_set, pids_limit_set, cpu_shares_set, oom_set;
     char **env, **env_file, **labels, **volumes, **tmpfs, **log_opts, **cap_add, **cap_drop;
     char **security_opt, **ulimits, **sysctls, **group_add, **label_files, **annotations, **attach;
@@ -35,7 +37,6 @@ static const char *const health_keys[4] = {"Interval", "Timeout", "StartPeriod",
 #define REFUSE_B(n, s, why) {n, s, MK_OPT_REFUSED_BOOL, NULL, why, NULL}
 #define NET_ISSUE  "networking (bridge networks, ports, DNS) is not implemented yet"
 #define VOL_ISSUE  "named volumes and --mount are not implemented yet"
-#define CTR_ISSUE  "part of the container surface not implemented yet"
 #define IMG_ISSUE  "registries and pulling are not implemented yet"
 
 static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_run)
@@ -115,9 +116,11 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         {"cgroup-parent", 0, MK_OPT_STRING, &f->cgroup_parent, "Optional parent cgroup for the container", NULL},
         {"oom-kill-disable", 0, MK_OPT_BOOL, &f->oom_kill_disable, "Disable OOM Killer", NULL},
         REFUSE_V("platform", 0, IMG_ISSUE), REFUSE_V("gpus", 0, "GPUs are not supported"),
-        REFUSE_V("blkio-weight", 0, CTR_ISSUE), REFUSE_V("kernel-memory", 0, CTR_ISSUE),
-        REFUSE_V("memory-swappiness", 0, CTR_ISSUE), REFUSE_V("userns", 0, CTR_ISSUE),
-        REFUSE_V("storage-opt", 0, CTR_ISSUE),
+        {"blkio-weight", 0, MK_OPT_INT, &f->blkio_weight, "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)", &f->blkio_weight_set},
+        {"memory-swappiness", 0, MK_OPT_INT, &f->memory_swappiness, "Tune container memory swappiness (0 to 100) (default -1)", &f->memory_swappiness_set},
+        REFUSE_V("kernel-memory", 0, "kernel memory limits do not exist on this kernel (Linux 6.x removed them; docker ignores the flag with a warning)"),
+        REFUSE_V("userns", 0, "user namespaces are not supported by mocker's runtime"),
+        REFUSE_V("storage-opt", 0, "the overlay store has no per-container storage options"),
         REFUSE_V("isolation", 0, "only the default isolation exists on Linux"),
         REFUSE_B("disable-content-trust", 0, IMG_ISSUE),
         {NULL, 0, 0, NULL, NULL, NULL},
@@ -576,6 +579,10 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
         json_object_set_new(hc, "CpusetMems", json_string(f->cpuset_mems));
     if (f->pids_limit_set)
         json_object_set_new(hc, "PidsLimit", json_integer(f->pids_limit));
+    if (f->blkio_weight_set)
+        json_object_set_new(hc, "BlkioWeight", json_integer(f->blkio_weight));
+    if (f->memory_swappiness_set)
+        json_object_set_new(hc, "MemorySwappiness", json_integer(f->memory_swappiness));
     if (f->oom_set)
         json_object_set_new(hc, "OomScoreAdj", json_integer(f->oom_score_adj));
     if (f->sysctls) {

@@ -17,7 +17,7 @@ static const char *const supported_host_keys[] = {
     "Binds",       "Tmpfs",     "ReadonlyRootfs", "Init",        "AutoRemove", "NetworkMode",
     "LogConfig",   "Runtime",   "CapAdd",         "CapDrop",     "Privileged", "SecurityOpt",
     "Ulimits",     "Memory",    "MemorySwap",     "NanoCpus",    "CpuShares",  "CpusetCpus",
-    "PidsLimit",   "CpuQuota",  "CpuPeriod",      "CpusetMems",  "MemoryReservation",
+    "PidsLimit",   "CpuQuota",  "CpuPeriod",      "CpusetMems",  "MemoryReservation", "BlkioWeight", "MemorySwappiness",
     "ShmSize",     "OomScoreAdj", "Sysctls",      "GroupAdd",    "IpcMode",    "PidMode",
     "UTSMode",     "RestartPolicy", "Annotations", "Devices", "DeviceCgroupRules",
     "CgroupnsMode", "OomKillDisable", "CgroupParent", NULL,
@@ -299,6 +299,13 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
         json_object_set_new(host_config, "NetworkMode", json_string("none"));
     bool host_net = strcmp(mk_json_str(host_config, "NetworkMode"), "host") == 0;
 
+    /* docker discards a block I/O weight the kernel cannot apply, and says so. */
+    bool blkio_discarded = false;
+    if (mk_json_int(host_config, "BlkioWeight", 0) != 0 && !mk_cgroup_blkio_weight_supported()) {
+        json_object_set_new(host_config, "BlkioWeight", json_integer(0));
+        blkio_discarded = true;
+    }
+
     struct mk_container c = {0};
     c.id = id;
     c.image = (char *)image_name;
@@ -336,6 +343,10 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
     mk_container_event(e, &c, "create", NULL);
     if (warnings != NULL) {
         *warnings = json_array();
+        if (blkio_discarded)
+            json_array_append_new(*warnings,
+                                  json_string("Your kernel does not support Block I/O weight or "
+                                              "the cgroup is not mounted. Weight discarded."));
         if (mk_json_bool(host_config, "OomKillDisable", false) &&
             mk_json_int(host_config, "Memory", 0) == 0)
             json_array_append_new(*warnings,

@@ -72,6 +72,13 @@ static void detect(void)
     }
 }
 
+bool mk_cgroup_blkio_weight_supported(void)
+{
+    if (mk_cgroup_detect() == MK_CGROUP_V2)
+        return true; /* io.weight: a failure to write it is reported at start */
+    return access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0;
+}
+
 enum mk_cgroup_layout mk_cgroup_detect(void)
 {
     detect();

@@ -69,6 +69,9 @@ bool mk_runtime_oom_killed(const json_t *spec);
 /* ---- cgroups (v1, v2 and hybrid), also for stats/pause/update later ---- */
 enum mk_cgroup_layout { MK_CGROUP_V1, MK_CGROUP_HYBRID, MK_CGROUP_V2 };
 enum mk_cgroup_layout mk_cgroup_detect(void);
+/* Whether a block I/O weight can be applied (v1 needs a scheduler that
+ * provides blkio.weight; many virtual disks have none). */
+bool mk_cgroup_blkio_weight_supported(void);
 /* Create the cgroup at `path` (relative, e.g. "/mocker/<id>") in every hierarchy
  * used, and apply OCI linux.resources. */
 int mk_cgroup_create(const char *path, const json_t *resources, mk_err **err);

@@ -283,3 +283,22 @@ test_cgroup_parent() {
         rmdir "$h$p/sub" "$h$p" "$h$p-esc" "$h$p-b" 2>/dev/null || true
     done
 }
+
+# --memory-swappiness reaches the cgroup; --blkio-weight too, or, where the
+# kernel has no blkio.weight (as on this VM's virtio disk), docker's warning
+# and a discarded weight.  Out-of-range values are refused.
+test_swappiness_and_blkio_weight() {
+    [ -d /sys/fs/cgroup/memory ] || return 0 # swappiness is a cgroup v1 knob
+    id=$($M run -d --memory-swappiness 10 --blkio-weight 300 $IMG sleep 30 2>warn.txt)
+    assert_eq 10 "$(cat /sys/fs/cgroup/memory/mocker/$id/memory.swappiness)"
+    if [ -e /sys/fs/cgroup/blkio/blkio.weight ]; then
+        assert_eq 300 "$(cat /sys/fs/cgroup/blkio/mocker/$id/blkio.weight)"
+    else
+        assert_contains "$(cat warn.txt)" "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
+        assert_eq 0 "$($M inspect -f '{{.HostConfig.BlkioWeight}}' $id)"
+    fi
+    $M rm -f $id >/dev/null
+    capture $M run --rm --memory-swappiness 101 $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "valid memory swappiness range is 0-100"
+}
