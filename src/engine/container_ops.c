@@ -336,6 +336,14 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
             goto out;
         mk_engine_thaw_after_signal(e, c);
         wait_stopped(e, c, fd, 10000);
+        /* A --rm container's monitor removed it on the way out, as docker's
+         * daemon does: nothing is left for us to remove. */
+        struct mk_container *now = NULL;
+        if (mk_store_container_get(e->store, c->id, &now, NULL) < 0) {
+            ret = 0;
+            goto out;
+        }
+        mk_container_free(now);
     }
     /* Mark first: a rm killed half way is finished by the next rm. */
     free(c->status);

@@ -293,6 +293,10 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
 static int64_t hook_restart_delay(void *ctx, int wait_status, int64_t ran_ns)
 {
     struct monitor_ctx *m = ctx;
+    /* --rm excludes a restart policy (create and update refuse the pair):
+     * no store read on the exit path of `run --rm`. */
+    if (m->auto_remove)
+        return -1;
     /* The policy as it is now: `update --restart` may have changed it. */
     struct mk_container *now = NULL;
     if (mk_store_container_get(m->e->store, m->c->id, &now, NULL) == 0) {

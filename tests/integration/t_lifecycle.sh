@@ -166,3 +166,17 @@ test_log_driver_none_and_rotation() {
     assert_contains "$($M logs big | tail -1)" "line-199"
     $M rm nolog big >/dev/null
 }
+
+# rm -f of a running --rm container: its monitor removes it on the way out;
+# rm reports success as docker does, and nothing is left.
+test_rm_force_of_autoremove_container() {
+    id=$($M run -d --rm $IMG sleep 30)
+    assert_eq "$id" "$($M rm -f "$id")"
+    assert_eq "" "$($M ps -aq --no-trunc --filter id=$id)"
+    wait_for 50 sh -c "[ ! -e '$MOCKER_ROOT/trash/$id' ]" || fail "trash/$id never emptied"
+    assert_eq "" "$(container_leftovers "$id")" "leftovers"
+    capture $M update --restart always "$($M run -d --rm $IMG sleep 30)"
+    assert_eq 1 "$rc"
+    assert_contains "$out" "Restart policy cannot be updated because AutoRemove is enabled for the container"
+    $M ps -q | xargs -r $M rm -f >/dev/null
+}
