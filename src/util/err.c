@@ -120,6 +120,8 @@ int mk_err_http_status(const mk_err *err)
         return 304;
     case MK_ERR_UNSUPPORTED:
         return 501;
+    case MK_ERR_UNAUTHORIZED:
+        return 401;
     case MK_ERR_INTERNAL:
     default:
         return 500;

@@ -17,6 +17,7 @@ enum mk_err_kind {
     MK_ERR_FORBIDDEN,    /* 403 */
     MK_ERR_NOT_MODIFIED, /* 304: start of a running container, stop of a stopped one */
     MK_ERR_UNSUPPORTED,  /* a docker feature mocker does not do (yet): 501, CLI exit 125 */
+    MK_ERR_UNAUTHORIZED, /* 401: a registry refused the credentials */
 };
 
 typedef struct mk_err {
