@@ -21,6 +21,43 @@ char *mk_ref_familiar_repo(const struct mk_ref *r); /* "busybox" */
 /* Familiar form of a stored full reference string ("docker.io/library/x:t" -> "x:t"). */
 char *mk_ref_familiarize(const char *full);
 
+/* ---- platforms (image/platform.c), as docker spells and matches them ---- */
+#define MK_PLATFORM_FIELD 64
+struct mk_platform {
+    char os[MK_PLATFORM_FIELD];           /* "linux" */
+    char architecture[MK_PLATFORM_FIELD]; /* GOARCH: "amd64", "arm64", "arm" */
+    char variant[MK_PLATFORM_FIELD];      /* "" or "v8", "v7"... */
+};
+/* A --platform specifier: os, arch, os/arch or os/arch/variant, normalised
+ * (case, x86_64 -> amd64, aarch64 -> arm64, armhf -> arm, armel -> arm/v6,
+ * i386 -> 386; "linux/arm64/v8" keeps its v8, "linux/arm64" has none).
+ * INVALID with dockerd's wording: "\"foo\": unknown operating system or
+ * architecture: invalid argument". */
+int mk_platform_parse(const char *s, struct mk_platform *out, mk_err **err);
+/* This machine's platform, from uname (arm64 has variant v8, as docker). */
+void mk_platform_host(struct mk_platform *out);
+/* In place: lower case, aliases folded, default variants dropped (arm64 v8). */
+void mk_platform_normalize(struct mk_platform *p);
+/* "linux/arm64/v8", "linux/amd64" (no empty parts); "unknown" without an os. */
+char *mk_platform_format(const struct mk_platform *p);
+/* An image config's os/architecture/variant; false if it names no architecture. */
+bool mk_platform_from_config(const json_t *config, struct mk_platform *out);
+/* Does a runtime of platform `want` accept an image of `candidate`?  0: no;
+ * else a rank, 1 best: want itself (normalised: arm64 == arm64/v8), then the
+ * older variants of its family in docker's order (arm/v7: v6, v5; arm64:
+ * arm/v8..v5; amd64/v3: v2, v1, then 386). */
+int mk_platform_match(const struct mk_platform *want, const struct mk_platform *candidate);
+/* mk_platform_match, plus an image that names no variant runs where its os
+ * and architecture match: the test behind run's platform warning. */
+bool mk_platform_runs_on(const struct mk_platform *host, const struct mk_platform *image);
+/* The entry of an image index's "manifests" array to pull for `want`: the
+ * best-ranked match, the first one among equals; attestation manifests
+ * (annotation vnd.docker.reference.type, platform unknown/unknown) never.
+ * NOT_FOUND: "no matching manifest for linux/arm64/v8 in the manifest list
+ * entries" (want as given). */
+int mk_platform_choose(const json_t *manifests, const struct mk_platform *want, size_t *index,
+                       mk_err **err);
+
 /* ---- local images ---- */
 /* Find an image by name[:tag], full or short id.  NOT_FOUND: "No such image: <name>". */
 int mk_image_lookup(struct mk_store *s, const char *name, struct mk_image **out, mk_err **err);
