@@ -67,6 +67,8 @@ struct mk_import_opts {
     char **changes;  /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL,
                         VOLUME */
     const char *message; /* -m: history comment */
+    /* --platform: the config's os, architecture and variant; NULL: the host's */
+    const struct mk_platform *platform;
 };
 /* docker import: read a tar (plain, gzip, xz, bzip2, zstd) from fd, store it as
  * a one-layer OCI image.  *out_id gets "sha256:<hex>". */
