@@ -135,7 +135,7 @@ test_save_several_images_stdout() {
     assert_eq other "$($M run --rm other:2)"
     $M rmi other:1 other:2 >/dev/null
     assert_eq "Loaded image ID: $other" "$($M load -i byid.tar)"
-    events=$($M events --since 1m --until "$(($(date +%s) + 10))" --filter type=image --format '{{.Action}}')
+    events=$($M events --since 1m --until "$(($(date +%s) + 1))" --filter type=image --format '{{.Action}}')
     assert_contains "$events" save
     assert_contains "$events" load
 }
@@ -216,4 +216,7 @@ test_load_hostile_archives() {
     assert_contains "$out" "The image mocker-test/busybox:latest already exists, renaming the old one with ID $old to empty string"
     assert_contains "$out" "Loaded image: hostile:1"
     assert_eq extra "$($M run --rm hostile:1 cat /extra)"
+    # the next tests want the image they started with
+    $M tag "$old" $IMG
+    $M rmi hostile:1 >/dev/null
 }
