@@ -57,6 +57,12 @@ int mk_cli_each_container(const struct mk_cmd *cmd, int argc, char **argv, struc
 int mk_cli_for_each(char **refs, int (*op)(struct mk_engine *, const char *, void *, mk_err **),
                     void *ctx, bool print_name);
 
+/* -o FILE for export and save: fn writes to a temp file beside FILE, which is
+ * renamed to FILE when it succeeded (docker's CopyToFile: a failure never
+ * leaves a truncated FILE; FILE gets the temp file's mode 0600). */
+int mk_cli_write_output(const char *path, int (*fn)(int fd, void *ctx, mk_err **err), void *ctx,
+                        mk_err **err);
+
 /* Opening the engine once per command. */
 struct mk_engine *mk_cli_engine(void);
 
@@ -97,6 +103,8 @@ int cmd_rename(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_container_prune(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 int cmd_system_df(int argc, char **argv);
 
 /* shared by ps and inspect: ps's "Up 3 minutes" / "Exited (0) 2 seconds ago" */

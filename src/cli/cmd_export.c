@@ -4,16 +4,14 @@
 #include <fcntl.h>
 #include <string.h>
 
-/* -o FILE: written to a temp file beside it and renamed, so a failed export
- * never leaves a truncated FILE (docker's CopyToFile does the same, and its
- * temp file's mode 0600 is what FILE ends up with). */
-static int export_to_file(const char *ref, const char *path, mk_err **err)
+int mk_cli_write_output(const char *path, int (*write_fn)(int fd, void *ctx, mk_err **err),
+                        void *ctx, mk_err **err)
 {
     _cleanup_free_ char *tmp = xasprintf("%s.mocker-tmp-%d", path, (int)getpid());
     _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return mk_err_sys(err, "open %s", tmp);
-    if (mk_container_export(mk_cli_engine(), ref, fd, err) < 0) {
+    if (write_fn(fd, ctx, err) < 0) {
         unlink(tmp);
         return -1;
     }
@@ -23,6 +21,11 @@ static int export_to_file(const char *ref, const char *path, mk_err **err)
         return -1;
     }
     return 0;
+}
+
+static int export_to(int fd, void *ref, mk_err **err)
+{
+    return mk_container_export(mk_cli_engine(), ref, fd, err);
 }
 
 int cmd_export(int argc, char **argv)
@@ -43,7 +46,7 @@ int cmd_export(int argc, char **argv)
         fprintf(stderr, "cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
         return 1;
     }
-    r = output != NULL ? export_to_file(rest[0], output, &err)
-                       : mk_container_export(mk_cli_engine(), rest[0], 1, &err);
+    r = output != NULL ? mk_cli_write_output(output, export_to, rest[0], &err)
+                       : export_to(1, rest[0], &err);
     return r < 0 ? mk_cli_fail(NULL, err, 1) : 0;
 }

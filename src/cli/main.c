@@ -47,6 +47,8 @@ static const struct command commands[] = {
     {"rename", cmd_rename, "Rename a container"},
     {"port", cmd_port, "List port mappings or a specific mapping for the container"},
     {"events", cmd_events, "Get real time events from the server"},
+    {"save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)"},
+    {"load", cmd_load, "Load an image from a tar archive or STDIN"},
     {NULL, NULL, NULL},
 };
 
@@ -94,6 +96,8 @@ static const struct {
     {"image", "remove", cmd_rmi, NULL},
     {"image", "tag", cmd_tag, NULL},
     {"image", "history", cmd_history, NULL},
+    {"image", "save", cmd_save, NULL},
+    {"image", "load", cmd_load, NULL},
     {"system", "df", cmd_system_df, "Show mocker disk usage"},
     {"system", "events", cmd_events, NULL},
     {"system", "info", cmd_info, NULL},

@@ -18,6 +18,8 @@ void mk_ref_free(struct mk_ref *r);
 char *mk_ref_string(const struct mk_ref *r);        /* "docker.io/library/busybox:latest" */
 char *mk_ref_familiar(const struct mk_ref *r);      /* "busybox:latest" */
 char *mk_ref_familiar_repo(const struct mk_ref *r); /* "busybox" */
+/* True when name spells a tag ("x:1", "host:5000/x:1"): a ':' after the last '/'. */
+bool mk_ref_has_tag(const char *name);
 /* Familiar form of a stored full reference string ("docker.io/library/x:t" -> "x:t"). */
 char *mk_ref_familiarize(const char *full);
 
@@ -109,6 +111,33 @@ int mk_image_lower_dirs(struct mk_store *s, const struct mk_image *img, char ***
  * (topmost first) that has rel (honouring whiteouts). NULL if none. */
 char *mk_layers_find_file(char *const *dirs, const char *rel);
 
+/* ---- storing layers (layer_store.c) ---- */
+#define MK_MEDIA_OCI_LAYER    "application/vnd.oci.image.layer.v1.tar"
+#define MK_MEDIA_OCI_CONFIG   "application/vnd.oci.image.config.v1+json"
+#define MK_MEDIA_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MK_MEDIA_OCI_INDEX    "application/vnd.oci.image.index.v1+json"
+/* {"mediaType","digest","size"} */
+json_t *mk_image_descriptor(const char *media_type, const char *digest, int64_t size);
+/* An image event (import, commit, load, save, tag...) with attrs {"name": name}; a
+ * failure to record it is ignored: the operation itself happened. */
+void mk_image_event(struct mk_store *s, const char *action, const char *id, const char *name);
+/* Feed the decompressed bytes of fd (plain, gzip, xz, bzip2, zstd) to sink. */
+int mk_layer_decompress(int fd, int (*sink)(void *ctx, const void *buf, size_t n, mk_err **err),
+                        void *ctx, mk_err **err);
+/* Unpack a layer tar into a new layers/tmp-<random>/diff; *tmp_name gets its
+ * name relative to layers/ and *size (may be NULL) the bytes unpacked. */
+int mk_layer_unpack_temp(struct mk_store *s, int tar_fd, char **tmp_name, int64_t *size,
+                         mk_err **err);
+/* Rename an unpacked temp layer to layers/<chain hex>, or drop it when that
+ * layer is there already.  The temp layer is gone afterwards either way. */
+int mk_layer_install(struct mk_store *s, const char *tmp_name, const char *chain_id, mk_err **err);
+void mk_layer_discard_temp(struct mk_store *s, const char *tmp_name); /* NULL is fine */
+/* True when layers/<chain hex>/diff exists. */
+bool mk_layer_present(struct mk_store *s, const char *chain_id);
+
+/* Lexically clean a tar member name relative to a root: strip leading '/',
+ * drop "." components, resolve "..".  NULL if it climbs out of the root. */
+char *mk_tar_name_clean(const char *name);
 /* Extract a tar stream into dir (which must exist and be empty), converting
  * OCI whiteouts to overlayfs ones and never writing outside dir. *out_size
  * (may be NULL) gets the bytes unpacked. */
@@ -136,5 +165,23 @@ int mk_image_history(struct mk_store *s, const struct mk_image *img, json_t **ou
 int mk_image_remove(struct mk_store *s, const char *name, bool force, char ***report, mk_err **err);
 /* Tag source image as target ref. */
 int mk_image_tag(struct mk_store *s, const char *source, const char *target, mk_err **err);
+
+/* docker save: the images names name (REPO: all its tags; REPO:TAG; an id or
+ * REPO@DIGEST: untagged) as one tar to out_fd that is both a docker-archive
+ * (manifest.json, repositories) and an OCI layout (oci-layout, index.json),
+ * as docker 25+ writes it.  Emits "save" image events. */
+int mk_image_save(struct mk_store *s, char *const *names, int out_fd, mk_err **err);
+
+/* docker load: a docker-archive or an OCI archive (plain or compressed) from
+ * in_fd.  Everything is verified before anything is stored; on failure no
+ * image row, tag or layer is added.  *report gets docker's lines ("Loaded
+ * image: x:t", "Loaded image ID: sha256:..."); "load" image events. */
+struct mk_load_opts {
+    /* called for each layer unpacked, with its diff id and archive size */
+    void (*on_layer)(void *ctx, const char *diff_id, int64_t size);
+    void *ctx;
+};
+int mk_image_load(struct mk_store *s, int in_fd, const struct mk_load_opts *opts, char ***report,
+                  mk_err **err);
 
 #endif

@@ -8,98 +8,11 @@
  * half layer under a real name or a row for an image that is not there. */
 #include "image/image.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define LAYER_MEDIA_TYPE    "application/vnd.oci.image.layer.v1.tar"
-#define CONFIG_MEDIA_TYPE   "application/vnd.oci.image.config.v1+json"
-#define MANIFEST_MEDIA_TYPE "application/vnd.oci.image.manifest.v1+json"
-
-/* Decompress the input into the writer (libarchive "raw" format: any filter,
- * no container format).  The result is only known to be a tar after unpacking. */
-static int read_input(int fd, struct mk_blob_writer *w, mk_err **err)
+static int write_to_blob(void *ctx, const void *buf, size_t n, mk_err **err)
 {
-    struct archive *a = archive_read_new();
-    archive_read_support_filter_all(a);
-    archive_read_support_format_raw(a);
-    int ret = -1;
-    struct archive_entry *e;
-    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-        mk_err_set(err, MK_ERR_INVALID, "read input: %s", archive_error_string(a));
-        goto out;
-    }
-    int r = archive_read_next_header(a, &e);
-    if (r == ARCHIVE_EOF) {
-        mk_err_set(err, MK_ERR_INVALID, "empty input: not a tar archive");
-        goto out;
-    }
-    if (r < ARCHIVE_WARN) {
-        mk_err_set(err, MK_ERR_INVALID, "read input: %s", archive_error_string(a));
-        goto out;
-    }
-    char buf[1 << 16];
-    la_ssize_t n;
-    while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
-        if (mk_blob_writer_write(w, buf, (size_t)n, err) < 0)
-            goto out;
-    if (n < 0) {
-        mk_err_set(err, MK_ERR_INVALID, "read input: %s", archive_error_string(a));
-        goto out;
-    }
-    ret = 0;
-out:
-    archive_read_free(a);
-    return ret;
-}
-
-static json_t *descriptor(const char *media_type, const char *digest, int64_t size)
-{
-    return json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest, "size",
-                     (json_int_t)size);
-}
-
-/* Unpack the writer's data into a new layers/tmp-<random>; *tmp_name gets its
- * name relative to layers/. */
-static int unpack_to_temp(struct mk_store *s, struct mk_blob_writer *w, char **tmp_name,
-                          int64_t *size, mk_err **err)
-{
-    _cleanup_free_ char *rnd = mk_random_hex(32);
-    _cleanup_free_ char *name = xasprintf("tmp-%s", rnd);
-    _cleanup_free_ char *top = xasprintf("%s/layers/%s", s->root, name);
-    _cleanup_free_ char *diff = mk_path_join(top, "diff");
-    _cleanup_close_ int fd = -1;
-    if (mkdir(top, 0700) < 0)
-        return mk_err_sys(err, "mkdir %s", top);
-    if (mkdir(diff, 0755) < 0) {
-        mk_err_sys(err, "mkdir %s", diff);
-        goto fail;
-    }
-    fd = mk_blob_writer_reopen(w, err);
-    if (fd < 0 || mk_layer_extract(fd, diff, size, err) < 0)
-        goto fail;
-    *tmp_name = steal_pointer(&name);
-    return 0;
-fail:
-    mk_rm_rf(top, NULL);
-    return -1;
-}
-
-/* Give the unpacked layer its real name, unless another import got there first. */
-static int install_layer(struct mk_store *s, const char *tmp_name, const char *chain_id,
-                         mk_err **err)
-{
-    _cleanup_free_ char *tmp = xasprintf("%s/layers/%s", s->root, tmp_name);
-    _cleanup_free_ char *final = mk_store_layer_dir(s, chain_id);
-    if (rename(tmp, final) == 0)
-        return 0;
-    if (errno != EEXIST && errno != ENOTEMPTY)
-        return mk_err_sys(err, "rename %s to %s", tmp, final);
-    /* Same chain id means same content: keep the existing one. */
-    return mk_rm_rf(tmp, err);
+    return mk_blob_writer_write(ctx, buf, n, err);
 }
 
 /* platform: --platform, or NULL for the host's. */
@@ -134,14 +47,6 @@ static int store_image_rows(struct mk_store *s, const struct mk_image *img, cons
     return mk_store_commit(s, err);
 }
 
-static void image_event(struct mk_store *s, const char *action, const char *id, const char *name)
-{
-    _cleanup_json_ json_t *attrs = json_pack("{s:s}", "name", name);
-    _cleanup_err_ mk_err *ignored = NULL;
-    /* The image is stored either way; a lost event is not worth failing for. */
-    mk_store_event_add(s, "image", action, id, attrs, &ignored);
-}
-
 /* The parent's layer descriptors, to which the new image's manifest adds. */
 static int parent_layers(struct mk_store *s, const struct mk_image *parent, json_t **out,
                          mk_err **err)
@@ -168,7 +73,8 @@ static int add_layer(struct mk_store *s, struct mk_blob_writer *w, json_t *confi
                      json_t *layers, int64_t *unpacked, mk_err **err)
 {
     _cleanup_free_ char *tmp_layer = NULL;
-    if (unpack_to_temp(s, w, &tmp_layer, unpacked, err) < 0)
+    _cleanup_close_ int fd = mk_blob_writer_reopen(w, err);
+    if (fd < 0 || mk_layer_unpack_temp(s, fd, &tmp_layer, unpacked, err) < 0)
         return -1;
     int64_t layer_size = mk_blob_writer_size(w);
     _cleanup_free_ char *diff_id = NULL;
@@ -179,14 +85,13 @@ static int add_layer(struct mk_store *s, struct mk_blob_writer *w, json_t *confi
         json_array_append_new(diff_ids, json_string(diff_id));
         r = mk_image_chain_ids(config, &chains, err);
     }
-    if (r == 0)
-        r = install_layer(s, tmp_layer, chains[mk_strv_len(chains) - 1], err);
     if (r < 0) {
-        _cleanup_free_ char *top = xasprintf("%s/layers/%s", s->root, tmp_layer);
-        mk_rm_rf(top, NULL);
+        mk_layer_discard_temp(s, tmp_layer);
         return -1;
     }
-    json_array_append_new(layers, descriptor(LAYER_MEDIA_TYPE, diff_id, layer_size));
+    if (mk_layer_install(s, tmp_layer, chains[mk_strv_len(chains) - 1], err) < 0)
+        return -1;
+    json_array_append_new(layers, mk_image_descriptor(MK_MEDIA_OCI_LAYER, diff_id, layer_size));
     return 0;
 }
 
@@ -204,8 +109,8 @@ int mk_image_create(struct mk_store *s, const struct mk_image_new *n, char **out
     if (mk_store_blob_put(s, config_text, strlen(config_text), &config_digest, err) < 0)
         return -1;
     _cleanup_json_ json_t *manifest = json_pack(
-        "{s:i, s:s, s:o, s:O}", "schemaVersion", 2, "mediaType", MANIFEST_MEDIA_TYPE, "config",
-        descriptor(CONFIG_MEDIA_TYPE, config_digest, (int64_t)strlen(config_text)), "layers",
+        "{s:i, s:s, s:o, s:O}", "schemaVersion", 2, "mediaType", MK_MEDIA_OCI_MANIFEST, "config",
+        mk_image_descriptor(MK_MEDIA_OCI_CONFIG, config_digest, (int64_t)strlen(config_text)), "layers",
         layers);
     _cleanup_free_ char *manifest_text = mk_json_dump(manifest);
     _cleanup_free_ char *manifest_digest = NULL;
@@ -223,10 +128,10 @@ int mk_image_create(struct mk_store *s, const struct mk_image_new *n, char **out
     if (store_image_rows(s, &img, n->tag, err) < 0)
         return -1;
     if (n->action != NULL)
-        image_event(s, n->action, config_digest, config_digest);
+        mk_image_event(s, n->action, config_digest, config_digest);
     if (n->tag != NULL) {
         _cleanup_free_ char *familiar = mk_ref_familiarize(n->tag);
-        image_event(s, "tag", config_digest, familiar);
+        mk_image_event(s, "tag", config_digest, familiar);
     }
     *out_id = steal_pointer(&config_digest);
     return 0;
@@ -281,7 +186,7 @@ int mk_image_import(struct mk_store *s, int fd, const struct mk_import_opts *opt
     struct mk_blob_writer *w = NULL;
     if (mk_blob_writer_new(s, &w, err) < 0)
         return mk_err_wrap(err, "import");
-    int r = read_input(fd, w, err);
+    int r = mk_layer_decompress(fd, write_to_blob, w, err);
     if (r == 0) {
         /* Shared: an rmi collecting unused layers waits until our rows exist. */
         _cleanup_close_ int lock = mk_store_lock_layers(s, false, err);

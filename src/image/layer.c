@@ -57,9 +57,7 @@ int mk_image_chain_ids(const json_t *config, char ***out, mk_err **err)
 
 /* ---- extraction ---- */
 
-/* Lexically clean a tar member name relative to the layer root: strip leading
- * '/', drop "." components, resolve "..".  NULL if it climbs out of the root. */
-static char *clean_member_name(const char *name)
+char *mk_tar_name_clean(const char *name)
 {
     _cleanup_strv_ char **parts = xcalloc(1, sizeof(char *));
     const char *p = name;
@@ -260,7 +258,7 @@ static int64_t extract_here(int tar_fd, mk_buf *msg)
             mk_buf_printf(msg, "%s", archive_error_string(a));
             goto out;
         }
-        _cleanup_free_ char *path = clean_member_name(archive_entry_pathname(e));
+        _cleanup_free_ char *path = mk_tar_name_clean(archive_entry_pathname(e));
         if (path == NULL) {
             mk_buf_printf(msg, "\"%s\" is outside of the layer", archive_entry_pathname(e));
             goto out;
@@ -279,7 +277,7 @@ static int64_t extract_here(int tar_fd, mk_buf *msg)
         archive_entry_set_pathname(e, path);
         const char *link = archive_entry_hardlink(e);
         if (link != NULL) {
-            _cleanup_free_ char *clean_link = clean_member_name(link);
+            _cleanup_free_ char *clean_link = mk_tar_name_clean(link);
             if (clean_link == NULL || *clean_link == '\0') {
                 mk_buf_printf(msg, "\"%s\": hard link target \"%s\" is outside of the layer", path,
                               link);
@@ -400,7 +398,7 @@ static bool is_opaque(const char *path)
 
 char *mk_layers_find_file(char *const *dirs, const char *rel)
 {
-    _cleanup_free_ char *clean = clean_member_name(rel);
+    _cleanup_free_ char *clean = mk_tar_name_clean(rel);
     if (clean == NULL || *clean == '\0')
         return NULL;
     for (size_t l = 0; dirs != NULL && dirs[l] != NULL; l++) {

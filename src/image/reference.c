@@ -312,3 +312,9 @@ char *mk_ref_familiarize(const char *full)
     mk_ref_free(r);
     return s;
 }
+
+bool mk_ref_has_tag(const char *name)
+{
+    const char *slash = strrchr(name, '/');
+    return strchr(slash != NULL ? slash : name, ':') != NULL;
+}

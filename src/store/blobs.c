@@ -57,6 +57,14 @@ int64_t mk_blob_writer_size(const struct mk_blob_writer *w)
     return w->size;
 }
 
+char *mk_blob_writer_digest(const struct mk_blob_writer *w)
+{
+    struct mk_sha256 md = w->md; /* finishing a copy leaves the writer open */
+    char hex[65];
+    mk_sha256_hex(&md, hex);
+    return xasprintf("sha256:%s", hex);
+}
+
 int mk_blob_writer_reopen(struct mk_blob_writer *w, mk_err **err)
 {
     int fd = openat(w->store->root_fd, w->tmp_name, O_RDONLY | O_CLOEXEC);

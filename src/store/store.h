@@ -145,6 +145,8 @@ int mk_blob_writer_commit(struct mk_blob_writer *w, const char *expected, char *
                           mk_err **err);
 /* Size written so far. */
 int64_t mk_blob_writer_size(const struct mk_blob_writer *w);
+/* "sha256:<hex>" of the data written so far (new string). */
+char *mk_blob_writer_digest(const struct mk_blob_writer *w);
 /* A new read-only fd on the data written so far, to check it before commit. */
 int mk_blob_writer_reopen(struct mk_blob_writer *w, mk_err **err);
 /* Frees; removes the temp file if not committed. NULL is fine. */

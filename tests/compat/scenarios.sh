@@ -231,3 +231,18 @@ sc_healthcheck() {
     $E ps --filter health=healthy --format '{{.Names}}'
     $E rm -f compat-hc >/dev/null
 }
+sc_save_load() {
+    $E tag $IMG compat/saved:1
+    $E save -o saved.tar compat/saved:1
+    tar -tf saved.tar | grep -c '^manifest.json$'
+    $E rmi compat/saved:1 >/dev/null
+    $E load -i saved.tar
+    $E run --rm --network none compat/saved:1 echo loaded
+    $E save compat/saved:1 | $E load
+    $E save compat/nosuch:1 >/dev/null
+    $E save compat/nosuch >/dev/null
+    echo bogus >bad.tar
+    $E load -i bad.tar >/dev/null 2>&1
+    echo "code $?"
+    $E rmi compat/saved:1
+}
