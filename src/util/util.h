@@ -233,8 +233,8 @@ struct mk_run_limits {
     int64_t timeout_ms;
     size_t max_output; /* stdout and stderr each */
 };
-int mk_run_limited(char *const argv[], const struct mk_run_limits *lim, char **out,
-                   char **err_out, int *status, mk_err **err);
+int mk_run_limited(char *const argv[], const struct mk_run_limits *lim, char **out, char **err_out,
+                   int *status, mk_err **err);
 /* Close every fd >= first except those in keep (array of n). */
 void mk_close_fds_from(int first);
 
