@@ -227,6 +227,8 @@ int mk_cli_check_args(const struct mk_cmd *cmd, char **rest, size_t min, size_t 
     } else if (max == (size_t)-1) {
         snprintf(what, sizeof(what), "requires at least %zu argument%s", min, min == 1 ? "" : "s");
         lead = "See";
+    } else if (min == 0) {
+        snprintf(what, sizeof(what), "requires at most %zu argument%s", max, max == 1 ? "" : "s");
     } else if (min == max) {
         snprintf(what, sizeof(what), "requires %zu argument%s", min, min == 1 ? "" : "s");
     } else {

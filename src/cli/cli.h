@@ -106,6 +106,8 @@ int cmd_events(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_system_df(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
 
 /* shared by ps and inspect: ps's "Up 3 minutes" / "Exited (0) 2 seconds ago" */
 char *mk_cli_status_text(const struct mk_container *c, const char *health, int64_t now);

@@ -46,6 +46,8 @@ static const struct command commands[] = {
     {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
     {"rename", cmd_rename, "Rename a container"},
     {"port", cmd_port, "List port mappings or a specific mapping for the container"},
+    {"login", cmd_login, "Authenticate to a registry"},
+    {"logout", cmd_logout, "Log out from a registry"},
     {"events", cmd_events, "Get real time events from the server"},
     {"save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)"},
     {"load", cmd_load, "Load an image from a tar archive or STDIN"},

@@ -20,12 +20,22 @@ void mk_auth_clear(struct mk_auth *a);
  * host[:port] without scheme or path. */
 char *mk_creds_key(const char *domain);
 
-/* Credentials for domain: *out zeroed (all NULL) and 0 when there are none. */
+/* The docker configuration file: $DOCKER_CONFIG/config.json, else
+ * $HOME/.docker/config.json (the passwd entry's home without HOME). */
+char *mk_creds_config_path(void);
+
+/* Credentials for domain: *out zeroed (all NULL) and 0 when there are none.
+ * A helper's identity token comes without a username (docker keeps none). */
 int mk_creds_get(const char *domain, struct mk_auth *out, mk_err **err);
 /* Save (replacing) credentials for domain: in the helper that credHelpers or
  * credsStore names, else in "auths"; config.json written atomically, 0600. */
 int mk_creds_store(const char *domain, const struct mk_auth *a, mk_err **err);
-/* Forget them; NOT_FOUND ("Not logged in to <key>") when there were none. */
+/* The same; *plaintext_path (may be NULL) gets the file's path when a
+ * password was newly written to it unencrypted (docker then warns), else NULL. */
+int mk_creds_save(const char *domain, const struct mk_auth *a, char **plaintext_path, mk_err **err);
+/* Forget them, under every spelling docker may have filed them (with a scheme,
+ * an alias of docker.io), in config.json and in the helpers it names;
+ * NOT_FOUND ("Not logged in to <key>") when there were none. */
 int mk_creds_erase(const char *domain, mk_err **err);
 
 #endif

@@ -68,27 +68,26 @@ int mk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
     return write_file_at(dirfd, name, data, len, mode, true, err);
 }
 
-int mk_write_file_replace_at(int dirfd, const char *name, const void *data, size_t len,
-                             mode_t mode, mk_err **err)
+int mk_write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                             mk_err **err)
 {
     return write_file_at(dirfd, name, data, len, mode, false, err);
 }
 
+char *mk_path_dir(const char *path, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    if (name != NULL)
+        *name = slash != NULL ? slash + 1 : path;
+    if (slash == NULL)
+        return xstrdup(".");
+    return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
 int mk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, mk_err **err)
 {
-    _cleanup_free_ char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    const char *name = path;
-    if (slash != NULL) {
-        name = path + (slash - dir) + 1;
-        if (slash == dir)
-            slash[1] = '\0';
-        else
-            *slash = '\0';
-    } else {
-        free(dir);
-        dir = xstrdup(".");
-    }
+    const char *name;
+    _cleanup_free_ char *dir = mk_path_dir(path, &name);
     _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return mk_err_sys(err, "open %s", dir);

@@ -125,6 +125,9 @@ ssize_t mk_read_all(int fd, void *data, size_t len);
 int mk_fd_set_nonblock(int fd, bool on);
 int mk_fd_set_cloexec(int fd, bool on);
 char *mk_path_join(const char *a, const char *b);
+/* The directory part of path ("." if none, "/" at the root); *name (may be
+ * NULL) points at its last component, inside path. */
+char *mk_path_dir(const char *path, const char **name);
 
 /* ---- unix sockets (paths may exceed sun_path: they go through /proc/self/fd) ---- */
 int mk_unix_listen(const char *path, mk_err **err);
@@ -166,6 +169,11 @@ int mk_size_parse(const char *s, int64_t *out, mk_err **err);
 char *mk_random_hex(size_t n);
 /* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void mk_hex_encode(const unsigned char *in, size_t n, char *out);
+
+/* ---- base64 (base64.c): standard alphabet, padded ---- */
+char *mk_base64_encode(const void *data, size_t len);
+/* *out is NUL-terminated (the bytes may hold NULs: use *out_len, may be NULL). */
+int mk_base64_decode(const char *s, char **out, size_t *out_len, mk_err **err);
 
 /* ---- sha256 (sha256.c) ---- */
 struct mk_sha256 {
@@ -216,6 +224,17 @@ bool mk_proc_alive(pid_t pid, uint64_t start);
  * stdout and stderr (NUL-terminated) and exit status (128+N for signal N).
  * Fails only when it cannot be started. */
 int mk_run_capture(char *const argv[], char **out, char **err_out, int *status, mk_err **err);
+/* The same with input written to its stdin (then closed), a time limit after
+ * which it is killed, and a limit on what it may print: either one exceeded
+ * fails the call (the child is killed and reaped).  0: no limit. */
+struct mk_run_limits {
+    const void *input; /* NULL: stdin is /dev/null */
+    size_t input_len;
+    int64_t timeout_ms;
+    size_t max_output; /* stdout and stderr each */
+};
+int mk_run_limited(char *const argv[], const struct mk_run_limits *lim, char **out, char **err_out,
+                   int *status, mk_err **err);
 /* Close every fd >= first except those in keep (array of n). */
 void mk_close_fds_from(int first);
 
