@@ -47,6 +47,8 @@ static const struct command commands[] = {
     {"rename", cmd_rename, "Rename a container"},
     {"port", cmd_port, "List port mappings or a specific mapping for the container"},
     {"events", cmd_events, "Get real time events from the server"},
+    {"pull", cmd_pull, "Download an image from a registry"},
+    {"push", cmd_push, "Upload an image to a registry"},
     {NULL, NULL, NULL},
 };
 
@@ -94,6 +96,8 @@ static const struct {
     {"image", "remove", cmd_rmi, NULL},
     {"image", "tag", cmd_tag, NULL},
     {"image", "history", cmd_history, NULL},
+    {"image", "pull", cmd_pull, NULL},
+    {"image", "push", cmd_push, NULL},
     {"system", "df", cmd_system_df, "Show mocker disk usage"},
     {"system", "events", cmd_events, NULL},
     {"system", "info", cmd_info, NULL},
