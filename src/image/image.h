@@ -151,6 +151,9 @@ void mk_pull_result_clear(struct mk_pull_result *r);
 int mk_image_pull(struct mk_store *s, const struct mk_pull_opts *o, struct mk_pull_result *out,
                   mk_err **err);
 
+/* The tags of name's repository on its registry (pull --all-tags). */
+int mk_image_remote_tags(const char *name, char ***out, mk_err **err);
+
 /* ---- push ---- */
 struct mk_push_opts {
     const char *name; /* NAME[:TAG], tag latest when absent */

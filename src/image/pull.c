@@ -507,3 +507,18 @@ int mk_image_pull(struct mk_store *s, const struct mk_pull_opts *o, struct mk_pu
     mk_ref_free(ref);
     return ret;
 }
+
+int mk_image_remote_tags(const char *name, char ***out, mk_err **err)
+{
+    struct mk_ref *ref = NULL;
+    if (mk_ref_parse(name, &ref, err) < 0)
+        return -1;
+    struct mk_registry *reg = NULL;
+    struct mk_registry_opts ro = {.domain = ref->domain, .repo = ref->path};
+    int ret = mk_registry_open(&ro, &reg, err);
+    if (ret == 0)
+        ret = mk_registry_list_tags(reg, out, err);
+    mk_registry_free(reg);
+    mk_ref_free(ref);
+    return ret;
+}

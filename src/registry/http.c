@@ -53,6 +53,7 @@ void mk_http_resp_clear(struct mk_http_resp *resp)
     free(resp->location);
     free(resp->digest);
     free(resp->www_auth);
+    free(resp->link);
     memset(resp, 0, sizeof(*resp));
 }
 
@@ -257,6 +258,7 @@ static int perform(struct mk_registry *r, const struct mk_http_req *req, const c
         resp->location = header_value(h, "Location");
         resp->digest = header_value(h, "Docker-Content-Digest");
         resp->www_auth = header_value(h, "WWW-Authenticate");
+        resp->link = header_value(h, "Link");
         mk_buf_append(&x.buf, "", 1);
         resp->len = x.buf.len - 1;
         resp->body = mk_buf_steal(&x.buf);

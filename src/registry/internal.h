@@ -55,7 +55,7 @@ struct mk_http_resp {
     long status;
     char *body; /* error bodies and small responses, NUL-terminated, capped */
     size_t len;
-    char *content_type, *location, *digest, *www_auth;
+    char *content_type, *location, *digest, *www_auth, *link;
     int64_t content_length;
 };
 void mk_http_resp_clear(struct mk_http_resp *resp);

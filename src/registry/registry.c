@@ -262,3 +262,42 @@ int mk_registry_put_manifest(struct mk_registry *r, const char *reference, const
     mk_http_resp_clear(&resp);
     return ret;
 }
+
+/* The target of a Link header's rel="next": "</v2/x/tags/list?last=a&n=100>; rel=\"next\"". */
+static char *next_link(const char *link)
+{
+    if (link == NULL || strstr(link, "rel=\"next\"") == NULL)
+        return NULL;
+    const char *open = strchr(link, '<'), *close = open != NULL ? strchr(open, '>') : NULL;
+    return close != NULL ? xstrndup(open + 1, (size_t)(close - open - 1)) : NULL;
+}
+
+int mk_registry_list_tags(struct mk_registry *r, char ***out, mk_err **err)
+{
+    _cleanup_strv_ char **tags = xcalloc(1, sizeof(char *));
+    _cleanup_free_ char *url = xasprintf("/v2/%s/tags/list", r->repo);
+    for (int page = 0; url != NULL && page < 1000; page++) {
+        struct mk_http_req req = {.method = "GET", .url = url, .body_fd = -1};
+        struct mk_http_resp resp;
+        if (mk_registry_request(r, &req, &resp, err) < 0)
+            return -1;
+        if (resp.status != 200) {
+            int ret = mk_registry_error(&resp, NULL, err);
+            mk_http_resp_clear(&resp);
+            return ret;
+        }
+        _cleanup_json_ json_t *j = json_loadb(resp.body, resp.len, 0, NULL);
+        size_t i;
+        json_t *t;
+        json_array_foreach(json_object_get(j, "tags"), i, t)
+        {
+            if (json_is_string(t))
+                mk_strv_push(&tags, json_string_value(t));
+        }
+        free(url);
+        url = next_link(resp.link);
+        mk_http_resp_clear(&resp);
+    }
+    *out = steal_pointer(&tags);
+    return 0;
+}
