@@ -79,6 +79,7 @@ int cmd_wait(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_push(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_images(int argc, char **argv);

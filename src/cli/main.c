@@ -49,6 +49,7 @@ static const struct command commands[] = {
     {"events", cmd_events, "Get real time events from the server"},
     {"pull", cmd_pull, "Download an image from a registry"},
     {"push", cmd_push, "Upload an image to a registry"},
+    {"search", cmd_search, "Search Docker Hub for images"},
     {NULL, NULL, NULL},
 };
 
