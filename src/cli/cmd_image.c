@@ -14,10 +14,11 @@ int cmd_import(int argc, char **argv)
                                       "Import the contents from a tarball to create a filesystem image", true};
     _cleanup_strv_ char **changes = NULL;
     char *message = NULL;
+    _cleanup_free_ char *platform = NULL;
     struct mk_opt opts[] = {
         {"change", 'c', MK_OPT_LIST, &changes, "Apply Dockerfile instruction to the created image", NULL},
         {"message", 'm', MK_OPT_STRING, &message, "Set commit message for imported image", NULL},
-        {"platform", 0, MK_OPT_REFUSED_VALUE, NULL, "platforms come with the images issue", NULL},
+        {"platform", 0, MK_OPT_STRING, &platform, "Set platform if server is multi-platform capable", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     _cleanup_strv_ char **rest = NULL;
@@ -29,6 +30,9 @@ int cmd_import(int argc, char **argv)
         return r > 0 ? 0 : mk_cli_usage_error(&cmd, err);
     if (mk_cli_check_args(&cmd, rest, 1, 2) != 0)
         return 1;
+    struct mk_platform plat;
+    if (platform != NULL && *platform != '\0' && mk_platform_parse(platform, &plat, &err) < 0)
+        return mk_cli_fail(NULL, err, 1);
     const char *src = rest[0];
     if (strstr(src, "://") != NULL) {
         fprintf(stderr, "mocker: importing from a URL is not supported (no network access to fetch it); download it and import the file\n");
@@ -45,7 +49,10 @@ int cmd_import(int argc, char **argv)
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;
-    struct mk_import_opts io = {.ref = rest[1], .changes = changes, .message = msg};
+    struct mk_import_opts io = {.ref = rest[1],
+                                .changes = changes,
+                                .message = msg,
+                                .platform = platform != NULL && *platform ? &plat : NULL};
     _cleanup_free_ char *id = NULL;
     int status = 0;
     if (mk_image_import(e->store, fd, &io, &id, &err) < 0)

@@ -1,6 +1,7 @@
 /* cmd_run.c: docker run and docker create: flags to a create body, then the engine. */
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "image/image.h"
 #include "monitor/monitor.h"
 
 #include <errno.h>
@@ -14,7 +15,7 @@ struct run_flags {
     char *name, *workdir, *user, *hostname, *domainname, *entrypoint, *stop_signal, *cidfile;
     char *network, *log_driver, *runtime, *memory, *memory_swap, *memory_reservation, *cpus;
     char *cpuset_cpus, *cpuset_mems, *shm_size, *ipc, *pid, *uts, *detach_keys, *pull;
-    char *restart;
+    char *restart, *platform;
     long stop_timeout, cpu_shares, cpu_period, cpu_quota, pids_limit, oom_score_adj;
     long blkio_weight, memory_swappiness;
     bool blkio_weight_set, memory_swappiness_set;
@@ -116,7 +117,8 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         {"cgroupns", 0, MK_OPT_STRING, &f->cgroupns, "Cgroup namespace to use (host|private)", NULL},
         {"cgroup-parent", 0, MK_OPT_STRING, &f->cgroup_parent, "Optional parent cgroup for the container", NULL},
         {"oom-kill-disable", 0, MK_OPT_BOOL, &f->oom_kill_disable, "Disable OOM Killer", NULL},
-        REFUSE_V("platform", 0, IMG_ISSUE), REFUSE_V("gpus", 0, "GPUs are not supported"),
+        {"platform", 0, MK_OPT_STRING, &f->platform, "Set platform if server is multi-platform capable", NULL},
+        REFUSE_V("gpus", 0, "GPUs are not supported"),
         {"blkio-weight", 0, MK_OPT_INT, &f->blkio_weight, "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)", &f->blkio_weight_set},
         {"memory-swappiness", 0, MK_OPT_INT, &f->memory_swappiness, "Tune container memory swappiness (0 to 100) (default -1)", &f->memory_swappiness_set},
         REFUSE_V("kernel-memory", 0, "kernel memory limits do not exist on this kernel (Linux 6.x removed them; docker ignores the flag with a warning)"),
@@ -151,7 +153,7 @@ static void free_flags(struct run_flags *f)
                      &f->cpuset_mems, &f->shm_size, &f->ipc, &f->pid, &f->uts, &f->detach_keys,
                      &f->pull, &f->health_cmd, &f->health_durations[0], &f->health_durations[1],
                      &f->health_durations[2], &f->health_durations[3], &f->restart, &f->cgroupns,
-                     &f->cgroup_parent};
+                     &f->cgroup_parent, &f->platform};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
     char ***lists[] = {&f->env, &f->env_file, &f->labels, &f->volumes, &f->tmpfs, &f->log_opts,
@@ -645,7 +647,7 @@ static int run_fail(const struct mk_cmd *cmd, mk_err *err, int status, bool from
  * so first; "always" pulls every time; "never" leaves the error to create.
  * The pull's progress goes to stderr, as docker's does. */
 static int pull_image(struct mk_engine *e, const struct run_flags *f, const char *image,
-                      mk_err **err)
+                      const struct mk_platform *platform, mk_err **err)
 {
     const char *mode = f->pull != NULL ? f->pull : "missing";
     if (strcmp(mode, "never") == 0)
@@ -654,13 +656,19 @@ static int pull_image(struct mk_engine *e, const struct run_flags *f, const char
         struct mk_image *img = NULL;
         mk_err *lookup = NULL;
         if (mk_image_lookup(e->store, image, &img, &lookup) == 0) {
+            /* Here, and of the platform asked for (if one was): nothing to pull. */
+            struct mk_platform have;
+            bool usable = platform == NULL || !mk_platform_from_config(img->config, &have) ||
+                          mk_platform_match(platform, &have) > 0;
             mk_image_free(img);
-            return 0;
+            if (usable)
+                return 0;
+        } else {
+            bool missing = lookup->kind == MK_ERR_NOT_FOUND;
+            mk_err_free(lookup);
+            if (!missing)
+                return 0; /* create reports it */
         }
-        bool missing = lookup->kind == MK_ERR_NOT_FOUND;
-        mk_err_free(lookup);
-        if (!missing)
-            return 0; /* create reports it */
         struct mk_ref *ref = NULL;
         if (mk_ref_parse(image, &ref, err) < 0)
             return -1;
@@ -670,7 +678,8 @@ static int pull_image(struct mk_engine *e, const struct run_flags *f, const char
     }
     struct mk_cli_progress prog;
     mk_cli_progress_init(&prog, stderr, f->quiet);
-    struct mk_pull_opts o = {.name = image, .progress = mk_cli_progress_cb, .ctx = &prog};
+    struct mk_pull_opts o = {.name = image, .platform = f->platform, .progress = mk_cli_progress_cb,
+                             .ctx = &prog};
     struct mk_pull_result res;
     int r = mk_image_pull(e->store, &o, &res, err);
     mk_pull_result_clear(&res);
@@ -713,16 +722,25 @@ static int run_or_create(int argc, char **argv, bool is_run)
         status = run_fail(cmd, err, 125, false);
         goto out;
     }
+    /* Parsed here, as the docker CLI does, before any engine work. */
+    struct mk_platform platform;
+    bool has_platform = f.platform != NULL && *f.platform != '\0';
+    if (has_platform && mk_platform_parse(f.platform, &platform, &err) < 0) {
+        mk_err_wrap(&err, "error parsing specified platform");
+        status = run_fail(cmd, err, 125, false);
+        goto out;
+    }
     mk_trace("cli-parsed");
     e = mk_cli_engine();
     if (e == NULL)
         goto out;
     mk_trace("cli-engine");
-    if (pull_image(e, &f, rest[0], &err) < 0) {
+    if (pull_image(e, &f, rest[0], has_platform ? &platform : NULL, &err) < 0) {
         status = is_run ? run_fail(cmd, err, 125, true) : mk_cli_fail(NULL, err, 125);
         goto out;
     }
-    if (mk_container_create(e, f.name, body, &id, &warnings, &err) < 0) {
+    if (mk_container_create_platform(e, f.name, has_platform ? &platform : NULL, body, &id,
+                                     &warnings, &err) < 0) {
         /* docker run exits 125 when the daemon refuses; docker create prints
          * the daemon's error alone and exits 1 */
         status = is_run ? run_fail(cmd, err, 125, true) : mk_cli_fail(NULL, err, 1);

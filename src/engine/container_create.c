@@ -247,6 +247,13 @@ static int layout_container_dir(struct mk_engine *e, const char *id, const char 
 int mk_container_create(struct mk_engine *e, const char *name, const json_t *body, char **out_id,
                         json_t **warnings, mk_err **err)
 {
+    return mk_container_create_platform(e, name, NULL, body, out_id, warnings, err);
+}
+
+int mk_container_create_platform(struct mk_engine *e, const char *name,
+                                 const struct mk_platform *platform, const json_t *body,
+                                 char **out_id, json_t **warnings, mk_err **err)
+{
     if (!json_is_object(body))
         return mk_err_set(err, MK_ERR_INVALID, "config cannot be empty in order to create a container");
     const char *image_name = mk_json_str(body, "Image");
@@ -274,6 +281,11 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
     struct mk_image *img = NULL;
     if (mk_image_lookup(e->store, image_name, &img, err) < 0)
         return -1;
+    _cleanup_free_ char *platform_warning = NULL;
+    if (mk_engine_check_platform(image_name, img, platform, &platform_warning, err) < 0) {
+        mk_image_free(img);
+        return -1;
+    }
     _cleanup_json_ json_t *config = merge_config(body, img->config);
     json_t *cmd = json_object_get(config, "Cmd"), *ep = json_object_get(config, "Entrypoint");
     if (json_array_size(cmd) == 0 && json_array_size(ep) == 0) {
@@ -343,6 +355,8 @@ int mk_container_create(struct mk_engine *e, const char *name, const json_t *bod
     mk_container_event(e, &c, "create", NULL);
     if (warnings != NULL) {
         *warnings = json_array();
+        if (platform_warning != NULL)
+            json_array_append_new(*warnings, json_string(platform_warning));
         if (blkio_discarded)
             json_array_append_new(*warnings,
                                   json_string("Your kernel does not support Block I/O weight or "

@@ -28,16 +28,30 @@ static int write_bundle_config(const char *dir, const json_t *spec, mk_err **err
     return mk_write_file_replace_at(dfd, "config.json", data, strlen(data), 0600, err);
 }
 
+static int image_of(struct mk_engine *e, const struct mk_container *c, struct mk_image **img,
+                    mk_err **err)
+{
+    if (mk_store_image_get_by_id(e->store, c->image_id, img, err) < 0)
+        return mk_err_wrap(err, "image of container %s", c->name);
+    return 0;
+}
+
 int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json_t **out,
                          mk_err **err)
 {
     struct mk_image *img = NULL;
-    if (mk_store_image_get_by_id(e->store, c->image_id, &img, err) < 0)
-        return mk_err_wrap(err, "image of container %s", c->name);
-    _cleanup_strv_ char **lowers = NULL;
-    int ret = mk_image_lower_dirs(e->store, img, &lowers, err);
+    if (image_of(e, c, &img, err) < 0)
+        return -1;
+    int ret = mk_engine_build_spec_image(e, c, img, out, err);
     mk_image_free(img);
-    if (ret < 0)
+    return ret;
+}
+
+int mk_engine_build_spec_image(struct mk_engine *e, const struct mk_container *c,
+                               const struct mk_image *img, json_t **out, mk_err **err)
+{
+    _cleanup_strv_ char **lowers = NULL;
+    if (mk_image_lower_dirs(e->store, img, &lowers, err) < 0)
         return -1;
     _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
     _cleanup_free_ char *rootfs = mk_path_join(dir, "rootfs");
@@ -141,6 +155,7 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
         return -1;
     int ret = -1;
     json_t *spec = NULL;
+    struct mk_image *img = NULL;
     _cleanup_close_ int sp0 = -1;
     _cleanup_close_ int sp1 = -1;
     _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
@@ -153,7 +168,8 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
         mk_err_set(err, MK_ERR_CONFLICT, "container is marked for removal and cannot be started");
         goto out;
     }
-    if (mk_engine_build_spec(e, c, &spec, err) < 0)
+    if (image_of(e, c, &img, err) < 0 || mk_engine_ensure_emulation(img, err) < 0 ||
+        mk_engine_build_spec_image(e, c, img, &spec, err) < 0)
         goto out;
     mk_trace("start-spec");
     if (write_bundle_config(dir, spec, err) < 0)
@@ -182,6 +198,7 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
     ret = 0;
 out:
     json_decref(spec);
+    mk_image_free(img);
     mk_container_free(c);
     return ret;
 }

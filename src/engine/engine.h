@@ -24,6 +24,14 @@ void mk_engine_free(struct mk_engine *e);
  * *out_id gets the full id. Warnings (may be NULL) receives an array of strings. */
 int mk_container_create(struct mk_engine *e, const char *name, const json_t *body, char **out_id,
                         json_t **warnings, mk_err **err);
+/* The same for --platform (the API's ?platform=; NULL: none): an image of
+ * another platform is NOT_FOUND, dockerd's "image with reference x was found
+ * but does not match the specified platform: wanted ..., actual: ...".
+ * Without one, an image the host cannot run natively adds docker's warning. */
+struct mk_platform;
+int mk_container_create_platform(struct mk_engine *e, const char *name,
+                                 const struct mk_platform *platform, const json_t *body,
+                                 char **out_id, json_t **warnings, mk_err **err);
 /* --device HOST[:CONTAINER][:PERMS] as the docker CLI takes it, into a
  * HostConfig.Devices entry {PathOnHost, PathInContainer, CgroupPermissions};
  * docker's errors ("bad mode specified: x", "x is not an absolute path"). */

@@ -11,6 +11,19 @@ int mk_engine_open_plain(struct mk_engine **out, mk_err **err);
 /* Build the OCI spec of c (image layers, paths, resources...). */
 int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json_t **out,
                          mk_err **err);
+/* Build the OCI spec of c whose image img is already at hand. */
+int mk_engine_build_spec_image(struct mk_engine *e, const struct mk_container *c,
+                               const struct mk_image *img, json_t **out, mk_err **err);
+/* ---- platforms (container_platform.c) ---- */
+struct mk_platform;
+/* create: an image (found by ref) not of the platform asked for is NOT_FOUND
+ * with dockerd's wording; with none asked for, *warning (owned, else NULL)
+ * is docker's warning for an image that is not the host's platform. */
+int mk_engine_check_platform(const char *ref, const struct mk_image *img,
+                             const struct mk_platform *want, char **warning, mk_err **err);
+/* start: an image of a foreign architecture needs qemu in binfmt_misc
+ * (mk_binfmt_ensure); the error says so and why it cannot be had. */
+int mk_engine_ensure_emulation(const struct mk_image *img, mk_err **err);
 /* Delete everything a container owns: cgroup, run directory, row; its
  * directory is moved to the trash.  spec may be NULL (it is then read from the
  * bundle when present). */

@@ -21,6 +21,43 @@ char *mk_ref_familiar_repo(const struct mk_ref *r); /* "busybox" */
 /* Familiar form of a stored full reference string ("docker.io/library/x:t" -> "x:t"). */
 char *mk_ref_familiarize(const char *full);
 
+/* ---- platforms (image/platform.c), as docker spells and matches them ---- */
+#define MK_PLATFORM_FIELD 64
+struct mk_platform {
+    char os[MK_PLATFORM_FIELD];           /* "linux" */
+    char architecture[MK_PLATFORM_FIELD]; /* GOARCH: "amd64", "arm64", "arm" */
+    char variant[MK_PLATFORM_FIELD];      /* "" or "v8", "v7"... */
+};
+/* A --platform specifier: os, arch, os/arch or os/arch/variant, normalised
+ * (case, x86_64 -> amd64, aarch64 -> arm64, armhf -> arm, armel -> arm/v6,
+ * i386 -> 386; "linux/arm64/v8" keeps its v8, "linux/arm64" has none).
+ * INVALID with dockerd's wording: "\"foo\": unknown operating system or
+ * architecture: invalid argument". */
+int mk_platform_parse(const char *s, struct mk_platform *out, mk_err **err);
+/* This machine's platform, from uname (arm64 has variant v8, as docker). */
+void mk_platform_host(struct mk_platform *out);
+/* In place: lower case, aliases folded, default variants dropped (arm64 v8). */
+void mk_platform_normalize(struct mk_platform *p);
+/* "linux/arm64/v8", "linux/amd64" (no empty parts); "unknown" without an os. */
+char *mk_platform_format(const struct mk_platform *p);
+/* An image config's os/architecture/variant; false if it names no architecture. */
+bool mk_platform_from_config(const json_t *config, struct mk_platform *out);
+/* Does a runtime of platform `want` accept an image of `candidate`?  0: no;
+ * else a rank, 1 best: want itself (normalised: arm64 == arm64/v8), then the
+ * older variants of its family in docker's order (arm/v7: v6, v5; arm64:
+ * arm/v8..v5; amd64/v3: v2, v1, then 386). */
+int mk_platform_match(const struct mk_platform *want, const struct mk_platform *candidate);
+/* mk_platform_match, plus an image that names no variant runs where its os
+ * and architecture match: the test behind run's platform warning. */
+bool mk_platform_runs_on(const struct mk_platform *host, const struct mk_platform *image);
+/* The entry of an image index's "manifests" array to pull for `want`: the
+ * best-ranked match, the first one among equals; attestation manifests
+ * (annotation vnd.docker.reference.type, platform unknown/unknown) never.
+ * NOT_FOUND: "no matching manifest for linux/arm64/v8 in the manifest list
+ * entries" (want as given). */
+int mk_platform_choose(const json_t *manifests, const struct mk_platform *want, size_t *index,
+                       mk_err **err);
+
 /* ---- local images ---- */
 /* Find an image by name[:tag], full or short id.  NOT_FOUND: "No such image: <name>". */
 int mk_image_lookup(struct mk_store *s, const char *name, struct mk_image **out, mk_err **err);
@@ -30,6 +67,8 @@ struct mk_import_opts {
     char **changes;  /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL,
                         VOLUME */
     const char *message; /* -m: history comment */
+    /* --platform: the config's os, architecture and variant; NULL: the host's */
+    const struct mk_platform *platform;
 };
 /* docker import: read a tar (plain, gzip, xz, bzip2, zstd) from fd, store it as
  * a one-layer OCI image.  *out_id gets "sha256:<hex>". */
@@ -113,16 +152,6 @@ int mk_image_history(struct mk_store *s, const struct mk_image *img, json_t **ou
 int mk_image_remove(struct mk_store *s, const char *name, bool force, char ***report, mk_err **err);
 /* Tag source image as target ref. */
 int mk_image_tag(struct mk_store *s, const char *source, const char *target, mk_err **err);
-
-/* ---- platforms (TEMP: replaced by the platform branch) ---- */
-struct mk_platform {
-    char *os, *architecture, *variant;
-};
-int mk_platform_parse(const char *s, struct mk_platform *out, mk_err **err);
-void mk_platform_host(struct mk_platform *out);
-void mk_platform_clear(struct mk_platform *p);
-int mk_platform_choose(const json_t *manifests, const struct mk_platform *want, size_t *index,
-                       mk_err **err);
 
 /* ---- pull ---- */
 /* A progress message, docker's JSON-message status: id is a layer's short id

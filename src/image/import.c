@@ -14,28 +14,10 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 
 #define LAYER_MEDIA_TYPE    "application/vnd.oci.image.layer.v1.tar"
 #define CONFIG_MEDIA_TYPE   "application/vnd.oci.image.config.v1+json"
 #define MANIFEST_MEDIA_TYPE "application/vnd.oci.image.manifest.v1+json"
-
-/* GOARCH names, as image configs spell them. */
-static const char *host_architecture(void)
-{
-    static const struct {
-        const char *machine, *goarch;
-    } map[] = {{"x86_64", "amd64"},    {"aarch64", "arm64"}, {"armv7l", "arm"},
-               {"armv6l", "arm"},      {"i686", "386"},      {"i386", "386"},
-               {"ppc64le", "ppc64le"}, {"s390x", "s390x"},   {"riscv64", "riscv64"}};
-    static struct utsname u;
-    if (uname(&u) < 0)
-        return "amd64";
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(u.machine, map[i].machine) == 0)
-            return map[i].goarch;
-    return u.machine;
-}
 
 /* Decompress the input into the writer (libarchive "raw" format: any filter,
  * no container format).  The result is only known to be a tar after unpacking. */
@@ -120,12 +102,23 @@ static int install_layer(struct mk_store *s, const char *tmp_name, const char *c
     return mk_rm_rf(tmp, err);
 }
 
-static json_t *build_config(const char *created, const char *comment)
+/* platform: --platform, or NULL for the host's. */
+static json_t *build_config(const struct mk_platform *platform, const char *created,
+                            const char *comment)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:{}, s:{s:s, s:[]}, s:[{s:s, s:s}]}", "architecture",
-                     host_architecture(), "os", "linux", "created", created, "comment", comment,
-                     "config", "rootfs", "type", "layers", "diff_ids", "history", "created",
-                     created, "comment", comment);
+    struct mk_platform p;
+    if (platform != NULL)
+        p = *platform;
+    else
+        mk_platform_host(&p);
+    json_t *config = json_pack("{s:s, s:s, s:s, s:s, s:{}, s:{s:s, s:[]}, s:[{s:s, s:s}]}",
+                               "architecture", p.architecture, "os", p.os, "created", created,
+                               "comment", comment, "config", "rootfs", "type", "layers",
+                               "diff_ids", "history", "created", created, "comment", comment);
+    /* The host's arm64 variant (v8) is implied and docker leaves it out. */
+    if (platform != NULL && *p.variant != '\0')
+        json_object_set_new(config, "variant", json_string(p.variant));
+    return config;
 }
 
 static int store_image_rows(struct mk_store *s, const struct mk_image *img, const char *tag,
@@ -247,7 +240,7 @@ static int import_locked(struct mk_store *s, struct mk_blob_writer *w,
     _cleanup_free_ char *created = mk_time_rfc3339(created_ns);
     const char *comment =
         opts->message != NULL && *opts->message ? opts->message : "Imported from -";
-    _cleanup_json_ json_t *config = build_config(created, comment);
+    _cleanup_json_ json_t *config = build_config(opts->platform, created, comment);
     if (mk_image_apply_changes(config, opts->changes, err) < 0)
         return -1;
     struct mk_image_new n = {
@@ -278,6 +271,8 @@ int mk_image_import(struct mk_store *s, int fd, const struct mk_import_opts *opt
     _cleanup_free_ char *tag = NULL;
     if (mk_image_new_tag(opts->ref, &tag, err) < 0)
         return -1;
+    if (opts->platform != NULL && strcmp(opts->platform->os, "linux") != 0)
+        return mk_err_set(err, MK_ERR_INVALID, "operating system is not supported");
     /* Check the changes before reading what may be a large input. */
     _cleanup_json_ json_t *probe = json_object();
     if (mk_image_apply_changes(probe, opts->changes, err) < 0)

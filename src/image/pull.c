@@ -329,7 +329,6 @@ static int resolve_manifest(struct pull *p, const char *reference, struct mk_man
         }
         size_t at;
         int r = mk_platform_choose(json_object_get(*manifest, "manifests"), &want, &at, err);
-        mk_platform_clear(&want);
         if (r < 0)
             return -1;
         _cleanup_free_ char *digest = xstrdup(

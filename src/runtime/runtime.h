@@ -53,6 +53,15 @@ int mk_runtime_run_external(const char *runtime, const char *state_root, const c
 int mk_runtime_exec(pid_t init_pid, const json_t *spec, const json_t *process,
                     const struct mk_runtime_io *io, pid_t *out_pid, mk_err **err);
 
+/* Make sure the kernel runs executables of architecture goarch (GOARCH
+ * names: "arm64", "arm", "riscv64"...) for an image of a foreign platform:
+ * mounts binfmt_misc if it is not, and when no enabled entry accepts that
+ * architecture's ELF header registers qemu-user-static's (binfmt.c says from
+ * where) with the F flag.  NOT_FOUND when no interpreter is installed,
+ * UNSUPPORTED for an architecture without a known emulator or an entry that
+ * is disabled.  MOCKER_BINFMT_PREFIX (tests) roots the interpreter lookup. */
+int mk_binfmt_ensure(const char *goarch, mk_err **err);
+
 /* Remove what a run left outside the container: kill any process still in its
  * cgroup, remove the cgroup, unmount the host-side rootfs of an external run.
  * Idempotent; safe to call for a container that never started. */
