@@ -9,7 +9,7 @@ CC      ?= cc
 # Linked: what every command uses.  Headers only: libraries that few commands
 # need, loaded on first use (src/util/lazylib.c says why).
 PKGS       := jansson sqlite3 libseccomp
-LAZY_PKGS  := libarchive
+LAZY_PKGS  := libarchive libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 # Linked statically by default: every mocker process (and `run` execs two)
 # would otherwise spend ~0.5 ms resolving symbols across three more shared

@@ -1,5 +1,6 @@
 /* cmd_run.c: docker run and docker create: flags to a create body, then the engine. */
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "image/image.h"
 #include "monitor/monitor.h"
 
@@ -607,11 +608,9 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
         json_object_set_new(hc, "PidMode", json_string(f->pid));
     if (f->uts)
         json_object_set_new(hc, "UTSMode", json_string(f->uts));
-    if (f->pull && strcmp(f->pull, "missing") != 0 && strcmp(f->pull, "never") != 0) {
-        if (strcmp(f->pull, "always") == 0)
-            return mk_err_set(err, MK_ERR_UNSUPPORTED, "--pull always is not supported yet: " IMG_ISSUE);
+    if (f->pull && strcmp(f->pull, "missing") != 0 && strcmp(f->pull, "never") != 0 &&
+        strcmp(f->pull, "always") != 0)
         return mk_err_set(err, MK_ERR_INVALID, "invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"", f->pull);
-    }
     if (device_fields(f, hc, err) < 0)
         return -1;
     json_object_set(body, "HostConfig", hc);
@@ -642,6 +641,50 @@ static int run_fail(const struct mk_cmd *cmd, mk_err *err, int status, bool from
             daemon ? "Error response from daemon: " : "", err->msg, cmd->name);
     mk_err_free(err);
     return status;
+}
+
+/* --pull: "missing" (the default) pulls an image that is not here, saying
+ * so first; "always" pulls every time; "never" leaves the error to create.
+ * The pull's progress goes to stderr, as docker's does. */
+static int pull_image(struct mk_engine *e, const struct run_flags *f, const char *image,
+                      const struct mk_platform *platform, mk_err **err)
+{
+    const char *mode = f->pull != NULL ? f->pull : "missing";
+    if (strcmp(mode, "never") == 0)
+        return 0;
+    if (strcmp(mode, "missing") == 0) {
+        struct mk_image *img = NULL;
+        mk_err *lookup = NULL;
+        if (mk_image_lookup(e->store, image, &img, &lookup) == 0) {
+            /* Here, and of the platform asked for (if one was): nothing to pull. */
+            struct mk_platform have;
+            bool usable = platform == NULL || !mk_platform_from_config(img->config, &have) ||
+                          mk_platform_match(platform, &have) > 0;
+            mk_image_free(img);
+            if (usable)
+                return 0;
+        } else {
+            bool missing = lookup->kind == MK_ERR_NOT_FOUND;
+            mk_err_free(lookup);
+            if (!missing)
+                return 0; /* create reports it */
+        }
+        struct mk_ref *ref = NULL;
+        if (mk_ref_parse(image, &ref, err) < 0)
+            return -1;
+        _cleanup_free_ char *familiar = mk_ref_familiar(ref);
+        mk_ref_free(ref);
+        fprintf(stderr, "Unable to find image '%s' locally\n", familiar);
+    }
+    struct mk_cli_progress prog;
+    mk_cli_progress_init(&prog, stderr, f->quiet);
+    struct mk_pull_opts o = {.name = image, .platform = f->platform, .progress = mk_cli_progress_cb,
+                             .ctx = &prog};
+    struct mk_pull_result res;
+    int r = mk_image_pull(e->store, &o, &res, err);
+    mk_pull_result_clear(&res);
+    mk_cli_progress_free(&prog);
+    return r;
 }
 
 static int run_or_create(int argc, char **argv, bool is_run)
@@ -692,6 +735,10 @@ static int run_or_create(int argc, char **argv, bool is_run)
     if (e == NULL)
         goto out;
     mk_trace("cli-engine");
+    if (pull_image(e, &f, rest[0], has_platform ? &platform : NULL, &err) < 0) {
+        status = is_run ? run_fail(cmd, err, 125, true) : mk_cli_fail(NULL, err, 125);
+        goto out;
+    }
     if (mk_container_create_platform(e, f.name, has_platform ? &platform : NULL, body, &id,
                                      &warnings, &err) < 0) {
         /* docker run exits 125 when the daemon refuses; docker create prints

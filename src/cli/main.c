@@ -51,6 +51,9 @@ static const struct command commands[] = {
     {"events", cmd_events, "Get real time events from the server"},
     {"save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)"},
     {"load", cmd_load, "Load an image from a tar archive or STDIN"},
+    {"pull", cmd_pull, "Download an image from a registry"},
+    {"push", cmd_push, "Upload an image to a registry"},
+    {"search", cmd_search, "Search Docker Hub for images"},
     {NULL, NULL, NULL},
 };
 
@@ -100,6 +103,8 @@ static const struct {
     {"image", "history", cmd_history, NULL},
     {"image", "save", cmd_save, NULL},
     {"image", "load", cmd_load, NULL},
+    {"image", "pull", cmd_pull, NULL},
+    {"image", "push", cmd_push, NULL},
     {"system", "df", cmd_system_df, "Show mocker disk usage"},
     {"system", "events", cmd_events, NULL},
     {"system", "info", cmd_info, NULL},

@@ -142,6 +142,22 @@ char *mk_tar_name_clean(const char *name);
  * OCI whiteouts to overlayfs ones and never writing outside dir. *out_size
  * (may be NULL) gets the bytes unpacked. */
 int mk_layer_extract(int tar_fd, const char *dir, int64_t *out_size, mk_err **err);
+/* The same, started in a child process and finished later, so a download can
+ * stream into it: with in_fd < 0, u->input is a socket to write the layer
+ * into (compressed or not).  want_digest: finish gives the diff id, the
+ * sha256 of the uncompressed tar.  Start every child before any thread (the
+ * child is a fork). */
+struct mk_unpack {
+    pid_t pid;
+    int input;  /* the caller's end of the stream, or -1 */
+    int result; /* the child's report */
+};
+int mk_layer_unpack_start(int in_fd, const char *dir, bool want_digest, struct mk_unpack *u,
+                          mk_err **err);
+/* Close the input, wait, report.  *out_diff_id: "sha256:<hex>" when wanted. */
+int mk_layer_unpack_finish(struct mk_unpack *u, int64_t *out_size, char **out_diff_id,
+                           mk_err **err);
+void mk_layer_unpack_abort(struct mk_unpack *u);
 
 /* docker diff of an overlay upper dir against the layers under it (topmost
  * first): the Engine API's [{"Path":"/etc","Kind":0}] (0 changed, 1 added,
@@ -182,6 +198,46 @@ struct mk_load_opts {
     void *ctx;
 };
 int mk_image_load(struct mk_store *s, int in_fd, const struct mk_load_opts *opts, char ***report,
+                  mk_err **err);
+
+/* ---- pull ---- */
+/* A progress message, docker's JSON-message status: id is a layer's short id
+ * (or the tag for "Pulling from", NULL for the final lines); current/total in
+ * bytes for "Downloading" (current < 0: no bar). */
+struct mk_progress {
+    const char *id;
+    const char *status;
+    int64_t current, total;
+};
+typedef void (*mk_progress_fn)(void *ctx, const struct mk_progress *p);
+
+struct mk_pull_opts {
+    const char *name;     /* as the user wrote it: "busybox", "host:5000/a/b@sha256:..." */
+    const char *platform; /* "linux/arm64" or NULL for the host's */
+    mk_progress_fn progress; /* called from several threads, one call at a time */
+    void *ctx;
+};
+struct mk_pull_result {
+    char *id;        /* "sha256:..." of the config */
+    char *reference; /* full reference pulled */
+    char *digest;    /* what the reference resolved to (the index's for multi-platform) */
+    bool updated;    /* false: the tag already named this image */
+};
+void mk_pull_result_clear(struct mk_pull_result *r);
+int mk_image_pull(struct mk_store *s, const struct mk_pull_opts *o, struct mk_pull_result *out,
+                  mk_err **err);
+
+/* The tags of name's repository on its registry (pull --all-tags). */
+int mk_image_remote_tags(const char *name, char ***out, mk_err **err);
+
+/* ---- push ---- */
+struct mk_push_opts {
+    const char *name; /* NAME[:TAG], tag latest when absent */
+    mk_progress_fn progress;
+    void *ctx;
+};
+/* *out_digest: the pushed manifest's digest. */
+int mk_image_push(struct mk_store *s, const struct mk_push_opts *o, char **out_digest,
                   mk_err **err);
 
 #endif

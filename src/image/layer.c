@@ -13,6 +13,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -231,13 +234,34 @@ static void apply_root_entry(struct archive_entry *e)
     fchmodat(AT_FDCWD, ".", archive_entry_perm(e) & 07777, 0);
 }
 
+/* Where the extraction child reads its tar from.  With a digest wanted, a
+ * first reader only decompresses (format "raw"), hashing what comes out, and
+ * the tar reader pulls from it: the layer's diff id is the sha256 of the
+ * uncompressed tar, checked against the image config before the layer is
+ * used. */
+struct unpack_src {
+    struct archive *raw;
+    struct mk_sha256 sha;
+    char buf[1 << 16];
+};
+
+static la_ssize_t raw_read(struct archive *a, void *ctx, const void **buf)
+{
+    struct unpack_src *src = ctx;
+    la_ssize_t n = archive_read_data(src->raw, src->buf, sizeof(src->buf));
+    if (n > 0)
+        mk_sha256_update(&src->sha, src->buf, (size_t)n);
+    *buf = src->buf;
+    return n;
+}
+
 /* The body of the extraction child: cwd is the layer root.  Returns bytes
- * unpacked or -1 with msg filled. */
-static int64_t extract_here(int tar_fd, mk_buf *msg)
+ * unpacked or -1 with msg filled; hex (if not NULL) gets the diff id. */
+static int64_t extract_here(int tar_fd, char *hex, mk_buf *msg)
 {
     struct archive *a = archive_read_new();
     struct archive *disk = archive_write_disk_new();
-    archive_read_support_filter_all(a);
+    struct unpack_src *src = NULL;
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
     archive_write_disk_set_options(
@@ -245,9 +269,28 @@ static int64_t extract_here(int tar_fd, mk_buf *msg)
                   ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                   ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
     int64_t size = -1, total = 0;
-    if (archive_read_open_fd(a, tar_fd, 1 << 16) != ARCHIVE_OK) {
-        mk_buf_printf(msg, "%s", archive_error_string(a));
-        goto out;
+    if (hex != NULL) {
+        src = xcalloc(1, sizeof(*src));
+        mk_sha256_init(&src->sha);
+        src->raw = archive_read_new();
+        archive_read_support_filter_all(src->raw);
+        archive_read_support_format_raw(src->raw);
+        struct archive_entry *e;
+        if (archive_read_open_fd(src->raw, tar_fd, 1 << 16) != ARCHIVE_OK ||
+            archive_read_next_header(src->raw, &e) != ARCHIVE_OK) {
+            mk_buf_printf(msg, "%s", archive_error_string(src->raw));
+            goto out;
+        }
+        if (archive_read_open(a, src, NULL, raw_read, NULL) != ARCHIVE_OK) {
+            mk_buf_printf(msg, "%s", archive_error_string(a));
+            goto out;
+        }
+    } else {
+        archive_read_support_filter_all(a);
+        if (archive_read_open_fd(a, tar_fd, 1 << 16) != ARCHIVE_OK) {
+            mk_buf_printf(msg, "%s", archive_error_string(a));
+            goto out;
+        }
     }
     for (;;) {
         struct archive_entry *e;
@@ -298,59 +341,160 @@ static int64_t extract_here(int tar_fd, mk_buf *msg)
         mk_buf_printf(msg, "%s", archive_error_string(disk));
         goto out;
     }
+    if (src != NULL) {
+        /* What follows the tar's end blocks is part of the layer's digest too. */
+        la_ssize_t n;
+        while ((n = archive_read_data(src->raw, src->buf, sizeof(src->buf))) > 0)
+            mk_sha256_update(&src->sha, src->buf, (size_t)n);
+        if (n < 0) {
+            mk_buf_printf(msg, "%s", archive_error_string(src->raw));
+            goto out;
+        }
+        mk_sha256_hex(&src->sha, hex);
+    }
     size = total;
 out:
     archive_read_free(a);
     archive_write_free(disk);
+    if (src != NULL) {
+        archive_read_free(src->raw);
+        free(src);
+    }
     return size;
 }
 
-int mk_layer_extract(int tar_fd, const char *dir, int64_t *out_size, mk_err **err)
+/* Fixed descriptors of the extraction child. */
+enum { CHILD_IN = 3, CHILD_RESULT, CHILD_DIR };
+
+/* Move fds to CHILD_IN.. and close every other one but stdio, so that a
+ * sibling's input socket is never held open by this child (it would never
+ * see the end of its stream). */
+static int child_fds(int in, int result, int dir)
 {
+    int fds[3] = {in, result, dir};
+    for (int i = 0; i < 3; i++)
+        if ((fds[i] = fcntl(fds[i], F_DUPFD, 100)) < 0)
+            return -1;
+    for (int i = 0; i < 3; i++)
+        if (dup2(fds[i], CHILD_IN + i) < 0)
+            return -1;
+    mk_close_fds_from(CHILD_DIR + 1);
+    return 0;
+}
+
+int mk_layer_unpack_start(int in_fd, const char *dir, bool want_digest, struct mk_unpack *u,
+                          mk_err **err)
+{
+    u->pid = -1;
+    u->input = u->result = -1;
     _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return mk_err_sys(err, "open %s", dir);
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) < 0)
-        return mk_err_sys(err, "pipe");
+    int sv[2] = {-1, -1}, pfd[2];
+    if (in_fd < 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return mk_err_sys(err, "socketpair");
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        mk_err_sys(err, "pipe");
+        goto fail;
+    }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
+        mk_err_sys(err, "fork");
         close(pfd[0]);
         close(pfd[1]);
-        return mk_err_sys(err, "fork");
+        goto fail;
     }
     if (pid == 0) {
-        close(pfd[0]);
+        /* A pull killed with -9 takes its extractions with it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(3);
+        if (child_fds(in_fd >= 0 ? in_fd : sv[1], pfd[1], dfd) < 0)
+            _exit(2);
         mk_buf msg = {0};
+        char hex[65] = {0};
         int64_t size = -1;
-        if (fchdir(dfd) < 0)
+        if (fchdir(CHILD_DIR) < 0)
             mk_buf_printf(&msg, "chdir %s: %s", dir, strerror(errno));
         else
-            size = extract_here(tar_fd, &msg);
-        if (mk_write_all(pfd[1], &size, sizeof(size)) < 0 ||
-            (msg.len > 0 && mk_write_all(pfd[1], msg.data, msg.len) < 0))
+            size = extract_here(CHILD_IN, want_digest ? hex : NULL, &msg);
+        if (mk_write_all(CHILD_RESULT, &size, sizeof(size)) < 0 ||
+            mk_write_all(CHILD_RESULT, hex, 64) < 0 ||
+            (msg.len > 0 && mk_write_all(CHILD_RESULT, msg.data, msg.len) < 0))
             _exit(2);
         _exit(size < 0 ? 1 : 0);
     }
     close(pfd[1]);
+    if (sv[1] >= 0)
+        close(sv[1]);
+    u->pid = pid;
+    u->input = sv[0];
+    u->result = pfd[0];
+    return 0;
+fail:
+    if (sv[0] >= 0) {
+        close(sv[0]);
+        close(sv[1]);
+    }
+    return -1;
+}
+
+void mk_layer_unpack_abort(struct mk_unpack *u)
+{
+    if (u->input >= 0)
+        close(u->input);
+    if (u->result >= 0)
+        close(u->result);
+    if (u->pid > 0) {
+        kill(u->pid, SIGKILL);
+        while (waitpid(u->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    u->pid = u->input = u->result = -1;
+}
+
+int mk_layer_unpack_finish(struct mk_unpack *u, int64_t *out_size, char **out_diff_id,
+                           mk_err **err)
+{
+    if (u->input >= 0) {
+        close(u->input); /* the end of the stream */
+        u->input = -1;
+    }
     int64_t size = -1;
+    char hex[65] = {0};
     mk_buf msg = {0};
-    ssize_t got = mk_read_all(pfd[0], &size, sizeof(size));
+    ssize_t got = mk_read_all(u->result, &size, sizeof(size));
+    ssize_t got_hex = mk_read_all(u->result, hex, 64);
     char chunk[1024];
     ssize_t n;
-    while ((n = mk_read_all(pfd[0], chunk, sizeof(chunk))) > 0)
+    while ((n = mk_read_all(u->result, chunk, sizeof(chunk))) > 0)
         mk_buf_append(&msg, chunk, (size_t)n);
-    close(pfd[0]);
+    close(u->result);
+    u->result = -1;
     int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    while (waitpid(u->pid, &status, 0) < 0 && errno == EINTR)
         ;
+    u->pid = -1;
+    mk_buf_append(&msg, "", 1);
     _cleanup_free_ char *text = mk_buf_steal(&msg);
-    if (got != (ssize_t)sizeof(size) || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || size < 0)
+    if (got != (ssize_t)sizeof(size) || got_hex != 64 || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0 || size < 0)
         return mk_err_set(err, MK_ERR_INVALID, "extract layer: %s",
                           *text ? text : "extraction process failed");
     if (out_size != NULL)
         *out_size = size;
+    if (out_diff_id != NULL)
+        *out_diff_id = hex[0] != '\0' ? xasprintf("sha256:%s", hex) : NULL;
     return 0;
+}
+
+int mk_layer_extract(int tar_fd, const char *dir, int64_t *out_size, mk_err **err)
+{
+    struct mk_unpack u;
+    if (mk_layer_unpack_start(tar_fd, dir, false, &u, err) < 0)
+        return -1;
+    return mk_layer_unpack_finish(&u, out_size, NULL, err);
 }
 
 /* ---- lower dirs ---- */

@@ -75,6 +75,9 @@ typedef int (*mk_registry_sink)(void *ctx, const void *data, size_t len, mk_err 
 int mk_registry_get_blob(struct mk_registry *r, const char *digest, int64_t offset,
                          mk_registry_sink sink, void *ctx, mk_err **err);
 
+/* The repository's tags (GET tags/list, following its pages). */
+int mk_registry_list_tags(struct mk_registry *r, char ***out, mk_err **err);
+
 /* Push side. */
 int mk_registry_blob_exists(struct mk_registry *r, const char *digest, bool *exists,
                             mk_err **err);

@@ -23,6 +23,10 @@ MK_LAZY_FN(libarchive, la_ssize_t, archive_read_data, (struct archive * a, void 
 MK_LAZY_FN(libarchive, int, archive_read_data_block,
            (struct archive * a, const void **buf, size_t *len, la_int64_t *off),
            (a, buf, len, off))
+MK_LAZY_FN(libarchive, int, archive_read_open,
+           (struct archive * a, void *ctx, archive_open_callback *o, archive_read_callback *r,
+            archive_close_callback *c),
+           (a, ctx, o, r, c))
 MK_LAZY_FN(libarchive, const char *, archive_error_string, (struct archive * a), (a))
 
 /* writing to disk */

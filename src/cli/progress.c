@@ -1,0 +1,86 @@
+/* progress.c: docker's pull/push progress display (its jsonmessage output).
+ * On a terminal every layer keeps one line, redrawn in place, with a bar for
+ * "Downloading"/"Uploading"; otherwise each status is a plain line and the
+ * byte-count updates are left out, as docker does when piped. */
+#include "cli/progress.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#define BAR_WIDTH 50
+
+void mk_cli_progress_init(struct mk_cli_progress *p, FILE *out, bool quiet)
+{
+    memset(p, 0, sizeof(*p));
+    p->out = out;
+    p->quiet = quiet;
+    p->tty = isatty(fileno(out));
+}
+
+void mk_cli_progress_free(struct mk_cli_progress *p)
+{
+    mk_strv_free(p->ids);
+    p->ids = NULL;
+}
+
+/* docker's "[=====>      ]  12.3MB/45.6MB" */
+static char *bar(int64_t current, int64_t total)
+{
+    mk_buf b = {0};
+    if (total > 0) {
+        int64_t filled = current >= total ? BAR_WIDTH : current * BAR_WIDTH / total;
+        mk_buf_puts(&b, "[");
+        for (int64_t i = 0; i < BAR_WIDTH; i++)
+            mk_buf_puts(&b, i < filled - 1 || (filled == BAR_WIDTH && i < BAR_WIDTH - 1) ? "="
+                            : i == (filled > 0 ? filled - 1 : 0) && filled < BAR_WIDTH ? ">"
+                            : i == BAR_WIDTH - 1 && filled == BAR_WIDTH              ? ">"
+                                                                                     : " ");
+        mk_buf_puts(&b, "] ");
+    }
+    _cleanup_free_ char *cur = mk_human_size_prec(current, 4);
+    if (total > 0) {
+        _cleanup_free_ char *tot = mk_human_size_prec(total, 4);
+        mk_buf_printf(&b, "%8s/%s", cur, tot);
+    } else {
+        mk_buf_printf(&b, "%8s", cur);
+    }
+    mk_buf_append(&b, "", 1);
+    return mk_buf_steal(&b);
+}
+
+void mk_cli_progress_cb(void *ctx, const struct mk_progress *ev)
+{
+    struct mk_cli_progress *p = ctx;
+    if (p->quiet)
+        return;
+    bool has_bar = ev->current >= 0;
+    if (!p->tty) {
+        if (has_bar)
+            return;
+        if (ev->id != NULL)
+            fprintf(p->out, "%s: %s\n", ev->id, ev->status);
+        else
+            fprintf(p->out, "%s\n", ev->status);
+        fflush(p->out);
+        return;
+    }
+    _cleanup_free_ char *b = has_bar ? bar(ev->current, ev->total) : NULL;
+    if (ev->id == NULL) {
+        fprintf(p->out, "%s\n", ev->status);
+        fflush(p->out);
+        return;
+    }
+    size_t n = mk_strv_len(p->ids), at = n;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(p->ids[i], ev->id) == 0)
+            at = i;
+    if (at == n) {
+        mk_strv_push(&p->ids, ev->id);
+        fprintf(p->out, "%s: %s%s%s\n", ev->id, ev->status, b ? " " : "", b ? b : "");
+    } else {
+        size_t up = n - at;
+        fprintf(p->out, "\033[%zuA\r\033[2K%s: %s%s%s\033[%zuB\r", up, ev->id, ev->status,
+                b ? " " : "", b ? b : "", up);
+    }
+    fflush(p->out);
+}

@@ -1,0 +1,19 @@
+/* progress.h: drawing pull/push progress as the docker CLI does. */
+#ifndef MK_CLI_PROGRESS_H
+#define MK_CLI_PROGRESS_H
+
+#include "image/image.h"
+
+#include <stdio.h>
+
+struct mk_cli_progress {
+    FILE *out;
+    bool tty, quiet;
+    char **ids; /* one line per id, in order of appearance (terminal only) */
+};
+void mk_cli_progress_init(struct mk_cli_progress *p, FILE *out, bool quiet);
+void mk_cli_progress_free(struct mk_cli_progress *p);
+/* An mk_progress_fn. */
+void mk_cli_progress_cb(void *ctx, const struct mk_progress *ev);
+
+#endif
