@@ -214,6 +214,21 @@ int mk_cli_fail(const char *prefix, mk_err *err, int status)
     return status;
 }
 
+int mk_cli_check_filters(const struct mk_cmd *cmd, char *const *filters)
+{
+    for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
+        if (strchr(filters[i], '=') != NULL)
+            continue;
+        mk_err *err = NULL;
+        mk_err_set(&err, MK_ERR_INVALID,
+                   "invalid argument \"%s\" for \"-f, --filter\" flag: bad format of filter "
+                   "(expected name=value)",
+                   filters[i]);
+        return mk_cli_usage_error(cmd, err);
+    }
+    return 0;
+}
+
 int mk_cli_check_args(const struct mk_cmd *cmd, char **rest, size_t min, size_t max)
 {
     size_t n = mk_strv_len(rest);

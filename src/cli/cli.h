@@ -47,6 +47,10 @@ int mk_cli_check_args(const struct mk_cmd *cmd, char **rest, size_t min, size_t 
 int mk_cli_args(const struct mk_cmd *cmd, int argc, char **argv, const struct mk_opt *opts,
                 size_t min, size_t max, char ***rest);
 
+/* --filter values must be name=value, as the docker CLI's flag checks them:
+ * 0 if all are, else docker's usage error (exit 125). */
+int mk_cli_check_filters(const struct mk_cmd *cmd, char *const *filters);
+
 /* Parse flags, then run op on each CONTAINER argument, printing each failure
  * (NOT_MODIFIED is no failure) and, with print_name, each argument done. */
 int mk_cli_each_container(const struct mk_cmd *cmd, int argc, char **argv, struct mk_opt *opts,
