@@ -79,13 +79,16 @@ int cmd_rmi(int argc, char **argv)
     int status = 0;
     for (size_t i = 0; rest[i]; i++) {
         _cleanup_strv_ char **report = NULL;
-        if (mk_image_remove(e->store, rest[i], force, &report, &err) < 0) {
-            status = mk_cli_fail(NULL, err, 1);
-            err = NULL;
-            continue;
-        }
+        struct mk_image_rm o = {.force = force, .no_prune = no_prune};
+        r = mk_image_remove_with(e->store, rest[i], &o, &report, &err);
+        /* what was done is reported even when a later step failed */
         for (size_t k = 0; report && report[k]; k++)
             printf("%s\n", report[k]);
+        if (r < 0) {
+            fflush(stdout);
+            status = mk_cli_fail(NULL, err, 1);
+            err = NULL;
+        }
     }
     mk_engine_free(e);
     return status;

@@ -32,7 +32,7 @@ int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json
                          mk_err **err)
 {
     struct mk_image *img = NULL;
-    if (mk_store_image_get_by_id(e->store, c->image_id, &img, err) < 0)
+    if (mk_image_get_for_container(e->store, c->image_id, &img, err) < 0)
         return mk_err_wrap(err, "image of container %s", c->name);
     _cleanup_strv_ char **lowers = NULL;
     int ret = mk_image_lower_dirs(e->store, img, &lowers, err);

@@ -122,10 +122,28 @@ json_t *mk_image_summary_json(const struct mk_image *img, json_t *tags, json_t *
 int mk_image_list(struct mk_store *s, const struct mk_image_filters *f, bool all, json_t **out,
                   mk_err **err);
 
-/* rmi: untag `name`, or delete the image when it was the last tag or an id was given.
- * Refuses (CONFLICT, docker's wording) an image a container uses, unless force.
- * Appends docker's "Untagged: x" / "Deleted: sha256:..." lines to *report. */
+/* rmi: untag `name`, or delete the image when it was the last tag or an id was
+ * given, with docker's conflict rules and wording (CONFLICT): an image with
+ * children, or used by a running container, cannot be removed even forced; a
+ * stopped container's image and an image with several names can with force.
+ * Untagged parents nothing uses go too unless no_prune.  Appends docker's
+ * "Untagged: x" / "Deleted: sha256:..." lines (images, then the layers they
+ * freed) to *report.  Layers and blobs nothing needs are removed under the
+ * exclusive layer lock; reclaimed gets their unpacked size. */
+struct mk_image_rm {
+    bool force;
+    bool no_prune;
+    int64_t reclaimed; /* out */
+};
+int mk_image_remove_with(struct mk_store *s, const char *name, struct mk_image_rm *o,
+                         char ***report, mk_err **err);
+/* mk_image_remove_with without no_prune. */
 int mk_image_remove(struct mk_store *s, const char *name, bool force, char ***report, mk_err **err);
+/* The image a container was created from: its row, or, after rmi -f removed
+ * the row of a stopped container's image, a row-less image (no tags) read
+ * from the config blob that rmi keeps while a container uses it. */
+int mk_image_get_for_container(struct mk_store *s, const char *image_id, struct mk_image **out,
+                               mk_err **err);
 /* Tag source image as target ref. */
 int mk_image_tag(struct mk_store *s, const char *source, const char *target, mk_err **err);
 
