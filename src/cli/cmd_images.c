@@ -120,7 +120,7 @@ int cmd_images(int argc, char **argv)
     _cleanup_free_ char *fmt = format;
     if (r >= 0)
         return r;
-    if ((r = mk_cli_check_filters(&cmd, filters)) != 0)
+    if ((r = mk_cli_check_filters(&cmd, "-f, --filter", filters)) != 0)
         return r;
     /* the argument is one more reference filter, as the docker CLI sends it */
     if (rest[0] != NULL)
@@ -132,7 +132,7 @@ int cmd_images(int argc, char **argv)
     struct mk_image_filters f;
     _cleanup_json_ json_t *list = NULL;
     int status = 0;
-    if (mk_image_filters_parse(e->store, filters, list_filters, &f, &err) < 0) {
+    if (mk_image_filters_parse(e->store, filters, list_filters, false, &f, &err) < 0) {
         mk_engine_free(e);
         return mk_cli_fail(NULL, err, 1);
     }

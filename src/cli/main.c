@@ -94,6 +94,7 @@ static const struct {
     {"image", "remove", cmd_rmi, NULL},
     {"image", "tag", cmd_tag, NULL},
     {"image", "history", cmd_history, NULL},
+    {"image", "prune", cmd_image_prune, "Remove unused images"},
     {"system", "df", cmd_system_df, "Show mocker disk usage"},
     {"system", "events", cmd_events, NULL},
     {"system", "info", cmd_info, NULL},

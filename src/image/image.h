@@ -102,9 +102,10 @@ struct mk_image_filters {
 };
 /* Parse docker's "key=value" filter strings, taking only the keys in accepted
  * (NULL-terminated), with dockerd's errors: "Invalid filter 'key'", "Invalid
- * filter 'dangling=[x]'", "No such image: x:latest" for before=/since=. */
+ * filter 'dangling=[x]'", "No such image: x:latest" for before=/since=.
+ * prune: dangling=false wins over dangling=true (the CLI adds one of them). */
 int mk_image_filters_parse(struct mk_store *s, char *const *kv, const char *const *accepted,
-                           struct mk_image_filters *f, mk_err **err);
+                           bool prune, struct mk_image_filters *f, mk_err **err);
 void mk_image_filters_clear(struct mk_image_filters *f);
 /* The until/before/since/label filters (not dangling or reference). */
 bool mk_image_filters_match(const struct mk_image_filters *f, const struct mk_image *img);
@@ -144,6 +145,12 @@ int mk_image_remove(struct mk_store *s, const char *name, bool force, char ***re
  * from the config blob that rmi keeps while a container uses it. */
 int mk_image_get_for_container(struct mk_store *s, const char *image_id, struct mk_image **out,
                                mk_err **err);
+/* docker image prune: dangling images (f->dangling -1 or 1) or every image
+ * (f->dangling 0, prune -a) that no container uses and the until/label/label!
+ * filters keep, with their untagged parents.  Appends the rmi lines of what
+ * went to *report; *reclaimed gets the size of the layers removed. */
+int mk_image_prune(struct mk_store *s, const struct mk_image_filters *f, char ***report,
+                   int64_t *reclaimed, mk_err **err);
 /* Tag source image as target ref. */
 int mk_image_tag(struct mk_store *s, const char *source, const char *target, mk_err **err);
 

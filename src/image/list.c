@@ -17,8 +17,9 @@ void mk_image_filters_clear(struct mk_image_filters *f)
 }
 
 /* dockerd's GetBoolOrDefault: every value must be one of true/1 or false/0,
- * and not both. */
-static int parse_dangling(char *const *values, int *out, mk_err **err)
+ * and not both.  prune: dockerd's prune rule instead, false/0 wins, then
+ * true/1, other values are ignored beside them. */
+static int parse_dangling(char *const *values, bool prune, int *out, mk_err **err)
 {
     bool yes = false, no = false, bad = false;
     for (size_t i = 0; values[i] != NULL; i++) {
@@ -28,6 +29,10 @@ static int parse_dangling(char *const *values, int *out, mk_err **err)
             no = true;
         else
             bad = true;
+    }
+    if (prune && (yes || no)) {
+        *out = !no;
+        return 0;
     }
     if (bad || yes == no) {
         /* Go prints the values as a []string: "[a b]" */
@@ -50,7 +55,7 @@ static int image_created(struct mk_store *s, const char *name, int64_t *out, mk_
 }
 
 int mk_image_filters_parse(struct mk_store *s, char *const *kv, const char *const *accepted,
-                           struct mk_image_filters *f, mk_err **err)
+                           bool prune, struct mk_image_filters *f, mk_err **err)
 {
     *f = (struct mk_image_filters){.dangling = -1};
     _cleanup_strv_ char **dangling = NULL;
@@ -85,7 +90,7 @@ int mk_image_filters_parse(struct mk_store *s, char *const *kv, const char *cons
             return -1;
         }
     }
-    if (dangling != NULL && parse_dangling(dangling, &f->dangling, err) < 0) {
+    if (dangling != NULL && parse_dangling(dangling, prune, &f->dangling, err) < 0) {
         mk_image_filters_clear(f);
         return -1;
     }
