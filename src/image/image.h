@@ -91,6 +91,9 @@ int mk_layer_tar_upper(const char *upper, const json_t *changes, struct mk_blob_
  * its parents' while the commit chain is stored, "<missing>" below. */
 int mk_image_history(struct mk_store *s, const struct mk_image *img, json_t **out, mk_err **err);
 
+/* docker image inspect's object (dockerd 20.10's ImageInspect shape). */
+json_t *mk_image_inspect_json(struct mk_store *s, const struct mk_image *img);
+
 /* ---- listing: docker images, GET /images/json ---- */
 struct mk_image_filters {
     int dangling;     /* -1: not given, else 0/1 */
