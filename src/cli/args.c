@@ -214,6 +214,21 @@ int mk_cli_fail(const char *prefix, mk_err *err, int status)
     return status;
 }
 
+int mk_cli_check_filters(const struct mk_cmd *cmd, const char *flag, char *const *filters)
+{
+    for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
+        if (strchr(filters[i], '=') != NULL)
+            continue;
+        mk_err *err = NULL;
+        mk_err_set(&err, MK_ERR_INVALID,
+                   "invalid argument \"%s\" for \"%s\" flag: bad format of filter "
+                   "(expected name=value)",
+                   filters[i], flag);
+        return mk_cli_usage_error(cmd, err);
+    }
+    return 0;
+}
+
 int mk_cli_check_args(const struct mk_cmd *cmd, char **rest, size_t min, size_t max)
 {
     size_t n = mk_strv_len(rest);
@@ -249,4 +264,18 @@ int mk_cli_args(const struct mk_cmd *cmd, int argc, char **argv, const struct mk
     if (mk_cli_check_args(cmd, *rest, min, max) != 0)
         return 1;
     return -1;
+}
+
+/* docker's prompt: anything but y/Y (after trimming) is a no. */
+bool mk_cli_confirm(const char *warning)
+{
+    printf("%s\nAre you sure you want to continue? [y/N] ", warning);
+    fflush(stdout);
+    char line[64];
+    if (fgets(line, sizeof(line), stdin) == NULL)
+        return false;
+    char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return (p[0] == 'y' || p[0] == 'Y') && (p[1] == '\n' || p[1] == '\0' || p[1] == ' ' || p[1] == '\r');
 }

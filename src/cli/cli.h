@@ -47,6 +47,14 @@ int mk_cli_check_args(const struct mk_cmd *cmd, char **rest, size_t min, size_t 
 int mk_cli_args(const struct mk_cmd *cmd, int argc, char **argv, const struct mk_opt *opts,
                 size_t min, size_t max, char ***rest);
 
+/* --filter values must be name=value, as the docker CLI's flag checks them:
+ * 0 if all are, else docker's usage error (exit 125) naming flag ("-f, --filter"). */
+int mk_cli_check_filters(const struct mk_cmd *cmd, const char *flag, char *const *filters);
+
+/* docker's prompt: the warning, "Are you sure you want to continue? [y/N] ",
+ * and true only for y or Y. */
+bool mk_cli_confirm(const char *warning);
+
 /* Parse flags, then run op on each CONTAINER argument, printing each failure
  * (NOT_MODIFIED is no failure) and, with print_name, each argument done. */
 int mk_cli_each_container(const struct mk_cmd *cmd, int argc, char **argv, struct mk_opt *opts,
@@ -105,6 +113,7 @@ int cmd_attach(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_container_prune(int argc, char **argv);
+int cmd_image_prune(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_load(int argc, char **argv);

@@ -112,20 +112,6 @@ static int prune_filters(char **filters, struct mk_prune_filter *f, char ***labe
     return 0;
 }
 
-/* docker's prompt: anything but y/Y (after trimming) is a no. */
-static bool confirm(const char *warning)
-{
-    printf("%s\nAre you sure you want to continue? [y/N] ", warning);
-    fflush(stdout);
-    char line[64];
-    if (fgets(line, sizeof(line), stdin) == NULL)
-        return false;
-    char *p = line;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    return (p[0] == 'y' || p[0] == 'Y') && (p[1] == '\n' || p[1] == '\0' || p[1] == ' ' || p[1] == '\r');
-}
-
 int cmd_container_prune(int argc, char **argv)
 {
     static const struct mk_cmd cmd = {"prune", "container prune [OPTIONS]", "Remove all stopped containers", true};
@@ -146,7 +132,7 @@ int cmd_container_prune(int argc, char **argv)
     struct mk_prune_filter f = {0};
     if (prune_filters(filters, &f, &labels, &not_labels) < 0)
         return 1;
-    if (!force && !confirm("WARNING! This will remove all stopped containers."))
+    if (!force && !mk_cli_confirm("WARNING! This will remove all stopped containers."))
         return 0;
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)

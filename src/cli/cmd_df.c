@@ -1,6 +1,7 @@
 /* cmd_df.c: docker system df: what images and containers take on disk. */
 #include "cli/cli.h"
 #include "cli/format.h"
+#include "image/image.h"
 
 #include <string.h>
 
@@ -17,6 +18,49 @@ static json_t *df_row(const char *type, size_t total, size_t active, int64_t siz
                      "TotalCount", t, "Type", type);
 }
 
+/* docker's image sizes: every layer counted once however many images share
+ * it; what is reclaimable is all but the layers only active images (used by a
+ * container) have to themselves (their size minus what they share). */
+static void images_df(struct mk_store *s, struct mk_image **imgs, size_t ni,
+                      struct mk_container **cs, size_t nc, size_t *active, int64_t *total,
+                      int64_t *reclaimable)
+{
+    _cleanup_json_ json_t *sizes = json_object(); /* chain id -> bytes */
+    _cleanup_json_ json_t *users = json_object(); /* chain id -> images using it */
+    char ***chains = xcalloc(ni + 1, sizeof(char **));
+    for (size_t i = 0; i < ni; i++) {
+        if (mk_image_chain_ids(imgs[i]->config, &chains[i], NULL) < 0)
+            continue;
+        for (size_t c = 0; chains[i][c] != NULL; c++) {
+            const char *id = chains[i][c];
+            json_t *n = json_object_get(users, id);
+            if (n != NULL) {
+                json_integer_set(n, json_integer_value(n) + 1);
+                continue;
+            }
+            _cleanup_free_ char *dir = mk_store_layer_dir(s, id);
+            _cleanup_free_ char *diff = dir ? mk_path_join(dir, "diff") : NULL;
+            int64_t bytes = diff ? mk_dir_size(diff) : 0;
+            json_object_set_new(sizes, id, json_integer(bytes));
+            json_object_set_new(users, id, json_integer(1));
+            *total += bytes;
+        }
+    }
+    int64_t used = 0;
+    for (size_t i = 0; i < ni; i++) {
+        bool in_use = false;
+        for (size_t k = 0; k < nc && !in_use; k++)
+            in_use = strcmp(cs[k]->image_id, imgs[i]->id) == 0;
+        *active += in_use;
+        for (size_t c = 0; in_use && chains[i] != NULL && chains[i][c] != NULL; c++)
+            if (json_integer_value(json_object_get(users, chains[i][c])) == 1)
+                used += json_integer_value(json_object_get(sizes, chains[i][c]));
+        mk_strv_free(chains[i]);
+    }
+    free(chains);
+    *reclaimable = *total - used;
+}
+
 static int df_rows(struct mk_engine *e, json_t *rows, mk_err **err)
 {
     struct mk_image **imgs = NULL;
@@ -31,14 +75,7 @@ static int df_rows(struct mk_engine *e, json_t *rows, mk_err **err)
     }
     size_t active_imgs = 0, running = 0;
     int64_t img_size = 0, img_free = 0, ctr_size = 0, ctr_free = 0;
-    for (size_t i = 0; i < ni; i++) {
-        bool used = false;
-        for (size_t k = 0; k < nc && !used; k++)
-            used = strcmp(cs[k]->image_id, imgs[i]->id) == 0;
-        active_imgs += used;
-        img_size += imgs[i]->size;
-        img_free += used ? 0 : imgs[i]->size;
-    }
+    images_df(e->store, imgs, ni, cs, nc, &active_imgs, &img_size, &img_free);
     for (size_t k = 0; k < nc; k++) {
         int64_t rw = mk_container_rw_size(e, cs[k]);
         bool on = mk_container_is_running(cs[k]);

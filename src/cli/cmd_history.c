@@ -63,17 +63,8 @@ static int show_history(struct mk_engine *e, const char *name, bool human, bool 
                         bool quiet, const char *format, mk_err **err)
 {
     struct mk_image *img = NULL;
-    if (mk_image_lookup(e->store, name, &img, err) < 0) {
-        struct mk_ref *ref = NULL;
-        if ((*err)->kind != MK_ERR_NOT_FOUND || mk_ref_parse(name, &ref, NULL) < 0)
-            return -1;
-        /* dockerd names the normalised reference here: "No such image: x:latest" */
-        _cleanup_free_ char *familiar = mk_ref_familiar(ref);
-        mk_ref_free(ref);
-        mk_err_free(*err);
-        *err = NULL;
-        return mk_err_set(err, MK_ERR_NOT_FOUND, "No such image: %s", familiar);
-    }
+    if (mk_image_lookup(e->store, name, &img, err) < 0)
+        return -1;
     _cleanup_json_ json_t *history = NULL;
     int r = mk_image_history(e->store, img, &history, err);
     mk_image_free(img);

@@ -7,46 +7,6 @@
 
 enum kind { ANY, CONTAINER, IMAGE };
 
-/* docker image inspect's shape. */
-static json_t *image_inspect_json(const struct mk_image *img)
-{
-    const json_t *cfg = img->config;
-    _cleanup_free_ char *created = mk_time_rfc3339(img->created);
-    json_t *tags = json_array();
-    for (size_t i = 0; img->tags && img->tags[i]; i++) {
-        _cleanup_free_ char *f = mk_ref_familiarize(img->tags[i]);
-        json_array_append_new(tags, json_string(f));
-    }
-    json_t *digests = json_array();
-    for (size_t i = 0; img->digests && img->digests[i]; i++) {
-        _cleanup_free_ char *f = mk_ref_familiarize(img->digests[i]);
-        json_array_append_new(digests, json_string(f));
-    }
-    json_t *config = json_deep_copy(json_object_get(cfg, "config"));
-    if (config == NULL)
-        config = json_object();
-    json_t *rootfs = json_deep_copy(json_object_get(cfg, "rootfs"));
-    json_t *layers = rootfs ? json_object_get(rootfs, "diff_ids") : NULL;
-    json_t *j = json_pack("{s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:I,s:{s:n,s:s},s:{s:s,s:O},s:{s:s}}",
-                          "Id", img->id, "RepoTags", tags, "RepoDigests", digests, "Parent", img->parent ?: "",
-                          "Comment", mk_json_str(cfg, "comment") ?: "", "Created", created, "DockerVersion", "", "Author",
-                          mk_json_str(cfg, "author") ?: "", "Config", config, "Architecture",
-                          mk_json_str(cfg, "architecture") ?: "", "Os",
-                          mk_json_str(cfg, "os") ?: "linux", "Variant",
-                          mk_json_str(cfg, "variant") ?: "", "Size", (json_int_t)img->size,
-                          "GraphDriver", "Data", "Name", "overlay2", "RootFS", "Type", "layers",
-                          "Layers", layers ? layers : json_array(), "Metadata", "LastTagTime",
-                          "0001-01-01T00:00:00Z");
-    if (json_string_length(json_object_get(j, "Variant")) == 0)
-        json_object_del(j, "Variant");
-    const json_t *hist = json_object_get(cfg, "history");
-    const char *comment = mk_json_str(json_array_get(hist, json_array_size(hist) - 1), "comment");
-    if (comment != NULL)
-        json_object_set_new(j, "Comment", json_string(comment));
-    json_decref(rootfs);
-    return j;
-}
-
 static int inspect_main(int argc, char **argv, enum kind fixed, const char *name, const char *usage)
 {
     const struct mk_cmd cmd = {name, usage, "Return low-level information on objects", true};
@@ -105,7 +65,7 @@ static int inspect_main(int argc, char **argv, enum kind fixed, const char *name
         if (obj == NULL && k != CONTAINER) {
             struct mk_image *img = NULL;
             if (mk_image_lookup(e->store, rest[i], &img, NULL) == 0) {
-                obj = image_inspect_json(img);
+                obj = mk_image_inspect_json(e->store, img);
                 mk_image_free(img);
             }
         }

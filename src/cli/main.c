@@ -105,6 +105,7 @@ static const struct {
     {"image", "load", cmd_load, NULL},
     {"image", "pull", cmd_pull, NULL},
     {"image", "push", cmd_push, NULL},
+    {"image", "prune", cmd_image_prune, "Remove unused images"},
     {"system", "df", cmd_system_df, "Show mocker disk usage"},
     {"system", "events", cmd_events, NULL},
     {"system", "info", cmd_info, NULL},

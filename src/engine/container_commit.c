@@ -12,7 +12,7 @@ static int container_layers(struct mk_engine *e, const struct mk_container *c,
                             struct mk_image **img, char **upper, char ***lower, mk_err **err)
 {
     _cleanup_strv_ char **dirs = NULL;
-    if (mk_store_image_get_by_id(e->store, c->image_id, img, err) < 0)
+    if (mk_image_get_for_container(e->store, c->image_id, img, err) < 0)
         return mk_err_wrap(err, "image of container %s", c->id);
     if (mk_image_lower_dirs(e->store, *img, &dirs, err) < 0) {
         mk_image_free(*img);
@@ -159,7 +159,7 @@ static int commit_container(struct mk_engine *e, const struct mk_container *c,
                             mk_err **err)
 {
     struct mk_image *img = NULL;
-    if (mk_store_image_get_by_id(e->store, c->image_id, &img, err) < 0)
+    if (mk_image_get_for_container(e->store, c->image_id, &img, err) < 0)
         return mk_err_wrap(err, "image of container %s", c->id);
     struct mk_blob_writer *w = NULL;
     int r = read_layer(e, c, o->pause, &w, err);

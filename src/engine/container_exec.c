@@ -12,7 +12,7 @@ static int resolve_exec_user(struct mk_engine *e, const struct mk_container *c, 
                              json_t *process, mk_err **err)
 {
     struct mk_image *img = NULL;
-    if (mk_store_image_get_by_id(e->store, c->image_id, &img, err) < 0)
+    if (mk_image_get_for_container(e->store, c->image_id, &img, err) < 0)
         return -1;
     _cleanup_strv_ char **lowers = NULL;
     int r = mk_image_lower_dirs(e->store, img, &lowers, err);

@@ -82,7 +82,7 @@ json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container
     json_t *graph_data = json_object();
     struct mk_image *img = NULL;
     _cleanup_strv_ char **lowers = NULL;
-    if (mk_store_image_get_by_id(e->store, c->image_id, &img, NULL) == 0 &&
+    if (mk_image_get_for_container(e->store, c->image_id, &img, NULL) == 0 &&
         mk_image_lower_dirs(e->store, img, &lowers, NULL) == 0) {
         _cleanup_free_ char *lower = mk_strv_join(lowers, ":");
         json_object_set_new(graph_data, "LowerDir", json_string(lower));

@@ -12,17 +12,6 @@ int64_t mk_container_rw_size(struct mk_engine *e, const struct mk_container *c)
     return mk_dir_size(upper);
 }
 
-/* "k" matches a label k with any value, "k=v" only that value (docker's rule). */
-static bool label_matches(const json_t *labels, const char *filter)
-{
-    const char *eq = strchr(filter, '=');
-    if (eq == NULL)
-        return json_object_get(labels, filter) != NULL;
-    _cleanup_free_ char *key = xstrndup(filter, (size_t)(eq - filter));
-    const char *v = json_string_value(json_object_get(labels, key));
-    return v != NULL && strcmp(v, eq + 1) == 0;
-}
-
 static bool prunable(const struct mk_container *c, const struct mk_prune_filter *f)
 {
     if (mk_container_is_running(c) || strcmp(c->status, "removing") == 0)
@@ -31,10 +20,10 @@ static bool prunable(const struct mk_container *c, const struct mk_prune_filter 
         return false;
     const json_t *labels = json_object_get(json_object_get(c->config, "Config"), "Labels");
     for (size_t i = 0; f->labels && f->labels[i]; i++)
-        if (!label_matches(labels, f->labels[i]))
+        if (!mk_json_label_matches(labels, f->labels[i]))
             return false;
     for (size_t i = 0; f->not_labels && f->not_labels[i]; i++)
-        if (label_matches(labels, f->not_labels[i]))
+        if (mk_json_label_matches(labels, f->not_labels[i]))
             return false;
     return true;
 }

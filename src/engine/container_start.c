@@ -31,7 +31,9 @@ static int write_bundle_config(const char *dir, const json_t *spec, mk_err **err
 static int image_of(struct mk_engine *e, const struct mk_container *c, struct mk_image **img,
                     mk_err **err)
 {
-    if (mk_store_image_get_by_id(e->store, c->image_id, img, err) < 0)
+    /* The image row may be gone (rmi -f): its config and layers stay while
+     * a container uses them. */
+    if (mk_image_get_for_container(e->store, c->image_id, img, err) < 0)
         return mk_err_wrap(err, "image of container %s", c->name);
     return 0;
 }

@@ -175,10 +175,69 @@ int mk_layer_tar_upper(const char *upper, const json_t *changes, struct mk_blob_
  * its parents' while the commit chain is stored, "<missing>" below. */
 int mk_image_history(struct mk_store *s, const struct mk_image *img, json_t **out, mk_err **err);
 
-/* rmi: untag `name`, or delete the image when it was the last tag or an id was given.
- * Refuses (CONFLICT, docker's wording) an image a container uses, unless force.
- * Appends docker's "Untagged: x" / "Deleted: sha256:..." lines to *report. */
+/* docker image inspect's object (dockerd 20.10's ImageInspect shape). */
+json_t *mk_image_inspect_json(struct mk_store *s, const struct mk_image *img);
+
+/* ---- listing: docker images, GET /images/json ---- */
+struct mk_image_filters {
+    int dangling;     /* -1: not given, else 0/1 */
+    char **references; /* reference= patterns (Go's path.Match on familiar names) */
+    char **labels;     /* label=k / label=k=v: all must match */
+    char **not_labels; /* label!= (prune): none may match */
+    bool before, since, until;
+    int64_t before_ns, since_ns, until_ns; /* created times to compare with */
+};
+/* Parse docker's "key=value" filter strings, taking only the keys in accepted
+ * (NULL-terminated), with dockerd's errors: "Invalid filter 'key'", "Invalid
+ * filter 'dangling=[x]'", "No such image: x:latest" for before=/since=.
+ * prune: dangling=false wins over dangling=true (the CLI adds one of them). */
+int mk_image_filters_parse(struct mk_store *s, char *const *kv, const char *const *accepted,
+                           bool prune, struct mk_image_filters *f, mk_err **err);
+void mk_image_filters_clear(struct mk_image_filters *f);
+/* The until/before/since/label filters (not dangling or reference). */
+bool mk_image_filters_match(const struct mk_image_filters *f, const struct mk_image *img);
+/* 1 if a stored full reference matches one of patterns (docker's FamiliarMatch:
+ * the familiar string, then the familiar name), 0 if not, -1 on a bad pattern. */
+int mk_image_ref_matches(char *const *patterns, const char *full, mk_err **err);
+/* True if an image of all[0..n) was committed from id. */
+bool mk_image_has_children(struct mk_image *const *all, size_t n, const char *id);
+/* The Engine API's ImageSummary of img with the given RepoTags/RepoDigests
+ * (stolen): Containers and SharedSize -1 (not computed), Created in seconds. */
+json_t *mk_image_summary_json(const struct mk_image *img, json_t *tags, json_t *digests);
+/* dockerd's image list, newest first, as ImageSummary objects; a dangling
+ * image has RepoTags ["<none>:<none>"] and RepoDigests ["<none>@<none>"].
+ * all: also untagged images that have children. */
+int mk_image_list(struct mk_store *s, const struct mk_image_filters *f, bool all, json_t **out,
+                  mk_err **err);
+
+/* rmi: untag `name`, or delete the image when it was the last tag or an id was
+ * given, with docker's conflict rules and wording (CONFLICT): an image with
+ * children, or used by a running container, cannot be removed even forced; a
+ * stopped container's image and an image with several names can with force.
+ * Untagged parents nothing uses go too unless no_prune.  Appends docker's
+ * "Untagged: x" / "Deleted: sha256:..." lines (images, then the layers they
+ * freed) to *report.  Layers and blobs nothing needs are removed under the
+ * exclusive layer lock; reclaimed gets their unpacked size. */
+struct mk_image_rm {
+    bool force;
+    bool no_prune;
+    int64_t reclaimed; /* out */
+};
+int mk_image_remove_with(struct mk_store *s, const char *name, struct mk_image_rm *o,
+                         char ***report, mk_err **err);
+/* mk_image_remove_with without no_prune. */
 int mk_image_remove(struct mk_store *s, const char *name, bool force, char ***report, mk_err **err);
+/* The image a container was created from: its row, or, after rmi -f removed
+ * the row of a stopped container's image, a row-less image (no tags) read
+ * from the config blob that rmi keeps while a container uses it. */
+int mk_image_get_for_container(struct mk_store *s, const char *image_id, struct mk_image **out,
+                               mk_err **err);
+/* docker image prune: dangling images (f->dangling -1 or 1) or every image
+ * (f->dangling 0, prune -a) that no container uses and the until/label/label!
+ * filters keep, with their untagged parents.  Appends the rmi lines of what
+ * went to *report; *reclaimed gets the size of the layers removed. */
+int mk_image_prune(struct mk_store *s, const struct mk_image_filters *f, char ***report,
+                   int64_t *reclaimed, mk_err **err);
 /* Tag source image as target ref. */
 int mk_image_tag(struct mk_store *s, const char *source, const char *target, mk_err **err);
 

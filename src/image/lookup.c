@@ -63,7 +63,13 @@ int mk_image_lookup(struct mk_store *s, const char *name, struct mk_image **out,
             *err = steal_pointer(&parse_err);
         return -1;
     }
-    return mk_err_set(err, MK_ERR_NOT_FOUND, "No such image: %s", name);
+    /* dockerd names the normalised reference: "No such image: x:latest". */
+    _cleanup_free_ char *familiar = NULL;
+    if (mk_ref_parse(name, &ref, NULL) == 0) {
+        familiar = mk_ref_familiar(ref);
+        mk_ref_free(ref);
+    }
+    return mk_err_set(err, MK_ERR_NOT_FOUND, "No such image: %s", familiar ? familiar : name);
 }
 
 int mk_image_tag(struct mk_store *s, const char *source, const char *target, mk_err **err)

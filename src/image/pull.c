@@ -382,47 +382,42 @@ static int store_rows(struct mk_store *s, const struct mk_image *img, const char
     return mk_store_commit(s, err);
 }
 
-static int pull_locked(struct pull *p, const struct mk_ref *ref, struct mk_pull_result *out,
-                       mk_err **err)
+static int pull_manifest(struct pull *p, const struct mk_ref *ref, struct mk_manifest_blob *index,
+                         struct mk_manifest_blob *m, struct mk_pull_result *out, mk_err **err)
 {
     struct mk_store *s = p->s;
     const char *reference = ref->digest != NULL ? ref->digest : ref->tag;
-    struct mk_manifest_blob index = {0}, m = {0};
     _cleanup_json_ json_t *manifest = NULL;
     _cleanup_free_ char *config_text = NULL;
     _cleanup_json_ json_t *config = NULL;
     _cleanup_strv_ char **chains = NULL, **diff_ids = NULL;
     _cleanup_free_ char *full = mk_ref_string(ref);
-    int ret = -1;
     size_t config_len = 0;
-    if (resolve_manifest(p, reference, &index, &m, &manifest, err) < 0)
-        goto out;
+    if (resolve_manifest(p, reference, index, m, &manifest, err) < 0)
+        return -1;
     /* docker says where from once the manifest is found */
     _cleanup_free_ char *from = xasprintf("Pulling from %s", ref->path);
     report(p, reference, from, -1, 0);
-    const char *top_digest = index.digest != NULL ? index.digest : m.digest;
+    const char *top_digest = index->digest != NULL ? index->digest : m->digest;
     if (ref->digest != NULL && strcmp(ref->digest, top_digest) != 0) {
-        ret = mk_err_set(err, MK_ERR_INVALID, "manifest verification failed for digest %s",
+        return mk_err_set(err, MK_ERR_INVALID, "manifest verification failed for digest %s",
                          ref->digest);
-        goto out;
     }
     if (fetch_small_blob(p, json_object_get(manifest, "config"), &config_text, &config_len,
                          err) < 0)
-        goto out;
+        return -1;
     config = json_loadb(config_text, config_len, 0, NULL);
     if (!json_is_object(config)) {
-        ret = mk_err_set(err, MK_ERR_INVALID, "image config is not a JSON object");
-        goto out;
+        return mk_err_set(err, MK_ERR_INVALID, "image config is not a JSON object");
     }
     if (mk_image_chain_ids(config, &chains, err) < 0)
-        goto out;
+        return -1;
     diff_ids = mk_json_strv(json_object_get(json_object_get(config, "rootfs"), "diff_ids"));
     json_t *layers = json_object_get(manifest, "layers");
     if (mk_strv_len(chains) != json_array_size(layers)) {
-        ret = mk_err_set(err, MK_ERR_INVALID,
+        return mk_err_set(err, MK_ERR_INVALID,
                          "image config names %zu layers, its manifest %zu", mk_strv_len(chains),
                          json_array_size(layers));
-        goto out;
     }
     const char *id = mk_json_str(json_object_get(manifest, "config"), "digest");
     struct mk_image *prev = NULL;
@@ -435,22 +430,22 @@ static int pull_locked(struct pull *p, const struct mk_ref *ref, struct mk_pull_
     }
     int64_t unpacked = 0;
     if (pull_layers(p, layers, diff_ids, chains, &unpacked, err) < 0)
-        goto out;
+        return -1;
     /* Blobs last, so the rows never name one that is missing. */
     if (mk_store_blob_put(s, config_text, config_len, NULL, err) < 0 ||
-        mk_store_blob_put(s, m.body, m.len, NULL, err) < 0 ||
-        (index.body != NULL && mk_store_blob_put(s, index.body, index.len, NULL, err) < 0))
-        goto out;
+        mk_store_blob_put(s, m->body, m->len, NULL, err) < 0 ||
+        (index->body != NULL && mk_store_blob_put(s, index->body, index->len, NULL, err) < 0))
+        return -1;
     int64_t created = 0;
     const char *c = mk_json_str(config, "created");
     if (c != NULL)
         mk_time_parse(c, 0, &created, NULL);
     _cleanup_free_ char *repo = xasprintf("%s/%s", ref->domain, ref->path);
     _cleanup_free_ char *digest_ref = xasprintf("%s@%s", repo, top_digest);
-    struct mk_image img = {.id = (char *)id, .manifest_digest = m.digest, .config = config,
+    struct mk_image img = {.id = (char *)id, .manifest_digest = m->digest, .config = config,
                            .size = unpacked, .created = created};
     if (store_rows(s, &img, ref->tag != NULL ? full : NULL, digest_ref, err) < 0)
-        goto out;
+        return -1;
     _cleanup_free_ char *familiar = mk_ref_familiar(ref);
     _cleanup_json_ json_t *attrs = json_pack("{s:s}", "name", familiar);
     mk_store_event_add(s, "image", "pull", familiar, attrs, NULL);
@@ -464,8 +459,14 @@ static int pull_locked(struct pull *p, const struct mk_ref *ref, struct mk_pull_
     out->reference = xstrdup(full);
     out->digest = xstrdup(top_digest);
     out->updated = !up_to_date;
-    ret = 0;
-out:
+    return 0;
+}
+
+static int pull_locked(struct pull *p, const struct mk_ref *ref, struct mk_pull_result *out,
+                       mk_err **err)
+{
+    struct mk_manifest_blob index = {0}, m = {0};
+    int ret = pull_manifest(p, ref, &index, &m, out, err);
     mk_manifest_blob_clear(&index);
     mk_manifest_blob_clear(&m);
     return ret;

@@ -15,6 +15,7 @@ struct push {
     const struct mk_push_opts *o;
     const struct mk_ref *ref;
     char **mount_from; /* repositories of this registry the image came from */
+    char **out_digest;
 };
 
 static void report(struct push *p, const char *id, const char *status, int64_t cur, int64_t total)
@@ -137,21 +138,14 @@ static int push_locked(struct push *p, const struct mk_image *img, char **out_di
     return 0;
 }
 
-int mk_image_push(struct mk_store *s, const struct mk_push_opts *o, char **out_digest,
-                  mk_err **err)
+static int push_ref(struct push *p, mk_err **err)
 {
-    struct mk_ref *ref = NULL;
-    if (mk_ref_parse(o->name, &ref, err) < 0)
-        return -1;
-    int ret = -1;
-    struct mk_image *img = NULL;
-    struct push p = {.s = s, .o = o, .ref = ref};
-    if (ref->digest != NULL) {
-        ret = mk_err_set(err, MK_ERR_INVALID, "cannot push a digest reference");
-        goto out;
-    }
+    const struct mk_ref *ref = p->ref;
+    if (ref->digest != NULL)
+        return mk_err_set(err, MK_ERR_INVALID, "cannot push a digest reference");
     _cleanup_free_ char *full = mk_ref_string(ref);
-    if (mk_store_image_get_by_tag(s, full, &img, err) < 0) {
+    struct mk_image *img = NULL;
+    if (mk_store_image_get_by_tag(p->s, full, &img, err) < 0) {
         if ((*err)->kind == MK_ERR_NOT_FOUND) {
             mk_err_free(*err);
             *err = NULL;
@@ -159,20 +153,31 @@ int mk_image_push(struct mk_store *s, const struct mk_push_opts *o, char **out_d
             mk_err_set(err, MK_ERR_NOT_FOUND, "An image does not exist locally with the tag: %s",
                        fam_repo);
         }
-        goto out;
+        return -1;
     }
     _cleanup_free_ char *repo = xasprintf("%s/%s", ref->domain, ref->path);
     _cleanup_free_ char *line = xasprintf("The push refers to repository [%s]", repo);
-    report(&p, NULL, line, -1, 0);
+    report(p, NULL, line, -1, 0);
     struct mk_registry_opts ro = {.domain = ref->domain, .repo = ref->path, .push = true};
-    if (mk_registry_open(&ro, &p.reg, err) < 0)
-        goto out;
-    p.mount_from = mount_sources(img, ref);
-    ret = push_locked(&p, img, out_digest, err);
-out:
+    int ret = mk_registry_open(&ro, &p->reg, err);
+    if (ret == 0) {
+        p->mount_from = mount_sources(img, ref);
+        ret = push_locked(p, img, p->out_digest, err);
+    }
+    mk_image_free(img);
+    return ret;
+}
+
+int mk_image_push(struct mk_store *s, const struct mk_push_opts *o, char **out_digest,
+                  mk_err **err)
+{
+    struct mk_ref *ref = NULL;
+    if (mk_ref_parse(o->name, &ref, err) < 0)
+        return -1;
+    struct push p = {.s = s, .o = o, .ref = ref, .out_digest = out_digest};
+    int ret = push_ref(&p, err);
     mk_strv_free(p.mount_from);
     mk_registry_free(p.reg);
-    mk_image_free(img);
     mk_ref_free(ref);
     return ret;
 }

@@ -104,3 +104,13 @@ bool mk_json_is_empty(const json_t *v)
         return json_object_size(v) == 0;
     return false;
 }
+
+bool mk_json_label_matches(const json_t *labels, const char *filter)
+{
+    const char *eq = strchr(filter, '=');
+    if (eq == NULL)
+        return json_object_get(labels, filter) != NULL;
+    _cleanup_free_ char *key = xstrndup(filter, (size_t)(eq - filter));
+    const char *v = json_string_value(json_object_get(labels, key));
+    return v != NULL && strcmp(v, eq + 1) == 0;
+}

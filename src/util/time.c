@@ -97,6 +97,16 @@ char *mk_time_rfc3339_fixed(int64_t ns)
     return rfc3339(ns, true);
 }
 
+char *mk_time_go_string(int64_t ns)
+{
+    time_t secs = (time_t)(ns / 1000000000);
+    struct tm tm;
+    char buf[80];
+    localtime_r(&secs, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+    return xstrdup(buf);
+}
+
 /* ---- Go's time.ParseDuration ---- */
 
 static int duration_invalid(const char *orig, mk_err **err)

@@ -79,6 +79,9 @@ bool mk_str_is_hex(const char *s);
 /* docker's formatter.Ellipsis: s if it has at most max characters, else its
  * first max-1 characters and "…" (counting UTF-8 characters, each one wide). */
 char *mk_str_ellipsis(const char *s, size_t max);
+/* Go's path.Match (docker's reference= filters): 1 match, 0 none, -1 and
+ * "syntax error in pattern" (INVALID) for a malformed pattern. */
+int mk_path_match(const char *pattern, const char *name, mk_err **err);
 /* Growable buffer for building output. */
 typedef struct mk_buf {
     char *data;
@@ -145,6 +148,9 @@ char *mk_time_rfc3339(int64_t ns);
 /* The same with all nine digits of the fraction, zeros kept (docker's
  * RFC3339NanoFixed: `logs -t` and `events` lines line up). */
 char *mk_time_rfc3339_fixed(int64_t ns);
+/* Go's time.Time.String() of the second ns falls in, in the local zone, as the
+ * docker CLI prints CreatedAt: "2026-11-23 15:32:53 +0000 UTC". */
+char *mk_time_go_string(int64_t ns);
 /* Parse RFC 3339 (with or without fraction, Z or +hh:mm), a unix timestamp
  * "1700000000[.123]" or a duration relative to now ("10m", "1h30m", "45s").
  * Used by --since/--until. */
@@ -198,6 +204,8 @@ json_t *mk_json_parse(const char *s, size_t len, mk_err **err);
 json_t *mk_json_load_file(const char *path, mk_err **err);
 /* Convenience getters: NULL / default when missing or of another type. */
 const char *mk_json_str(const json_t *obj, const char *key);
+/* docker's label filter: "k" matches a label k with any value, "k=v" only that value. */
+bool mk_json_label_matches(const json_t *labels, const char *filter);
 int64_t mk_json_int(const json_t *obj, const char *key, int64_t dflt);
 bool mk_json_bool(const json_t *obj, const char *key, bool dflt);
 /* Go's zero value: absent, null, false, "", 0, [] or {} (docker's omitempty). */

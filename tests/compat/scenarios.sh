@@ -246,3 +246,30 @@ sc_save_load() {
     echo "code $?"
     $E rmi compat/saved:1
 }
+
+# ---- images (issue 4): filters, rmi conflicts, prune ----
+sc_images_filters() {
+    $E tag $IMG compat/tagged:1 && $E tag $IMG example.com/compat/x:2
+    $E images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=compat/*' | sort
+    $E images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=*/compat/*'
+    $E images --format '{{.Repository}}:{{.Tag}}' 'compat/tagged:[0-9]'
+    $E images -q --filter dangling=true
+    $E images --filter foo=bar; $E images --filter dangling=maybe; $E images --filter 'reference=['
+    $E images --filter before=compat/none
+    $E rmi compat/tagged:1 example.com/compat/x:2
+}
+sc_rmi_conflicts() {
+    $E tag $IMG compat/rmi:1
+    $E run --network none --name compat-rmi compat/rmi:1 sh -c 'echo x >/x'
+    $E commit compat-rmi compat/rmi-child:1 >/dev/null
+    $E rmi compat/rmi:1 compat/nosuch
+    echo "code $?"
+    $E rmi -f "$($E images -q compat/rmi-child:1)" | grep -c Deleted
+    $E rm compat-rmi >/dev/null
+    $E rmi compat/rmi-child:1 | grep -c Deleted
+}
+sc_image_prune() {
+    echo n | $E image prune; echo
+    $E image prune -f --filter foo=bar
+    $E image prune -f --filter label=compat-none
+}

@@ -102,10 +102,14 @@ rows = [json.loads(l) for l in sys.stdin]
 assert [sorted(r) for r in rows] == [["Comment", "CreatedAt", "CreatedBy", "CreatedSince", "ID", "Size"]] * 2, rows
 assert rows[0]["Comment"] == "one" and rows[1]["Comment"] == "base layer", rows'
 
-    # a parent that is gone leaves <missing> rows, as for pulled images
+    # untagging a parent leaves it as an intermediate image that history still
+    # names, and that cannot be deleted while its child exists (as docker)
     $M rm h2 >/dev/null
-    $M rmi hist:one >/dev/null
-    assert_eq "$two <missing> <missing>" "$(echo $($M history -q hist:two))"
+    assert_eq "Untagged: hist:one" "$($M rmi hist:one)"
+    assert_eq "$two $one $base" "$(echo $($M history -q hist:two))"
+    capture $M rmi -f "$one"
+    assert_eq 1 "$rc"
+    assert_eq "Error response from daemon: conflict: unable to delete $one (cannot be forced) - image has dependent child images" "$out"
 
     capture $M history nosuch
     assert_eq 1 "$rc"

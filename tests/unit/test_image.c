@@ -542,7 +542,7 @@ static void test_import_lookup(void)
 
     CHECK(mk_image_lookup(s, "myimg", &img, &err) < 0);
     CHECK_INT(err->kind, MK_ERR_NOT_FOUND);
-    CHECK_STR(err->msg, "No such image: myimg");
+    CHECK_STR(err->msg, "No such image: myimg:latest");
     mk_err_clear(&err);
     CHECK(mk_image_lookup(s, "Bad", &img, &err) < 0);
     CHECK_INT(err->kind, MK_ERR_INVALID);
@@ -660,7 +660,7 @@ static void test_tag_and_remove(void)
                        &err) < 0);
     mk_err_clear(&err);
     CHECK(mk_image_tag(s, "nosuch", "y", &err) < 0);
-    CHECK_STR(err->msg, "No such image: nosuch");
+    CHECK_STR(err->msg, "No such image: nosuch:latest");
     mk_err_clear(&err);
 
     /* Untag one of two names: the image stays. */

@@ -215,6 +215,67 @@ static void test_familiarize(void)
     free(s);
 }
 
+/* Go's path.Match, as docker's reference= filter uses it. */
+static int pm(const char *pattern, const char *name)
+{
+    mk_err *err = NULL;
+    int r = mk_path_match(pattern, name, &err);
+    if (r < 0) {
+        if (strcmp(err->msg, "syntax error in pattern") != 0)
+            printf("# %s: %s\n", pattern, err->msg);
+        mk_err_free(err);
+    }
+    return r;
+}
+
+static void test_path_match(void)
+{
+    CHECK(pm("bb", "bb") == 1);
+    CHECK(pm("bb", "bbb") == 0);
+    CHECK(pm("b*", "busybox") == 1);
+    CHECK(pm("*", "a/b") == 0); /* a star stays within one path element */
+    CHECK(pm("*/*", "a/b") == 1);
+    CHECK(pm("*/x/*", "example.com/x/y") == 1);
+    CHECK(pm("a*b*c", "aXXbYYc") == 1);
+    CHECK(pm("a*b*c", "aXXbYY") == 0);
+    CHECK(pm("a*", "a") == 1);
+    CHECK(pm("?b", "bb") == 1);
+    CHECK(pm("?", "/") == 0);
+    CHECK(pm("b?:[12]", "bb:2") == 1);
+    CHECK(pm("bb:[12]", "bb:3") == 0);
+    CHECK(pm("bb:[^12]", "bb:3") == 1);
+    CHECK(pm("bb:[!12]", "bb:3") == 0); /* "!" is no negation in Go */
+    CHECK(pm("[!a]", "!") == 1);
+    CHECK(pm("[a-c]x", "bx") == 1);
+    CHECK(pm("[\\]]", "]") == 1);
+    CHECK(pm("\\*", "*") == 1);
+    CHECK(pm("\\*", "a") == 0);
+    /* malformed patterns are errors, matched or not */
+    CHECK(pm("[", "a") == -1);
+    CHECK(pm("bb[", "x") == -1);
+    CHECK(pm("[]a]", "a") == -1);
+    CHECK(pm("[-a]", "a") == -1);
+    CHECK(pm("[a-]", "a") == -1);
+    CHECK(pm("a\\", "a") == -1);
+    CHECK(pm("x*[", "y") == -1);
+}
+
+static void test_ref_matches(void)
+{
+    char *p1[] = {"bb", NULL}, *p2[] = {"bb:1", NULL}, *p3[] = {"*", NULL};
+    char *p4[] = {"docker.io/library/bb", NULL}, *p5[] = {"no", "quay.io/*/*", NULL};
+    CHECK(mk_image_ref_matches(p1, "docker.io/library/bb:1", NULL) == 1);
+    CHECK(mk_image_ref_matches(p2, "docker.io/library/bb:1", NULL) == 1);
+    CHECK(mk_image_ref_matches(p2, "docker.io/library/bb:2", NULL) == 0);
+    CHECK(mk_image_ref_matches(p3, "docker.io/library/bb:2", NULL) == 1);
+    CHECK(mk_image_ref_matches(p3, "docker.io/user/bb:2", NULL) == 0);
+    /* familiar names only, as docker */
+    CHECK(mk_image_ref_matches(p4, "docker.io/library/bb:1", NULL) == 0);
+    CHECK(mk_image_ref_matches(p5, "quay.io/a/b:c", NULL) == 1);
+    CHECK(mk_image_ref_matches(p1, "docker.io/library/bb@sha256:" HEX64, NULL) == 1);
+    CHECK(mk_image_ref_matches(p2, "docker.io/library/bb@sha256:" HEX64, NULL) == 0);
+}
+
 int main(void)
 {
     RUN(test_official);
@@ -225,5 +286,7 @@ int main(void)
     RUN(test_tag_length);
     RUN(test_length_limit);
     RUN(test_familiarize);
+    RUN(test_path_match);
+    RUN(test_ref_matches);
     return tap_done();
 }
