@@ -15,13 +15,22 @@ ACCEPT_INDEX='application/vnd.oci.image.index.v1+json, application/vnd.docker.di
 reg_start() { # MODE [fixture options]
     regdir=$(mktemp -d "$PWD/reg.XXXXXX")
     trap reg_stop EXIT
-    eval "$("$FIX" start "$1" "$regdir/reg" "${@:2}")"
+    local env
+    env=$("$FIX" start "$1" "$regdir/reg" "${@:2}") || fail "registry-fixture start $1 failed"
+    eval "$env"
     export MOCKER_ETC=$regdir/etc DOCKER_CONFIG=$regdir/docker
     mkdir -p "$MOCKER_ETC"
     if [ -n "$REG_CA" ]; then
         mkdir -p "$MOCKER_ETC/certs.d/$REG"
         cp "$REG_CA" "$MOCKER_ETC/certs.d/$REG/ca.crt"
     fi
+}
+
+# The fixture's proxy in front of $REG (options: registry-fixture's); sets PROXY.
+reg_proxy() {
+    local env
+    env=$("$FIX" proxy "$regdir/proxy" "$REG" "$@") || fail "registry-fixture proxy failed"
+    eval "$env"
 }
 
 reg_stop() {
@@ -54,22 +63,21 @@ reg_digest() { # REPO REF [ACCEPT]
 
 # A busybox image of our own, with a file only it has (so a pull after rmi
 # downloads a layer rather than finding it), tagged REF with `mocker tag`.
-# Prints the stamp.
+# Sets $stamp, the content of /stamp.
 make_local_image() { # REF
-    local stamp=stamp-$RANDOM$RANDOM
+    stamp=stamp-$RANDOM$RANDOM
     cp "$IMAGE_TAR" "$regdir/img.tar"
     echo "$stamp" >"$regdir/stamp"
     tar -C "$regdir" -rf "$regdir/img.tar" stamp
     $M import "$regdir/img.tar" "local/$stamp" >/dev/null
     $M tag "local/$stamp" "$1"
     $M rmi "local/$stamp" >/dev/null
-    echo "$stamp"
 }
 
 # push, rmi, pull back, run: the digests are the registry's.
 push_rmi_pull_run() { # REPO (under $REG)
     local repo=$1 ref=$REG/$1:v1 stamp digest
-    stamp=$(make_local_image "$ref")
+    make_local_image "$ref"
     capture $M push "$ref"
     assert_eq 0 "$rc" "push exit ($out)"
     digest=$(reg_digest "$repo" v1)
@@ -238,7 +246,7 @@ test_registry_corrupt_blob_stores_nothing() {
     bad=$(jget "$regdir/victim.json" 'd["images"][0]["layers"][1]["digest"]')
     # The proxy flips a byte of the gzip header's mtime: the layer still
     # decompresses, only its digest can tell.
-    eval "$("$FIX" proxy "$regdir/proxy" "$REG" --corrupt "$bad")"
+    reg_proxy --corrupt "$bad"
     local list=(images -a --digests --no-trunc --format '{{.Repository}} {{.Tag}} {{.Digest}} {{.ID}}')
     before=$($M "${list[@]}" | sort)
 
@@ -262,7 +270,7 @@ test_registry_killed_pull_completes_next_time() {
     reg_start plain
     "$PUSH_INDEX" --tar "$IMAGE_TAR" --random-layers 4M,4M,4M "$REG/test/big:v1" >"$regdir/big.json"
     # 32 KiB every 20 ms per blob: ~13 MB take seconds, so the kill lands mid-way.
-    eval "$("$FIX" proxy "$regdir/proxy" "$REG" --delay 0.02 --chunk 32768)"
+    reg_proxy --delay 0.02 --chunk 32768
     $M pull "$PROXY/test/big:v1" >"$regdir/pull.log" 2>&1 &
     local pid=$! i file sum
     sent_3mib() { [ "$(cat "$regdir/proxy/proxy.bytes")" -ge 3145728 ]; }
