@@ -121,6 +121,7 @@ demo: deps all
 bench: all
 	./bench/run
 	./bench/stats_ps
+	./bench/pull
 
 compat: all
 	./tests/compat/run

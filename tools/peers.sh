@@ -3,7 +3,8 @@
 # caller's $work, and peers_stop (call it from the caller's EXIT trap) ends it.
 #
 #   peers_install            install docker.io and podman if missing
-#   peers_docker  WORK TAR   start a dockerd, import TAR as compat/busybox; sets $D
+#   peers_docker  WORK TAR [DOCKERD-ARG...]
+#                            start a dockerd, import TAR as compat/busybox; sets $D
 #   peers_podman  WORK TAR   private podman config, import TAR; sets $P
 #   peers_stop               stop what peers_docker started, unmount podman's leftovers
 
@@ -15,12 +16,13 @@ peers_install() {
 
 # A dockerd of our own (no iptables, no bridge: it must not touch the host's
 # network), on a socket under WORK.  D is the docker CLI pointed at it.
-peers_docker() { # WORK TAR
+peers_docker() { # WORK TAR [DOCKERD-ARG...]
     local w=$1 tar=$2
+    shift 2
     D=
     command -v dockerd >/dev/null || return 1
     dockerd --data-root "$w/docker" --exec-root "$w/docker-run" -H "unix://$w/docker.sock" \
-        --pidfile "$w/docker.pid" --iptables=false --bridge=none >"$w/dockerd.log" 2>&1 &
+        --pidfile "$w/docker.pid" --iptables=false --bridge=none "$@" >"$w/dockerd.log" 2>&1 &
     peers_dockerd_pid=$!
     D="docker -H unix://$w/docker.sock"
     for _ in $(seq 1 100); do $D version >/dev/null 2>&1 && break; sleep 0.2; done

@@ -67,16 +67,14 @@ int cmd_pull(int argc, char **argv)
     _cleanup_free_ char *plat = platform;
     if (r >= 0)
         return r;
-    if (!no_trust) {
-        fprintf(stderr, "mocker: content trust (Notary) is not supported\n");
-        return 125;
-    }
+    if (!no_trust)
+        return mk_cli_no_content_trust();
     mk_err *err = NULL;
     struct mk_ref *ref = NULL;
     if (mk_ref_parse(rest[0], &ref, &err) < 0)
         return mk_cli_fail(NULL, err, 1);
     if (all_tags) {
-        bool named = ref->digest != NULL || strchr(strrchr(rest[0], '/') ?: rest[0], ':') != NULL;
+        bool named = ref->digest != NULL || mk_ref_has_tag(rest[0]);
         mk_ref_free(ref);
         if (named) {
             fprintf(stderr, "tag can't be used with --all-tags/-a\n");
@@ -85,8 +83,7 @@ int cmd_pull(int argc, char **argv)
         return pull_all(rest[0], plat, quiet);
     }
     /* docker says so when the name had neither tag nor digest */
-    const char *last = strrchr(rest[0], '/');
-    bool defaulted = ref->digest == NULL && strchr(last != NULL ? last : rest[0], ':') == NULL;
+    bool defaulted = ref->digest == NULL && !mk_ref_has_tag(rest[0]);
     mk_ref_free(ref);
     if (defaulted && !quiet)
         printf("Using default tag: latest\n");

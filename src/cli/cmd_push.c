@@ -41,15 +41,13 @@ int cmd_push(int argc, char **argv)
     int r = mk_cli_args(&cmd, argc, argv, opts, 1, 1, &rest);
     if (r >= 0)
         return r;
-    if (!no_trust) {
-        fprintf(stderr, "mocker: content trust (Notary) is not supported\n");
-        return 125;
-    }
+    if (!no_trust)
+        return mk_cli_no_content_trust();
     mk_err *err = NULL;
     struct mk_ref *ref = NULL;
     if (mk_ref_parse(rest[0], &ref, &err) < 0)
         return mk_cli_fail(NULL, err, 1);
-    bool tagged = strchr(strrchr(rest[0], '/') ?: rest[0], ':') != NULL || ref->digest != NULL;
+    bool tagged = mk_ref_has_tag(rest[0]) || ref->digest != NULL;
     _cleanup_free_ char *repo = xasprintf("%s/%s", ref->domain, ref->path);
     mk_ref_free(ref);
     if (all_tags && tagged) {

@@ -84,3 +84,10 @@ void mk_cli_progress_cb(void *ctx, const struct mk_progress *ev)
     }
     fflush(p->out);
 }
+
+int mk_cli_no_content_trust(void)
+{
+    fprintf(stderr, "mocker: --disable-content-trust=false: content trust (Notary signing and "
+                    "verification) is not supported\n");
+    return 125;
+}

@@ -16,4 +16,7 @@ void mk_cli_progress_free(struct mk_cli_progress *p);
 /* An mk_progress_fn. */
 void mk_cli_progress_cb(void *ctx, const struct mk_progress *ev);
 
+/* pull/push --disable-content-trust=false: refused, exit 125. */
+int mk_cli_no_content_trust(void);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -159,6 +160,13 @@ void mk_registry_curl_setup(struct mk_registry *r, CURL *h, const char *url)
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* libcurl reads http_proxy, https_proxy/HTTPS_PROXY and no_proxy itself but
+     * never HTTP_PROXY (a CGI program could be handed one); docker honours
+     * it, and mocker is no CGI program. */
+    const char *upper = getenv("HTTP_PROXY");
+    if (mk_str_has_prefix(url, "http:") && getenv("http_proxy") == NULL && upper != NULL &&
+        *upper != '\0')
+        curl_easy_setopt(h, CURLOPT_PROXY, upper);
     set_tls(r, h, url);
 }
 

@@ -8,6 +8,20 @@
 #define MANIFEST_ACCEPT                                                                           \
     MK_MT_OCI_INDEX ", " MK_MT_DOCKER_LIST ", " MK_MT_OCI_MANIFEST ", " MK_MT_DOCKER_MANIFEST
 
+/* A request that must answer `want`: anything else is the registry's error
+ * (and resp is cleared). */
+static int call(struct mk_registry *r, const struct mk_http_req *req, long want,
+                struct mk_http_resp *resp, mk_err **err)
+{
+    if (mk_registry_request(r, req, resp, err) < 0)
+        return -1;
+    if (resp->status == want)
+        return 0;
+    int ret = mk_registry_error(resp, NULL, err);
+    mk_http_resp_clear(resp);
+    return ret;
+}
+
 static int registry_new(const char *domain, const char *repo, bool push, struct mk_registry **out,
                         mk_err **err)
 {
@@ -115,13 +129,8 @@ int mk_registry_get_manifest(struct mk_registry *r, const char *reference,
     struct mk_http_req req = {.method = "GET", .url = path, .accept = MANIFEST_ACCEPT,
                               .body_fd = -1};
     struct mk_http_resp resp;
-    if (mk_registry_request(r, &req, &resp, err) < 0)
+    if (call(r, &req, 200, &resp, err) < 0)
         return -1;
-    if (resp.status != 200) {
-        int ret = mk_registry_error(&resp, NULL, err);
-        mk_http_resp_clear(&resp);
-        return ret;
-    }
     char *digest = mk_sha256_digest(resp.body, resp.len);
     if (mk_str_has_prefix(reference, "sha256:") && strcmp(reference, digest) != 0) {
         mk_err_set(err, MK_ERR_INVALID,
@@ -242,11 +251,10 @@ int mk_registry_upload_blob(struct mk_registry *r, const char *digest, int fd, i
     struct mk_http_req put = {.method = "PUT", .url = url, .body_fd = fd, .body_size = size,
                               .content_type = "application/octet-stream",
                               .progress = progress, .progress_ctx = ctx};
-    if (mk_registry_request(r, &put, &resp, err) < 0)
+    if (call(r, &put, 201, &resp, err) < 0)
         return -1;
-    int ret = resp.status == 201 ? 0 : mk_registry_error(&resp, NULL, err);
     mk_http_resp_clear(&resp);
-    return ret;
+    return 0;
 }
 
 int mk_registry_put_manifest(struct mk_registry *r, const char *reference, const char *media_type,
@@ -256,11 +264,10 @@ int mk_registry_put_manifest(struct mk_registry *r, const char *reference, const
     struct mk_http_req req = {.method = "PUT", .url = path, .body = body, .body_len = len,
                               .body_fd = -1, .content_type = media_type};
     struct mk_http_resp resp;
-    if (mk_registry_request(r, &req, &resp, err) < 0)
+    if (call(r, &req, 201, &resp, err) < 0)
         return -1;
-    int ret = resp.status == 201 ? 0 : mk_registry_error(&resp, NULL, err);
     mk_http_resp_clear(&resp);
-    return ret;
+    return 0;
 }
 
 /* The target of a Link header's rel="next": "</v2/x/tags/list?last=a&n=100>; rel=\"next\"". */
@@ -279,13 +286,8 @@ int mk_registry_list_tags(struct mk_registry *r, char ***out, mk_err **err)
     for (int page = 0; url != NULL && page < 1000; page++) {
         struct mk_http_req req = {.method = "GET", .url = url, .body_fd = -1};
         struct mk_http_resp resp;
-        if (mk_registry_request(r, &req, &resp, err) < 0)
+        if (call(r, &req, 200, &resp, err) < 0)
             return -1;
-        if (resp.status != 200) {
-            int ret = mk_registry_error(&resp, NULL, err);
-            mk_http_resp_clear(&resp);
-            return ret;
-        }
         _cleanup_json_ json_t *j = json_loadb(resp.body, resp.len, 0, NULL);
         size_t i;
         json_t *t;

@@ -179,32 +179,25 @@ test_malformed_config_untouched() {
     assert_eq "$before" "$(sha256sum <"$CFG")"
 }
 
-# ---- against a real registry (Debian's docker-registry, htpasswd) ----
+# ---- against a real registry (Debian's docker-registry, htpasswd Basic over TLS) ----
 #
-# tools/registry-fixture start DIR --htpasswd USER:PASS prints KEY=VALUE lines:
-# REGISTRY=host:port and whatever mocker needs to trust it (MOCKER_ETC);
-# tools/registry-fixture stop DIR stops it.
-REG_USER=tester
-REG_PASS='pa ss:wörd'
-
+# tools/registry-fixture start tls-basic DIR prints the registry's address
+# (REG), its test CA (REG_CA) and a user (REG_USER, REG_PASS).
 start_auth_registry() {
-    if [ ! -x "$REPO/tools/registry-fixture" ]; then
-        echo "# SKIP tools/registry-fixture is absent: login against a registry not tested"
-        return 1
-    fi
     REG_DIR=$(mktemp -d "$PWD/registry.XXXXXX")
+    trap '"$REPO/tools/registry-fixture" stop "$REG_DIR/reg" >/dev/null 2>&1' EXIT
     local vars
-    vars=$("$REPO/tools/registry-fixture" start "$REG_DIR" --htpasswd "$REG_USER:$REG_PASS") ||
+    vars=$("$REPO/tools/registry-fixture" start tls-basic "$REG_DIR/reg") ||
         fail "registry-fixture start failed"
-    while IFS='=' read -r k v; do
-        [[ "$k" =~ ^[A-Z_][A-Z0-9_]*$ ]] && export "$k=$v"
-    done <<<"$vars"
-    [ -n "${REGISTRY:-}" ] || fail "registry-fixture printed no REGISTRY= line"
-    trap '"$REPO/tools/registry-fixture" stop "$REG_DIR" >/dev/null 2>&1' EXIT
+    eval "$vars"
+    REGISTRY=$REG
+    export MOCKER_ETC=$REG_DIR/etc
+    mkdir -p "$MOCKER_ETC/certs.d/$REG"
+    cp "$REG_CA" "$MOCKER_ETC/certs.d/$REG/ca.crt"
 }
 
 test_login_registry_password_stdin() {
-    start_auth_registry || return 0
+    start_auth_registry
     use_config
     capture $M login -u "$REG_USER" --password-stdin "$REGISTRY" <<<"wrong"
     assert_eq 1 "$rc"
@@ -230,7 +223,7 @@ test_login_registry_password_stdin() {
 }
 
 test_login_registry_stale_credentials() {
-    start_auth_registry || return 0
+    start_auth_registry
     use_config
     mkdir -p "$DOCKER_CONFIG"
     printf '{"auths": {"%s": {"auth": "%s"}}}' "$REGISTRY" "$(printf '%s' "$REG_USER:old" | base64)" >"$CFG"
@@ -241,7 +234,7 @@ test_login_registry_stale_credentials() {
 }
 
 test_login_registry_creds_store() {
-    start_auth_registry || return 0
+    start_auth_registry
     use_config
     bin=$(mktemp -d "$PWD/helperbin.XXXXXX")
     cat >"$bin/docker-credential-fake" <<'PY'

@@ -140,9 +140,16 @@ test_unsupported_flag_fails_125() {
 }
 
 test_missing_image() {
-    capture $M run --rm nosuchimage true
+    capture $M run --rm --pull never nosuchimage true
     assert_eq 125 "$rc"
     assert_contains "$out" "No such image: nosuchimage"
+    # the default (--pull missing) tries to pull it: from a loopback port
+    # where nothing listens, since tests never reach Docker Hub
+    capture $M run --rm 127.0.0.1:9/nosuchimage true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "Unable to find image '127.0.0.1:9/nosuchimage:latest' locally"
+    assert_contains "$out" 'Get "https://127.0.0.1:9/v2/"'
+    assert_eq "" "$($M ps -aq)"
 }
 
 test_runtime_runc() {
