@@ -7,6 +7,7 @@
  * through a symlink) are anchored at the layer root and the caller's working
  * directory (shared by every thread of mocker serve) is never touched. */
 #include "image/image.h"
+#include "util/tarfs.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -14,7 +15,11 @@
 #include <fcntl.h>
 #include <string.h>
 #include <signal.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -60,7 +65,9 @@ int mk_image_chain_ids(const json_t *config, char ***out, mk_err **err)
 
 /* ---- extraction ---- */
 
-char *mk_tar_name_clean(const char *name)
+/* clamp: ".." at the top stays at the top, as in a chroot (extraction);
+ * otherwise a name that climbs out is NULL. */
+static char *name_clean(const char *name, bool clamp)
 {
     _cleanup_strv_ char **parts = xcalloc(1, sizeof(char *));
     const char *p = name;
@@ -72,16 +79,78 @@ char *mk_tar_name_clean(const char *name)
             break;
         if (n == 2 && p[0] == '.' && p[1] == '.') {
             size_t len = mk_strv_len(parts);
-            if (len == 0)
+            if (len == 0 && !clamp)
                 return NULL;
-            free(parts[len - 1]);
-            parts[len - 1] = NULL;
+            if (len > 0) {
+                free(parts[len - 1]);
+                parts[len - 1] = NULL;
+            }
         } else if (!(n == 1 && p[0] == '.')) {
             mk_strv_push_owned(&parts, xstrndup(p, n));
         }
         p += n;
     }
     return mk_strv_join(parts, "/");
+}
+
+char *mk_tar_name_clean(const char *name)
+{
+    return name_clean(name, false);
+}
+
+/* rel (clean, relative to the layer root at root_fd, whose real path is
+ * root_abs) with its directories resolved the way dockerd's chrooted
+ * extraction resolves them: a symlinked directory leads where it points, "/"
+ * being the layer root, so "link/tmp/x" with link -> / is "tmp/x".  Its last
+ * component is left alone (a member replaces a symlink, never writes through
+ * it).  NULL if the kernel says a directory is somewhere we cannot name. */
+static char *resolve_in_layer(int root_fd, const char *root_abs, const char *rel)
+{
+    const char *slash = strrchr(rel, '/');
+    if (slash == NULL)
+        return xstrdup(rel);
+    _cleanup_free_ char *parent = xstrndup(rel, (size_t)(slash - rel));
+    /* The common case: every directory already real (or not there yet). */
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH};
+    int fd = (int)syscall(SYS_openat2, root_fd, parent, &how, sizeof(how));
+    if (fd >= 0) {
+        close(fd);
+        return xstrdup(rel);
+    }
+    mk_buf done = {0};
+    mk_buf_append(&done, "", 1);
+    done.len = 0;
+    const char *p = parent;
+    while (*p != '\0') {
+        size_t n = strcspn(p, "/");
+        _cleanup_free_ char *cand = xasprintf("%s%s%.*s", done.data, done.len ? "/" : "", (int)n, p);
+        fd = mk_open_in_root(root_fd, cand, O_PATH, 0);
+        if (fd < 0) {
+            /* Not there yet: the rest is created under what we resolved. */
+            mk_buf_printf(&done, "%s%s", done.len ? "/" : "", p);
+            break;
+        }
+        char link[64], real[PATH_MAX];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t len = readlink(link, real, sizeof(real) - 1);
+        close(fd);
+        size_t rl = strlen(root_abs);
+        if (len < 0 || strncmp(real, root_abs, rl) != 0 ||
+            (real[rl] != '/' && (size_t)len != rl)) {
+            mk_buf_free(&done);
+            return NULL;
+        }
+        real[len] = '\0';
+        done.len = 0;
+        mk_buf_printf(&done, "%s", real[rl] == '/' ? real + rl + 1 : "");
+        p += n;
+        while (*p == '/')
+            p++;
+    }
+    char *out = xasprintf("%s%s%s", done.data, done.len ? "/" : "", slash + 1);
+    mk_buf_free(&done);
+    return out;
 }
 
 /* Open a directory below the current one without following any symlink. */
@@ -269,6 +338,12 @@ static int64_t extract_here(int tar_fd, char *hex, mk_buf *msg)
                   ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                   ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
     int64_t size = -1, total = 0;
+    int root_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    char root_abs[PATH_MAX];
+    if (root_fd < 0 || getcwd(root_abs, sizeof(root_abs)) == NULL) {
+        mk_buf_printf(msg, "layer root: %s", strerror(errno));
+        goto out;
+    }
     if (hex != NULL) {
         src = xcalloc(1, sizeof(*src));
         mk_sha256_init(&src->sha);
@@ -301,7 +376,11 @@ static int64_t extract_here(int tar_fd, char *hex, mk_buf *msg)
             mk_buf_printf(msg, "%s", archive_error_string(a));
             goto out;
         }
-        _cleanup_free_ char *path = mk_tar_name_clean(archive_entry_pathname(e));
+        /* Names are read as dockerd's chrooted extraction reads them: ".."
+         * and "/" stop at the layer root, symlinked directories resolve
+         * inside it.  Nothing can name a place outside. */
+        _cleanup_free_ char *clean = name_clean(archive_entry_pathname(e), true);
+        _cleanup_free_ char *path = resolve_in_layer(root_fd, root_abs, clean);
         if (path == NULL) {
             mk_buf_printf(msg, "\"%s\" is outside of the layer", archive_entry_pathname(e));
             goto out;
@@ -320,7 +399,8 @@ static int64_t extract_here(int tar_fd, char *hex, mk_buf *msg)
         archive_entry_set_pathname(e, path);
         const char *link = archive_entry_hardlink(e);
         if (link != NULL) {
-            _cleanup_free_ char *clean_link = mk_tar_name_clean(link);
+            _cleanup_free_ char *link_name = name_clean(link, true);
+            _cleanup_free_ char *clean_link = resolve_in_layer(root_fd, root_abs, link_name);
             if (clean_link == NULL || *clean_link == '\0') {
                 mk_buf_printf(msg, "\"%s\": hard link target \"%s\" is outside of the layer", path,
                               link);
@@ -354,6 +434,8 @@ static int64_t extract_here(int tar_fd, char *hex, mk_buf *msg)
     }
     size = total;
 out:
+    if (root_fd >= 0)
+        close(root_fd);
     archive_read_free(a);
     archive_write_free(disk);
     if (src != NULL) {

@@ -496,7 +496,16 @@ int mk_image_pull(struct mk_store *s, const struct mk_pull_opts *o, struct mk_pu
         _cleanup_close_ int lock = mk_store_lock_layers(s, false, err);
         ret = lock < 0 ? -1 : pull_locked(&p, ref, out, err);
     }
-    if (ret < 0 && (*err)->kind == MK_ERR_NOT_FOUND) {
+    if (ret < 0 && ((*err)->kind == MK_ERR_UNAUTHORIZED || (*err)->kind == MK_ERR_FORBIDDEN)) {
+        /* docker hides the registry's reason behind one sentence */
+        _cleanup_free_ char *repo = mk_ref_familiar_repo(ref);
+        mk_err_free(*err);
+        *err = NULL;
+        mk_err_set(err, MK_ERR_NOT_FOUND,
+                   "pull access denied for %s, repository does not exist or may require 'docker "
+                   "login': denied: requested access to the resource is denied",
+                   repo);
+    } else if (ret < 0 && (*err)->kind == MK_ERR_NOT_FOUND) {
         /* docker: manifest for X not found: manifest unknown: ... */
         _cleanup_free_ char *fam = mk_ref_familiar(ref);
         mk_err_wrap(err, "manifest for %s not found", fam);

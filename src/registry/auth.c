@@ -154,14 +154,9 @@ static int fetch_token(struct mk_registry *r, const struct mk_auth_challenge *c,
                           c->realm, curl_easy_strerror(rc));
     if (status != 200) {
         /* the token server's complaint, as docker relays it */
-        _cleanup_json_ json_t *j = json_loads(resp, 0, NULL);
-        const char *detail = mk_json_str(j, "details");
-        if (detail == NULL)
-            detail = mk_json_str(json_array_get(json_object_get(j, "errors"), 0), "message");
-        return mk_err_set(err, status == 401 ? MK_ERR_UNAUTHORIZED : MK_ERR_INTERNAL,
-                          "%s \"%s\": %s", refresh ? "Post" : "Get", c->realm,
-                          status == 401 ? (detail != NULL ? detail : "unauthorized: incorrect username or password")
-                                        : (detail != NULL ? detail : "token server refused"));
+        struct mk_http_resp fake = {.status = status, .body = resp, .len = strlen(resp)};
+        mk_registry_error(&fake, NULL, err);
+        return mk_err_wrap(err, "%s \"%s\"", refresh ? "Post" : "Get", c->realm);
     }
     _cleanup_json_ json_t *j = json_loads(resp, 0, NULL);
     const char *token = mk_json_str(j, "token");

@@ -96,10 +96,12 @@ int mk_registry_login(const char *domain, const char *username, const char *pass
         /* Whatever the scheme, the proof is /v2/ answering 200 with them. */
         struct mk_http_req req = {.method = "GET", .url = "/v2/", .body_fd = -1};
         if (ret == 0 && (ret = mk_registry_request(r, &req, &resp, err)) == 0 &&
-            resp.status != 200) {
-            ret = mk_registry_error(&resp, NULL, err);
-            mk_err_wrap(err, "Get \"%s\"", url);
-        }
+            resp.status != 200)
+            ret = mk_err_set(err, MK_ERR_UNAUTHORIZED, "login attempt to %s failed with status: %ld %s",
+                             url, resp.status,
+                             resp.status == 401   ? "Unauthorized"
+                             : resp.status == 403 ? "Forbidden"
+                                                  : "Error");
     }
     mk_http_resp_clear(&resp);
     mk_registry_free(r);
