@@ -66,7 +66,8 @@ test_rm_leaves_nothing() {
     capture $M rm "$id"
     assert_eq 1 "$rc" "rm of a running container without -f"
     assert_contains "$out" "Stop the container before attempting removal or force remove"
-    $M rm -f "$id" >/dev/null
+    capture $M rm -f "$id"
+    assert_eq 0 "$rc" "rm -f ($out)"
     sleep 0.1
     [ ! -d "/proc/$pid" ] || fail "process $pid survived rm -f"
     assert_eq "" "$(container_leftovers "$id")" "leftovers"

@@ -145,11 +145,12 @@ test_missing_image() {
     assert_contains "$out" "No such image: nosuchimage"
     # the default (--pull missing) tries to pull it: from a loopback port
     # where nothing listens, since tests never reach Docker Hub
+    before=$($M ps -aq | wc -l)
     capture $M run --rm 127.0.0.1:9/nosuchimage true
     assert_eq 125 "$rc"
     assert_contains "$out" "Unable to find image '127.0.0.1:9/nosuchimage:latest' locally"
     assert_contains "$out" 'Get "https://127.0.0.1:9/v2/"'
-    assert_eq "" "$($M ps -aq)"
+    assert_eq "$before" "$($M ps -aq | wc -l)" "containers after a failed pull"
 }
 
 test_runtime_runc() {
