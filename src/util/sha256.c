@@ -1,10 +1,19 @@
 /* sha256.c: SHA-256 (FIPS 180-4), for image digests, blob names and cache keys.
  *
  * Our own, so that the core binary needs no libcrypto: loading it costs every
- * mocker process about half a millisecond, which `run` pays twice. */
+ * mocker process about half a millisecond, which `run` pays twice.
+ *
+ * A pull hashes every layer twice (compressed and not), and the portable code
+ * does ~300 MB/s here: most of a pull's CPU.  x86's SHA extensions (SHA-NI,
+ * on every recent Intel and AMD CPU) do ~1.5 GB/s, so blocks go through them
+ * when cpuid says the CPU has them. */
 #include "util/util.h"
 
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -24,7 +33,7 @@ static inline uint32_t ror(uint32_t x, int n)
     return (x >> n) | (x << (32 - n));
 }
 
-static void compress(uint32_t h[8], const unsigned char *p)
+static void compress_one(uint32_t h[8], const unsigned char *p)
 {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
@@ -58,6 +67,93 @@ static void compress(uint32_t h[8], const unsigned char *p)
     h[7] += k;
 }
 
+static void blocks_portable(uint32_t h[8], const unsigned char *p, size_t n)
+{
+    for (; n > 0; n--, p += 64)
+        compress_one(h, p);
+}
+
+#if defined(__x86_64__)
+/* The SHA-NI round instructions keep the state as two vectors, ABEF and CDGH
+ * (a in the high lane), and take the message schedule four words at a time:
+ * sha256msg1/msg2 compute W[t] from the previous sixteen. */
+__attribute__((target("sha,sse4.1"))) static void blocks_shani(uint32_t h[8],
+                                                               const unsigned char *p, size_t n)
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i dcba = _mm_loadu_si128((const __m128i *)&h[0]);
+    __m128i hgfe = _mm_loadu_si128((const __m128i *)&h[4]);
+    __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+    __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+    __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+    for (; n > 0; n--, p += 64) {
+        __m128i abef0 = abef, cdgh0 = cdgh, m[4];
+        for (int g = 0; g < 16; g++) {
+            __m128i *cur = &m[g & 3];
+            if (g < 4)
+                *cur = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
+            __m128i k = _mm_loadu_si128((const __m128i *)&K[4 * g]);
+            __m128i wk = _mm_add_epi32(*cur, k);
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+            if (g >= 3 && g <= 14) { /* W for the next group */
+                __m128i *next = &m[(g + 1) & 3];
+                __m128i t = _mm_alignr_epi8(*cur, m[(g + 3) & 3], 4);
+                *next = _mm_sha256msg2_epu32(_mm_add_epi32(*next, t), *cur);
+            }
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+            if (g >= 1 && g <= 12) { /* first half of the schedule three groups on */
+                __m128i *prev = &m[(g + 3) & 3];
+                *prev = _mm_sha256msg1_epu32(*prev, *cur);
+            }
+        }
+        abef = _mm_add_epi32(abef, abef0);
+        cdgh = _mm_add_epi32(cdgh, cdgh0);
+    }
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+    __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
+static bool cpu_has_shani(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 29))) /* SHA */
+        return false;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9)); /* SSE4.1, SSSE3 */
+}
+#endif
+
+typedef void blocks_fn(uint32_t h[8], const unsigned char *p, size_t n);
+static blocks_fn *blocks_impl;
+
+static blocks_fn *pick_blocks(void)
+{
+#if defined(__x86_64__)
+    if (cpu_has_shani())
+        return blocks_shani;
+#endif
+    return blocks_portable;
+}
+
+static void compress(uint32_t h[8], const unsigned char *p, size_t n)
+{
+    blocks_fn *f = __atomic_load_n(&blocks_impl, __ATOMIC_RELAXED);
+    if (f == NULL) {
+        f = pick_blocks();
+        __atomic_store_n(&blocks_impl, f, __ATOMIC_RELAXED);
+    }
+    f(h, p, n);
+}
+
+bool mk_sha256_accelerated(bool use)
+{
+    blocks_fn *best = pick_blocks();
+    __atomic_store_n(&blocks_impl, use ? best : blocks_portable, __ATOMIC_RELAXED);
+    return best != blocks_portable;
+}
+
 void mk_sha256_init(struct mk_sha256 *s)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -79,11 +175,14 @@ void mk_sha256_update(struct mk_sha256 *s, const void *data, size_t len)
         len -= take;
         if (s->n < 64)
             return;
-        compress(s->h, s->buf);
+        compress(s->h, s->buf, 1);
         s->n = 0;
     }
-    for (; len >= 64; p += 64, len -= 64)
-        compress(s->h, p);
+    if (len >= 64) {
+        compress(s->h, p, len / 64);
+        p += len / 64 * 64;
+        len %= 64;
+    }
     memcpy(s->buf, p, len);
     s->n = len;
 }

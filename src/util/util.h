@@ -193,6 +193,9 @@ void mk_sha256_update(struct mk_sha256 *s, const void *data, size_t len);
 void mk_sha256_final(struct mk_sha256 *s, unsigned char out[32]);
 /* Final digest as 64 lower-case hex characters. */
 void mk_sha256_hex(struct mk_sha256 *s, char out[65]);
+/* Tests: use the CPU's SHA instructions (use, the default) or the portable
+ * code; returns whether the CPU has them. */
+bool mk_sha256_accelerated(bool use);
 /* sha256 of data as "sha256:<64 hex>" */
 char *mk_sha256_digest(const void *data, size_t len);
 
