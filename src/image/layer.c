@@ -98,6 +98,20 @@ char *mk_tar_name_clean(const char *name)
     return name_clean(name, false);
 }
 
+/* The extraction child's /proc/self/fd, opened before it chroots. */
+static int proc_fd_dir = -1;
+
+/* path relative to root ("" for root itself), or NULL if it is not below. */
+static const char *path_below(const char *path, const char *root)
+{
+    if (strcmp(root, "/") == 0)
+        return path[0] == '/' ? path + 1 : NULL;
+    size_t n = strlen(root);
+    if (strncmp(path, root, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+        return NULL;
+    return path[n] == '/' ? path + n + 1 : path + n;
+}
+
 /* rel (clean, relative to the layer root at root_fd, whose real path is
  * root_abs) with its directories resolved the way dockerd's chrooted
  * extraction resolves them: a symlinked directory leads where it points, "/"
@@ -131,19 +145,17 @@ static char *resolve_in_layer(int root_fd, const char *root_abs, const char *rel
             mk_buf_printf(&done, "%s%s", done.len ? "/" : "", p);
             break;
         }
-        char link[64], real[PATH_MAX];
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        ssize_t len = readlink(link, real, sizeof(real) - 1);
+        char name[32], real[PATH_MAX];
+        snprintf(name, sizeof(name), "%d", fd);
+        ssize_t len = readlinkat(proc_fd_dir, name, real, sizeof(real) - 1);
         close(fd);
-        size_t rl = strlen(root_abs);
-        if (len < 0 || strncmp(real, root_abs, rl) != 0 ||
-            (real[rl] != '/' && (size_t)len != rl)) {
+        const char *inside = len < 0 ? NULL : (real[len] = '\0', path_below(real, root_abs));
+        if (inside == NULL) {
             mk_buf_free(&done);
             return NULL;
         }
-        real[len] = '\0';
         done.len = 0;
-        mk_buf_printf(&done, "%s", real[rl] == '/' ? real + rl + 1 : "");
+        mk_buf_printf(&done, "%s", inside);
         p += n;
         while (*p == '/')
             p++;
@@ -407,6 +419,11 @@ static int64_t extract_here(int tar_fd, char *hex, mk_buf *msg)
                 goto out;
             }
             archive_entry_set_hardlink(e, clean_link);
+            /* A hard link has no data of its own (Go's tar reader, dockerd's,
+             * says so too): with a size, libarchive would write the data and
+             * the entry's mode through the link, and the link may name a
+             * symlink. */
+            archive_entry_set_size(e, 0);
         }
         /* docker's layer size: file sizes, a hard-linked file once, and a
          * symlink's target length (its lstat size) */
@@ -497,10 +514,21 @@ int mk_layer_unpack_start(int in_fd, const char *dir, bool want_digest, struct m
         mk_buf msg = {0};
         char hex[65] = {0};
         int64_t size = -1;
-        if (fchdir(CHILD_DIR) < 0)
-            mk_buf_printf(&msg, "chdir %s: %s", dir, strerror(errno));
+        /* Chrooted at the layer, as dockerd extracts: whatever libarchive
+         * does with a name or a link, "/" is the layer.  libarchive is
+         * loaded (with the libraries behind it) before the host's files
+         * are out of sight. */
+        proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        archive_read_free(archive_read_new());
+        if (proc_fd_dir < 0 || fchdir(CHILD_DIR) < 0 || chroot(".") < 0 || chdir("/") < 0)
+            mk_buf_printf(&msg, "enter %s: %s", dir, strerror(errno));
         else
             size = extract_here(CHILD_IN, want_digest ? hex : NULL, &msg);
+        /* The parent may still be writing the stream: close it first, or a
+         * full socket and a full result pipe wait on each other. */
+        close(CHILD_IN);
+        if (msg.len > 4096)
+            msg.len = 4096;
         if (mk_write_all(CHILD_RESULT, &size, sizeof(size)) < 0 ||
             mk_write_all(CHILD_RESULT, hex, 64) < 0 ||
             (msg.len > 0 && mk_write_all(CHILD_RESULT, msg.data, msg.len) < 0))
@@ -554,7 +582,7 @@ int mk_layer_unpack_finish(struct mk_unpack *u, int64_t *out_size, char **out_di
         mk_buf_append(&msg, chunk, (size_t)n);
     close(u->result);
     u->result = -1;
-    int status;
+    int status = -1;
     while (waitpid(u->pid, &status, 0) < 0 && errno == EINTR)
         ;
     u->pid = -1;

@@ -30,7 +30,6 @@ struct layer_job {
     const char *chain_id;
     int64_t size;
     char short_id[13];
-    bool extract; /* false: the layer is unpacked already, only the blob is missing */
     struct mk_unpack unpack;
     char *tmp_top; /* layers/tmp-<random>, unpacked into diff/ */
     int64_t unpacked;
@@ -45,6 +44,7 @@ struct pull {
     struct mk_store *s;
     struct mk_registry *reg;
     const struct mk_pull_opts *o;
+    const struct mk_ref *ref;
     pthread_mutex_t lock; /* the job queue and progress callbacks */
     struct layer_job *jobs;
     size_t njobs, next;
@@ -113,9 +113,7 @@ static int pull_layer(struct pull *p, struct layer_job *j, mk_err **err)
         return -1;
     report(p, j->short_id, "Verifying Checksum", -1, 0);
     _cleanup_free_ char *diff_id = NULL;
-    int r = 0;
-    if (j->extract)
-        r = mk_layer_unpack_finish(&j->unpack, &j->unpacked, &diff_id, err);
+    int r = mk_layer_unpack_finish(&j->unpack, &j->unpacked, &diff_id, err);
     /* The compressed digest first: a corrupt download is named as such. */
     mk_err *verr = NULL;
     if (j->got != j->size || mk_blob_writer_commit(j->w, j->digest, NULL, &verr) < 0) {
@@ -126,8 +124,6 @@ static int pull_layer(struct pull *p, struct layer_job *j, mk_err **err)
     if (r < 0)
         return mk_err_wrap(err, "layer %s", j->digest);
     report(p, j->short_id, "Download complete", -1, 0);
-    if (!j->extract)
-        return 0;
     if (strcmp(diff_id, j->diff_id) != 0)
         return mk_err_set(err, MK_ERR_INVALID,
                           "layer %s unpacks to %s, not the diff id %s its image config names",
@@ -209,8 +205,7 @@ static int pull_layers(struct pull *p, json_t *layers, char *const *diff_ids,
         j->diff_id = diff_ids[i];
         j->chain_id = chain_ids[i];
         snprintf(j->short_id, sizeof(j->short_id), "%.12s", j->digest + 7);
-        bool have_layer = layer_present(p->s, j->chain_id);
-        if (have_layer && mk_store_blob_exists(p->s, j->digest)) {
+        if (layer_present(p->s, j->chain_id) && mk_store_blob_exists(p->s, j->digest)) {
             _cleanup_free_ char *dir = mk_store_layer_dir(p->s, j->chain_id);
             _cleanup_free_ char *diff = mk_path_join(dir, "diff");
             *unpacked += mk_dir_size(diff);
@@ -218,9 +213,11 @@ static int pull_layers(struct pull *p, json_t *layers, char *const *diff_ids,
             continue;
         }
         report(p, j->short_id, "Pulling fs layer", -1, 0);
-        j->extract = !have_layer;
+        /* Unpacked but without its blob: unpacked again all the same, since
+         * only that checks the blob against the config's diff id (the copy
+         * is dropped when it is installed). */
         p->njobs++;
-        if (j->extract && prepare_extract(p->s, j, err) < 0) {
+        if (prepare_extract(p->s, j, err) < 0) {
             ret = -1;
             goto out;
         }
@@ -316,8 +313,14 @@ static bool layer_type_ok(const char *mt)
 static int resolve_manifest(struct pull *p, const char *reference, struct mk_manifest_blob *index,
                             struct mk_manifest_blob *m, json_t **manifest, mk_err **err)
 {
-    if (mk_registry_get_manifest(p->reg, reference, m, err) < 0)
+    if (mk_registry_get_manifest(p->reg, reference, m, err) < 0) {
+        if ((*err)->kind == MK_ERR_NOT_FOUND) {
+            /* docker: manifest for X not found: manifest unknown: ... */
+            _cleanup_free_ char *fam = mk_ref_familiar(p->ref);
+            mk_err_wrap(err, "manifest for %s not found", fam);
+        }
         return -1;
+    }
     *manifest = json_loadb(m->body, m->len, 0, NULL);
     if (is_index(m->media_type)) {
         struct mk_platform want;
@@ -410,6 +413,21 @@ static int pull_manifest(struct pull *p, const struct mk_ref *ref, struct mk_man
     if (!json_is_object(config)) {
         return mk_err_set(err, MK_ERR_INVALID, "image config is not a JSON object");
     }
+    /* A single-platform image must be the platform asked for (an index
+     * was already chosen from). */
+    if (index->body == NULL && p->o->platform != NULL) {
+        struct mk_platform want, have;
+        if (mk_platform_parse(p->o->platform, &want, err) < 0)
+            return -1;
+        if (mk_platform_from_config(config, &have) && mk_platform_match(&want, &have) == 0) {
+            _cleanup_free_ char *w = mk_platform_format(&want), *h = mk_platform_format(&have);
+            _cleanup_free_ char *fam = mk_ref_familiar(ref);
+            return mk_err_set(err, MK_ERR_NOT_FOUND,
+                              "image with reference %s was found but does not match the "
+                              "specified platform: wanted %s, actual: %s",
+                              fam, w, h);
+        }
+    }
     if (mk_image_chain_ids(config, &chains, err) < 0)
         return -1;
     diff_ids = mk_json_strv(json_object_get(json_object_get(config, "rootfs"), "diff_ids"));
@@ -423,7 +441,7 @@ static int pull_manifest(struct pull *p, const struct mk_ref *ref, struct mk_man
     struct mk_image *prev = NULL;
     bool up_to_date = false;
     /* Up to date: the tag named this image already, or (by digest) we had it. */
-    if (ref->tag != NULL ? mk_store_image_get_by_tag(s, full, &prev, NULL) == 0
+    if (ref->digest == NULL ? mk_store_image_get_by_tag(s, full, &prev, NULL) == 0
                          : mk_store_image_get_by_id(s, id, &prev, NULL) == 0) {
         up_to_date = strcmp(prev->id, id) == 0;
         mk_image_free(prev);
@@ -444,7 +462,8 @@ static int pull_manifest(struct pull *p, const struct mk_ref *ref, struct mk_man
     _cleanup_free_ char *digest_ref = xasprintf("%s@%s", repo, top_digest);
     struct mk_image img = {.id = (char *)id, .manifest_digest = m->digest, .config = config,
                            .size = unpacked, .created = created};
-    if (store_rows(s, &img, ref->tag != NULL ? full : NULL, digest_ref, err) < 0)
+    /* name:tag@digest pulls the digest; the tag is not recorded (docker) */
+    if (store_rows(s, &img, ref->digest == NULL ? full : NULL, digest_ref, err) < 0)
         return -1;
     _cleanup_free_ char *familiar = mk_ref_familiar(ref);
     _cleanup_json_ json_t *attrs = json_pack("{s:s}", "name", familiar);
@@ -487,7 +506,7 @@ int mk_image_pull(struct mk_store *s, const struct mk_pull_opts *o, struct mk_pu
     struct mk_ref *ref = NULL;
     if (mk_ref_parse(o->name, &ref, err) < 0)
         return -1;
-    struct pull p = {.s = s, .o = o};
+    struct pull p = {.s = s, .o = o, .ref = ref};
     pthread_mutex_init(&p.lock, NULL);
     struct mk_registry_opts ro = {.domain = ref->domain, .repo = ref->path};
     int ret = mk_registry_open(&ro, &p.reg, err);
@@ -505,10 +524,6 @@ int mk_image_pull(struct mk_store *s, const struct mk_pull_opts *o, struct mk_pu
                    "pull access denied for %s, repository does not exist or may require 'docker "
                    "login': denied: requested access to the resource is denied",
                    repo);
-    } else if (ret < 0 && (*err)->kind == MK_ERR_NOT_FOUND) {
-        /* docker: manifest for X not found: manifest unknown: ... */
-        _cleanup_free_ char *fam = mk_ref_familiar(ref);
-        mk_err_wrap(err, "manifest for %s not found", fam);
     }
     mk_registry_free(p.reg);
     free(p.jobs);

@@ -55,8 +55,15 @@ static int push_blob(struct push *p, const json_t *desc, const char *shown_id, m
         bool mounted = false;
         if (strcmp(p->mount_from[i], p->ref->path) == 0)
             continue;
-        if (mk_registry_mount_blob(p->reg, digest, p->mount_from[i], &mounted, err) < 0)
-            return -1;
+        /* A mount needs pull rights on the source; any refusal just means
+         * uploading, as docker does. */
+        _cleanup_free_ char *scope = xasprintf("repository:%s:pull", p->mount_from[i]);
+        mk_registry_add_scope(p->reg, scope);
+        mk_err *merr = NULL;
+        if (mk_registry_mount_blob(p->reg, digest, p->mount_from[i], &mounted, &merr) < 0) {
+            mk_err_free(merr);
+            continue;
+        }
         if (mounted) {
             if (shown_id != NULL) {
                 _cleanup_free_ char *msg = xasprintf("Mounted from %s", p->mount_from[i]);
@@ -101,7 +108,12 @@ static int push_locked(struct push *p, const struct mk_image *img, char **out_di
         return mk_err_wrap(err, "manifest of %s", img->id);
     _cleanup_json_ json_t *manifest = json_loadb(text, len, 0, NULL);
     json_t *layers = json_object_get(manifest, "layers");
+    /* OCI manifests may leave mediaType out: their config says which kind. */
     const char *media_type = mk_json_str(manifest, "mediaType");
+    const char *config_type = mk_json_str(json_object_get(manifest, "config"), "mediaType");
+    if (media_type == NULL && config_type != NULL)
+        media_type = strcmp(config_type, MK_MT_DOCKER_CONFIG) == 0 ? MK_MT_DOCKER_MANIFEST
+                                                                    : MK_MT_OCI_MANIFEST;
     if (!json_is_array(layers) || media_type == NULL)
         return mk_err_set(err, MK_ERR_INVALID, "stored manifest of %s is malformed", img->id);
     json_t *diff_ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");

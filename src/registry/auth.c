@@ -118,7 +118,15 @@ static int fetch_token(struct mk_registry *r, const struct mk_auth_challenge *c,
         return mk_err_set(err, MK_ERR_INTERNAL, "cannot create an HTTP handle");
     mk_buf form = {0};
     form_add(&form, h, "service", c->service);
-    form_add(&form, h, "scope", r->scope);
+    /* one scope parameter per repository (a push that mounts from another
+     * repository also needs pull there) */
+    pthread_mutex_lock(&r->lock);
+    _cleanup_free_ char *scopes = r->scope != NULL ? xstrdup(r->scope) : NULL;
+    pthread_mutex_unlock(&r->lock);
+    char *save = NULL;
+    for (char *sc = scopes != NULL ? strtok_r(scopes, " ", &save) : NULL; sc != NULL;
+         sc = strtok_r(NULL, " ", &save))
+        form_add(&form, h, "scope", sc);
     form_add(&form, h, "client_id", "mocker");
     bool refresh = r->creds.identity_token != NULL;
     if (refresh) {

@@ -163,6 +163,11 @@ void mk_registry_curl_setup(struct mk_registry *r, CURL *h, const char *url)
     /* libcurl reads http_proxy, https_proxy/HTTPS_PROXY and no_proxy itself but
      * never HTTP_PROXY (a CGI program could be handed one); docker honours
      * it, and mocker is no CGI program. */
+    /* Never through a proxy to loopback, as Go's (dockerd's) proxy rules. */
+    const char *no_proxy = getenv("no_proxy") ?: getenv("NO_PROXY");
+    _cleanup_free_ char *skip = xasprintf("%s%slocalhost,127.0.0.0/8,::1", no_proxy ?: "",
+                                          no_proxy != NULL && *no_proxy ? "," : "");
+    curl_easy_setopt(h, CURLOPT_NOPROXY, skip);
     const char *upper = getenv("HTTP_PROXY");
     if (mk_str_has_prefix(url, "http:") && getenv("http_proxy") == NULL && upper != NULL &&
         *upper != '\0')
@@ -204,10 +209,15 @@ static int perform(struct mk_registry *r, const struct mk_http_req *req, const c
     if (req->range_from > 0)
         hdrs = curl_slist_append(
             hdrs, (range = xasprintf("Range: bytes=%lld-", (long long)req->range_from)));
+    /* Credentials go only where they were asked for: the registry itself
+     * (same scheme, host and port), never to a host an upload Location or a
+     * Link names. */
+    bool own = r->base != NULL && mk_str_has_prefix(url, r->base) &&
+               (url[strlen(r->base)] == '/' || url[strlen(r->base)] == '\0');
     pthread_mutex_lock(&r->lock);
-    if (r->bearer != NULL && mk_now_ns() < r->bearer_expiry_ns)
+    if (own && r->bearer != NULL && mk_now_ns() < r->bearer_expiry_ns)
         authz = xasprintf("Authorization: Bearer %s", r->bearer);
-    bool basic = r->basic && r->creds.username != NULL;
+    bool basic = own && r->basic && r->creds.username != NULL;
     pthread_mutex_unlock(&r->lock);
     if (authz != NULL)
         hdrs = curl_slist_append(hdrs, authz);

@@ -305,3 +305,25 @@ int mk_registry_list_tags(struct mk_registry *r, char ***out, mk_err **err)
     *out = steal_pointer(&tags);
     return 0;
 }
+
+void mk_registry_add_scope(struct mk_registry *r, const char *scope)
+{
+    pthread_mutex_lock(&r->lock);
+    bool have = false;
+    if (r->scope != NULL) {
+        _cleanup_free_ char *copy = xstrdup(r->scope);
+        char *save = NULL;
+        for (char *sc = strtok_r(copy, " ", &save); sc != NULL && !have;
+             sc = strtok_r(NULL, " ", &save))
+            have = strcmp(sc, scope) == 0;
+    }
+    if (!have) {
+        char *next = r->scope != NULL ? xasprintf("%s %s", r->scope, scope) : xstrdup(scope);
+        free(r->scope);
+        r->scope = next;
+        /* the token we hold does not cover it: the next 401 gets a new one */
+        free(r->bearer);
+        r->bearer = NULL;
+    }
+    pthread_mutex_unlock(&r->lock);
+}

@@ -79,6 +79,8 @@ int mk_registry_get_blob(struct mk_registry *r, const char *digest, int64_t offs
 int mk_registry_list_tags(struct mk_registry *r, char ***out, mk_err **err);
 
 /* Push side. */
+/* Ask for one more token scope ("repository:other/repo:pull") from now on. */
+void mk_registry_add_scope(struct mk_registry *r, const char *scope);
 int mk_registry_blob_exists(struct mk_registry *r, const char *digest, bool *exists,
                             mk_err **err);
 /* Cross-repository mount from repo `from` on the same registry: *mounted false
