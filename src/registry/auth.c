@@ -118,7 +118,10 @@ static int fetch_token(struct mk_registry *r, const struct mk_auth_challenge *c,
         return mk_err_set(err, MK_ERR_INTERNAL, "cannot create an HTTP handle");
     mk_buf form = {0};
     form_add(&form, h, "service", c->service);
-    form_add(&form, h, "scope", r->scope);
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; r->scopes[i] != NULL; i++)
+        form_add(&form, h, "scope", r->scopes[i]); /* one parameter each, as docker */
+    pthread_mutex_unlock(&r->lock);
     form_add(&form, h, "client_id", "mocker");
     bool refresh = r->creds.identity_token != NULL;
     if (refresh) {

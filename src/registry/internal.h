@@ -24,7 +24,9 @@ struct mk_registry {
     struct mk_endpoint ep;
     char *domain, *repo;
     char *base;     /* "https://host" or "http://host", once known */
-    char *scope;    /* "repository:<repo>:pull[,push]" */
+    char **scopes;  /* what tokens are asked for: "repository:<repo>:pull[,push]",
+                     * then "repository:<from>:pull" of each repository a push
+                     * mounts from (under lock) */
     struct mk_auth creds;
     pthread_mutex_t lock; /* token state and the handle pool: layers download in parallel */
     char *bearer;         /* cached token and when it stops being good */
