@@ -153,7 +153,8 @@ int mk_registry_get_manifest(struct mk_registry *r, const char *reference,
         mt = resp.content_type;
     }
     if (j == NULL || schema1(mt, j)) {
-        mk_err_set(err, MK_ERR_UNSUPPORTED,
+        /* docker's daemon refuses these too: its error, not a mocker limit */
+        mk_err_set(err, MK_ERR_INVALID,
                    j == NULL ? "the registry sent a manifest that is not JSON"
                              : "the image is in the Docker Image manifest version 2, schema 1 "
                                "format, which mocker (like docker since 28) does not pull; ask its "
