@@ -157,7 +157,8 @@ static int push_ref(struct push *p, mk_err **err)
     }
     _cleanup_free_ char *repo = xasprintf("%s/%s", ref->domain, ref->path);
     _cleanup_free_ char *line = xasprintf("The push refers to repository [%s]", repo);
-    report(p, NULL, line, -1, 0);
+    if (!p->o->no_header)
+        report(p, NULL, line, -1, 0);
     struct mk_registry_opts ro = {.domain = ref->domain, .repo = ref->path, .push = true};
     int ret = mk_registry_open(&ro, &p->reg, err);
     if (ret == 0) {
