@@ -146,7 +146,8 @@ static int fetch_token(struct mk_registry *r, const struct mk_auth_challenge *c,
         curl_easy_setopt(h, CURLOPT_USERNAME, r->creds.username);
         curl_easy_setopt(h, CURLOPT_PASSWORD, r->creds.password != NULL ? r->creds.password : "");
     }
-    CURLcode rc = curl_easy_perform(h);
+    _cleanup_free_ char *reason = NULL;
+    CURLcode rc = mk_registry_curl_perform(h, &reason);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
@@ -154,7 +155,7 @@ static int fetch_token(struct mk_registry *r, const struct mk_auth_challenge *c,
     _cleanup_free_ char *resp = mk_buf_steal(&tb.b);
     if (rc != CURLE_OK)
         return mk_err_set(err, MK_ERR_INTERNAL, "%s \"%s\": %s", refresh ? "Post" : "Get",
-                          c->realm, curl_easy_strerror(rc));
+                          c->realm, reason);
     if (status != 200) {
         /* the token server's complaint, as docker relays it */
         struct mk_http_resp fake = {.status = status, .body = resp, .len = strlen(resp)};

@@ -69,6 +69,8 @@ int mk_registry_ping(struct mk_registry *r, struct mk_http_resp *resp, mk_err **
 /* The error a registry response means, with the registry's own message
  * ({"errors":[{"code","message","detail"}]}) when it sent one. */
 int mk_registry_error(const struct mk_http_resp *resp, const char *what, mk_err **err);
+/* curl_easy_perform; on failure *reason (owned) says why, as docker would. */
+CURLcode mk_registry_curl_perform(CURL *h, char **reason);
 /* The options every request to a registry or its token server gets. */
 void mk_registry_curl_setup(struct mk_registry *r, CURL *h, const char *url);
 /* Authenticate after a 401 carrying challenge (auth.c); offline asks the
