@@ -6,18 +6,19 @@
 #include <string.h>
 
 static int pull_one(struct mk_engine *e, const char *name, const char *platform, bool quiet,
-                    struct mk_pull_result *res, mk_err **err)
+                    bool all_tags, struct mk_pull_result *res, mk_err **err)
 {
     struct mk_cli_progress prog;
     mk_cli_progress_init(&prog, stdout, quiet);
     struct mk_pull_opts o = {.name = name, .platform = platform, .progress = mk_cli_progress_cb,
-                             .ctx = &prog};
+                             .ctx = &prog, .no_status = all_tags};
     int r = mk_image_pull(e->store, &o, res, err);
     mk_cli_progress_free(&prog);
     return r;
 }
 
-/* -a: every tag of the repository, then the repository's name, as docker. */
+/* -a: every tag of the repository, then one Status line for them all and
+ * the repository's name, as docker. */
 static int pull_all(const char *repo, const char *platform, bool quiet)
 {
     mk_err *err = NULL;
@@ -28,19 +29,24 @@ static int pull_all(const char *repo, const char *platform, bool quiet)
     if (e == NULL)
         return 1;
     int status = 0;
+    bool updated = false;
     for (size_t i = 0; tags[i] != NULL && status == 0; i++) {
         _cleanup_free_ char *name = xasprintf("%s:%s", repo, tags[i]);
         struct mk_pull_result res;
-        if (pull_one(e, name, platform, quiet, &res, &err) < 0)
+        if (pull_one(e, name, platform, quiet, true, &res, &err) < 0)
             status = mk_cli_fail(NULL, err, 1);
+        else
+            updated = updated || res.updated;
         mk_pull_result_clear(&res);
     }
-    if (status == 0) {
-        struct mk_ref *ref = NULL;
-        if (mk_ref_parse(repo, &ref, NULL) == 0) {
-            printf("%s/%s\n", ref->domain, ref->path);
-            mk_ref_free(ref);
-        }
+    struct mk_ref *ref = NULL;
+    if (status == 0 && mk_ref_parse(repo, &ref, NULL) == 0) {
+        _cleanup_free_ char *familiar = mk_ref_familiar_repo(ref);
+        if (!quiet)
+            printf("Status: %s for %s\n",
+                   updated ? "Downloaded newer image" : "Image is up to date", familiar);
+        printf("%s/%s\n", ref->domain, ref->path);
+        mk_ref_free(ref);
     }
     mk_engine_free(e);
     return status;
@@ -92,7 +98,7 @@ int cmd_pull(int argc, char **argv)
         return 1;
     struct mk_pull_result res;
     int status = 0;
-    if (pull_one(e, rest[0], plat, quiet, &res, &err) < 0)
+    if (pull_one(e, rest[0], plat, quiet, false, &res, &err) < 0)
         status = mk_cli_fail(NULL, err, 1);
     else
         printf("%s\n", res.reference);

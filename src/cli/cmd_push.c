@@ -70,7 +70,9 @@ int cmd_push(int argc, char **argv)
     for (size_t i = 0; status == 0 && names[i] != NULL; i++) {
         struct mk_cli_progress prog;
         mk_cli_progress_init(&prog, stdout, quiet);
-        struct mk_push_opts o = {.name = names[i], .progress = mk_cli_progress_cb, .ctx = &prog};
+        /* docker names the repository once for all its tags */
+        struct mk_push_opts o = {.name = names[i], .progress = mk_cli_progress_cb, .ctx = &prog,
+                                 .no_header = i > 0};
         _cleanup_free_ char *digest = NULL;
         if (mk_image_push(e->store, &o, &digest, &err) < 0)
             status = mk_cli_fail(NULL, err, 1);

@@ -275,6 +275,7 @@ struct mk_pull_opts {
     const char *platform; /* "linux/arm64" or NULL for the host's */
     mk_progress_fn progress; /* called from several threads, one call at a time */
     void *ctx;
+    bool no_status; /* pull -a: no "Status: ..." per tag, the caller says it once */
 };
 struct mk_pull_result {
     char *id;        /* "sha256:..." of the config */
@@ -294,6 +295,7 @@ struct mk_push_opts {
     const char *name; /* NAME[:TAG], tag latest when absent */
     mk_progress_fn progress;
     void *ctx;
+    bool no_header; /* push -a after its first tag: the repository was named */
 };
 /* *out_digest: the pushed manifest's digest. */
 int mk_image_push(struct mk_store *s, const struct mk_push_opts *o, char **out_digest,

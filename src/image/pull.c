@@ -473,7 +473,8 @@ static int pull_manifest(struct pull *p, const struct mk_ref *ref, struct mk_man
     _cleanup_free_ char *status =
         xasprintf("Status: %s for %s", up_to_date ? "Image is up to date" : "Downloaded newer image",
                   familiar);
-    report(p, NULL, status, -1, 0);
+    if (!p->o->no_status)
+        report(p, NULL, status, -1, 0);
     out->id = xstrdup(id);
     out->reference = xstrdup(full);
     out->digest = xstrdup(top_digest);

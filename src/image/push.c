@@ -55,15 +55,8 @@ static int push_blob(struct push *p, const json_t *desc, const char *shown_id, m
         bool mounted = false;
         if (strcmp(p->mount_from[i], p->ref->path) == 0)
             continue;
-        /* A mount needs pull rights on the source; any refusal just means
-         * uploading, as docker does. */
-        _cleanup_free_ char *scope = xasprintf("repository:%s:pull", p->mount_from[i]);
-        mk_registry_add_scope(p->reg, scope);
-        mk_err *merr = NULL;
-        if (mk_registry_mount_blob(p->reg, digest, p->mount_from[i], &mounted, &merr) < 0) {
-            mk_err_free(merr);
-            continue;
-        }
+        if (mk_registry_mount_blob(p->reg, digest, p->mount_from[i], &mounted, err) < 0)
+            return -1;
         if (mounted) {
             if (shown_id != NULL) {
                 _cleanup_free_ char *msg = xasprintf("Mounted from %s", p->mount_from[i]);
@@ -169,7 +162,8 @@ static int push_ref(struct push *p, mk_err **err)
     }
     _cleanup_free_ char *repo = xasprintf("%s/%s", ref->domain, ref->path);
     _cleanup_free_ char *line = xasprintf("The push refers to repository [%s]", repo);
-    report(p, NULL, line, -1, 0);
+    if (!p->o->no_header)
+        report(p, NULL, line, -1, 0);
     struct mk_registry_opts ro = {.domain = ref->domain, .repo = ref->path, .push = true};
     int ret = mk_registry_open(&ro, &p->reg, err);
     if (ret == 0) {

@@ -118,15 +118,10 @@ static int fetch_token(struct mk_registry *r, const struct mk_auth_challenge *c,
         return mk_err_set(err, MK_ERR_INTERNAL, "cannot create an HTTP handle");
     mk_buf form = {0};
     form_add(&form, h, "service", c->service);
-    /* one scope parameter per repository (a push that mounts from another
-     * repository also needs pull there) */
     pthread_mutex_lock(&r->lock);
-    _cleanup_free_ char *scopes = r->scope != NULL ? xstrdup(r->scope) : NULL;
+    for (size_t i = 0; r->scopes[i] != NULL; i++)
+        form_add(&form, h, "scope", r->scopes[i]); /* one parameter each, as docker */
     pthread_mutex_unlock(&r->lock);
-    char *save = NULL;
-    for (char *sc = scopes != NULL ? strtok_r(scopes, " ", &save) : NULL; sc != NULL;
-         sc = strtok_r(NULL, " ", &save))
-        form_add(&form, h, "scope", sc);
     form_add(&form, h, "client_id", "mocker");
     bool refresh = r->creds.identity_token != NULL;
     if (refresh) {
@@ -151,7 +146,8 @@ static int fetch_token(struct mk_registry *r, const struct mk_auth_challenge *c,
         curl_easy_setopt(h, CURLOPT_USERNAME, r->creds.username);
         curl_easy_setopt(h, CURLOPT_PASSWORD, r->creds.password != NULL ? r->creds.password : "");
     }
-    CURLcode rc = curl_easy_perform(h);
+    _cleanup_free_ char *reason = NULL;
+    CURLcode rc = mk_registry_curl_perform(h, &reason);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
@@ -159,7 +155,7 @@ static int fetch_token(struct mk_registry *r, const struct mk_auth_challenge *c,
     _cleanup_free_ char *resp = mk_buf_steal(&tb.b);
     if (rc != CURLE_OK)
         return mk_err_set(err, MK_ERR_INTERNAL, "%s \"%s\": %s", refresh ? "Post" : "Get",
-                          c->realm, curl_easy_strerror(rc));
+                          c->realm, reason);
     if (status != 200) {
         /* the token server's complaint, as docker relays it */
         struct mk_http_resp fake = {.status = status, .body = resp, .len = strlen(resp)};

@@ -175,6 +175,33 @@ void mk_registry_curl_setup(struct mk_registry *r, CURL *h, const char *url)
     set_tls(r, h, url);
 }
 
+/* curl_easy_perform; on failure *reason says why.  A certificate refused for
+ * want of a trusted issuer is worded as docker words it (Go's crypto/x509),
+ * another refused certificate as libcurl details it (which name did not
+ * match, ...), anything else in libcurl's words. */
+CURLcode mk_registry_curl_perform(CURL *h, char **reason)
+{
+    char detail[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, (char *)NULL); /* detail goes out of scope */
+    *reason = NULL;
+    if (rc == CURLE_OK)
+        return rc;
+    long verify = 0;
+    if (rc != CURLE_PEER_FAILED_VERIFICATION) {
+        *reason = xstrdup(curl_easy_strerror(rc));
+    } else if (curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify) == CURLE_OK &&
+               (verify == 2 || (verify >= 18 && verify <= 21))) {
+        /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT(_LOCALLY), ..._SELF_SIGNED_...,
+         * UNABLE_TO_VERIFY_LEAF_SIGNATURE */
+        *reason = xstrdup("x509: certificate signed by unknown authority");
+    } else {
+        *reason = xstrdup(detail[0] != '\0' ? detail : curl_easy_strerror(rc));
+    }
+    return rc;
+}
+
 /* "GET" -> "Get", as Go's net/http names a request in its errors. */
 static const char *verb_title(const char *method)
 {
@@ -254,7 +281,8 @@ static int perform(struct mk_registry *r, const struct mk_http_req *req, const c
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
     }
 
-    CURLcode rc = curl_easy_perform(h);
+    _cleanup_free_ char *reason = NULL;
+    CURLcode rc = mk_registry_curl_perform(h, &reason);
     curl_slist_free_all(hdrs);
     int ret = 0;
     if (rc != CURLE_OK) {
@@ -265,7 +293,7 @@ static int perform(struct mk_registry *r, const struct mk_http_req *req, const c
         } else {
             /* docker's form: Get "https://host/v2/": <reason> */
             ret = mk_err_set(err, MK_ERR_INTERNAL, "%s \"%s\": %s", verb_title(req->method), url,
-                             curl_easy_strerror(rc));
+                             reason);
         }
     } else {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -24,7 +24,9 @@ struct mk_registry {
     struct mk_endpoint ep;
     char *domain, *repo;
     char *base;     /* "https://host" or "http://host", once known */
-    char *scope;    /* "repository:<repo>:pull[,push]" */
+    char **scopes;  /* what tokens are asked for: "repository:<repo>:pull[,push]",
+                     * then "repository:<from>:pull" of each repository a push
+                     * mounts from (under lock) */
     struct mk_auth creds;
     pthread_mutex_t lock; /* token state and the handle pool: layers download in parallel */
     char *bearer;         /* cached token and when it stops being good */
@@ -67,6 +69,8 @@ int mk_registry_ping(struct mk_registry *r, struct mk_http_resp *resp, mk_err **
 /* The error a registry response means, with the registry's own message
  * ({"errors":[{"code","message","detail"}]}) when it sent one. */
 int mk_registry_error(const struct mk_http_resp *resp, const char *what, mk_err **err);
+/* curl_easy_perform; on failure *reason (owned) says why, as docker would. */
+CURLcode mk_registry_curl_perform(CURL *h, char **reason);
 /* The options every request to a registry or its token server gets. */
 void mk_registry_curl_setup(struct mk_registry *r, CURL *h, const char *url);
 /* Authenticate after a 401 carrying challenge (auth.c); offline asks the

@@ -79,12 +79,11 @@ int mk_registry_get_blob(struct mk_registry *r, const char *digest, int64_t offs
 int mk_registry_list_tags(struct mk_registry *r, char ***out, mk_err **err);
 
 /* Push side. */
-/* Ask for one more token scope ("repository:other/repo:pull") from now on. */
-void mk_registry_add_scope(struct mk_registry *r, const char *scope);
 int mk_registry_blob_exists(struct mk_registry *r, const char *digest, bool *exists,
                             mk_err **err);
-/* Cross-repository mount from repo `from` on the same registry: *mounted false
- * when the registry would rather have an upload. */
+/* Cross-repository mount from repo `from` on the same registry (tokens are
+ * asked for pull on `from` from then on): *mounted false when the registry
+ * would rather have an upload, or refuses. */
 int mk_registry_mount_blob(struct mk_registry *r, const char *digest, const char *from,
                            bool *mounted, mk_err **err);
 /* Upload size bytes read from fd as blob digest (POST then PUT, monolithic). */

@@ -5,74 +5,7 @@
 # way, hostile layers.  Expected output and exit codes are docker's (dockerd
 # 20.10 with the docker 28 CLI), checked against these same fixtures.
 
-FIX=$REPO/tools/registry-fixture
-PUSH_INDEX=$REPO/tools/registry-push-index
-ACCEPT_MANIFEST='application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
-ACCEPT_INDEX='application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json'
-
-# Start a registry in MODE for this test, with its own MOCKER_ETC (the test
-# CA in certs.d/<host:port>/) and DOCKER_CONFIG; stopped when the test ends.
-reg_start() { # MODE [fixture options]
-    regdir=$(mktemp -d "$PWD/reg.XXXXXX")
-    trap reg_stop EXIT
-    local env
-    env=$("$FIX" start "$1" "$regdir/reg" "${@:2}") || fail "registry-fixture start $1 failed"
-    eval "$env"
-    export MOCKER_ETC=$regdir/etc DOCKER_CONFIG=$regdir/docker
-    mkdir -p "$MOCKER_ETC"
-    if [ -n "$REG_CA" ]; then
-        mkdir -p "$MOCKER_ETC/certs.d/$REG"
-        cp "$REG_CA" "$MOCKER_ETC/certs.d/$REG/ca.crt"
-    fi
-}
-
-# The fixture's proxy in front of $REG (options: registry-fixture's); sets PROXY.
-reg_proxy() {
-    local env
-    env=$("$FIX" proxy "$regdir/proxy" "$REG" "$@") || fail "registry-fixture proxy failed"
-    eval "$env"
-}
-
-reg_stop() {
-    "$FIX" stop "$regdir/proxy" 2>/dev/null
-    "$FIX" stop "$regdir/reg"
-}
-
-# A value from a JSON file, by a Python expression on d.
-jget() { # FILE EXPR
-    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
-
-# The registry's own Docker-Content-Digest for REPO:REF, asked with curl (a
-# Bearer token fetched from the token server first in the token modes).
-reg_digest() { # REPO REF [ACCEPT]
-    local args=(-sS -o /dev/null -D - -H "Accept: ${3:-$ACCEPT_MANIFEST}")
-    [ -z "$REG_CA" ] || args+=(--cacert "$REG_CA")
-    if [ -n "${REG_TOKEN_URL:-}" ]; then
-        local tok
-        tok=$(curl -sS ${REG_CA:+--cacert "$REG_CA"} -u "$REG_USER:$REG_PASS" \
-            "$REG_TOKEN_URL?service=$REG_SERVICE&scope=repository:$1:pull" |
-            python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-        args+=(-H "Authorization: Bearer $tok")
-    elif [ -n "${REG_USER:-}" ]; then
-        args+=(-u "$REG_USER:$REG_PASS")
-    fi
-    curl "${args[@]}" -I "$REG_URL/v2/$1/manifests/$2" | tr -d '\r' |
-        awk -F': ' 'tolower($1) == "docker-content-digest" {print $2}'
-}
-
-# A busybox image of our own, with a file only it has (so a pull after rmi
-# downloads a layer rather than finding it), tagged REF with `mocker tag`.
-# Sets $stamp, the content of /stamp.
-make_local_image() { # REF
-    stamp=stamp-$RANDOM$RANDOM
-    cp "$IMAGE_TAR" "$regdir/img.tar"
-    echo "$stamp" >"$regdir/stamp"
-    tar -C "$regdir" -rf "$regdir/img.tar" stamp
-    $M import "$regdir/img.tar" "local/$stamp" >/dev/null
-    $M tag "local/$stamp" "$1"
-    $M rmi "local/$stamp" >/dev/null
-}
+source "$REPO/tests/integration/registry_lib.sh"
 
 # push, rmi, pull back, run: the digests are the registry's.
 push_rmi_pull_run() { # REPO (under $REG)
@@ -180,7 +113,7 @@ test_registry_token_login_push_pull_run() {
 # access tokens (POST grant_type=refresh_token).
 test_registry_token_identity_token() {
     reg_start token --refresh-tokens
-    "$PUSH_INDEX" --user "$REG_USER" --password "$REG_PASS" --tar "$IMAGE_TAR" "$REG/test/idt:v1" >"$regdir/idt.json"
+    push_index --tar "$IMAGE_TAR" "$REG/test/idt:v1" >"$regdir/idt.json"
     capture $M login -u "$REG_USER" -p "$REG_PASS" "$REG"
     assert_eq 0 "$rc" "login ($out)"
     [[ "$(config_entry)" == identitytoken:?* ]] || fail "config.json entry: $(config_entry)"
@@ -201,7 +134,7 @@ host_arch() {
 push_multiarch() { # REF -> $regdir/multi.json
     ls "${MOCKER_DEB_CACHE:-/var/cache/mocker-debs}"/busybox-static_*_arm64.deb >/dev/null 2>&1 ||
         skip "no arm64 busybox-static: run tools/install-deps"
-    "$PUSH_INDEX" --platforms linux/amd64,linux/arm64 "$1" >"$regdir/multi.json"
+    push_index --platforms linux/amd64,linux/arm64 "$1" >"$regdir/multi.json"
 }
 
 test_registry_multiarch_platform_pull() {
@@ -239,9 +172,9 @@ test_registry_multiarch_arm64_runs_under_qemu() {
 
 test_registry_corrupt_blob_stores_nothing() {
     reg_start plain
-    "$PUSH_INDEX" --tar "$IMAGE_TAR" "$REG/test/good:v1" >/dev/null
+    push_index --tar "$IMAGE_TAR" "$REG/test/good:v1" >/dev/null
     $M pull -q "$REG/test/good:v1" >/dev/null
-    "$PUSH_INDEX" --tar "$IMAGE_TAR" --random-layers 256K "$REG/test/victim:v1" >"$regdir/victim.json"
+    push_index --tar "$IMAGE_TAR" --random-layers 256K "$REG/test/victim:v1" >"$regdir/victim.json"
     local bad file sum before
     bad=$(jget "$regdir/victim.json" 'd["images"][0]["layers"][1]["digest"]')
     # The proxy flips a byte of the gzip header's mtime: the layer still
@@ -268,7 +201,7 @@ test_registry_corrupt_blob_stores_nothing() {
 
 test_registry_killed_pull_completes_next_time() {
     reg_start plain
-    "$PUSH_INDEX" --tar "$IMAGE_TAR" --random-layers 4M,4M,4M "$REG/test/big:v1" >"$regdir/big.json"
+    push_index --tar "$IMAGE_TAR" --random-layers 4M,4M,4M "$REG/test/big:v1" >"$regdir/big.json"
     # 32 KiB every 20 ms per blob: ~13 MB take seconds, so the kill lands mid-way.
     reg_proxy --delay 0.02 --chunk 32768
     $M pull "$PROXY/test/big:v1" >"$regdir/pull.log" 2>&1 &
@@ -302,7 +235,7 @@ test_registry_hostile_layers_stay_inside() {
     local id=h$RANDOM$RANDOM k shadow
     for k in dotdot abs symlink hardlink hardlink-dotdot device; do
         "$REPO/tools/mklayer-hostile" "$regdir/$k.tar" "$id" "$k"
-        "$PUSH_INDEX" --tar "$IMAGE_TAR" --tar "$regdir/$k.tar" "$REG/test/hostile-$k:v1" >/dev/null
+        push_index --tar "$IMAGE_TAR" --tar "$regdir/$k.tar" "$REG/test/hostile-$k:v1" >/dev/null
     done
     shadow=$(stat -c '%i %h %s %Y %Z' /etc/shadow; sha256sum /etc/shadow)
 
