@@ -429,6 +429,10 @@ static int collect_unused(struct rmi *rm, char ***layer_lines, int64_t *reclaime
                 return -1;
         }
     }
+    /* Leftovers of killed pulls, loads and removals go with the lock held. */
+    mk_err *gc_err = NULL;
+    mk_store_gc_tmp(rm->s, &gc_err);
+    mk_err_free(gc_err);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 /* Writers that died left their temp file at least this long ago. */
@@ -36,6 +37,8 @@ int mk_blob_writer_new(struct mk_store *s, struct mk_blob_writer **out, mk_err *
         free(w);
         return -1;
     }
+    /* held until the writer is freed: mk_store_gc_tmp leaves it alone */
+    flock(w->fd, LOCK_SH);
     mk_sha256_init(&w->md);
     *out = w;
     return 0;
@@ -215,6 +218,13 @@ static int gc_old_entries(struct mk_store *s, const char *sub, const char *prefi
             continue; /* removed meanwhile */
         if (st.st_mtime > cutoff)
             continue;
+        if (S_ISREG(st.st_mode)) {
+            /* A live writer holds its temp blob locked (shared), however
+             * long it has been idle. */
+            _cleanup_close_ int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                continue;
+        }
         if (mk_rm_rf_at(dirfd(d), de->d_name, err) < 0)
             return mk_err_wrap(err, "clean %s/%s", s->root, sub);
     }

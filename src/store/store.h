@@ -161,9 +161,10 @@ int mk_store_blob_read(struct mk_store *s, const char *digest, char **out, size_
 int mk_store_blob_open(struct mk_store *s, const char *digest, mk_err **err);
 /* Remove a blob; a missing one is fine.  Callers hold mk_store_lock_layers exclusively. */
 int mk_store_blob_remove(struct mk_store *s, const char *digest, mk_err **err);
-/* Remove what killed writers left behind, older than an hour: files in blobs/tmp/ and
- * layers/tmp-<random> (layers being unpacked or removed).  Not run by mk_store_open,
- * which must stay fast; call it from housekeeping (prune, serve). */
+/* Remove what killed writers left behind, older than an hour: files in blobs/tmp/
+ * (but a live writer's, which it holds locked) and layers/tmp-<random> (layers being
+ * unpacked or removed, only ever made under the layer lock).  The caller holds
+ * mk_store_lock_layers exclusively; rmi and image prune run it. */
 int mk_store_gc_tmp(struct mk_store *s, mk_err **err);
 
 /* ---- container health (docker's State.Health) ---- */

@@ -243,3 +243,28 @@ test_system_df_shared_layers() {
     assert_eq "Images 1 1 $one 0B (0%)" "$($M system df --format '{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}}' | head -1)"
     $M rm dfc >/dev/null
 }
+
+# What killed pulls and loads left (temp blobs, layers/tmp-*) goes with the
+# next rmi when it is over an hour old, but never a temp blob a live writer
+# holds locked, nor anything recent.
+test_rmi_collects_old_temp_files() {
+    old=$(date -d '2 hours ago' '+%Y%m%d%H%M')
+    mkdir -p "$MOCKER_ROOT/layers/tmp-deadbeef/diff"
+    echo x >"$MOCKER_ROOT/blobs/tmp/stale"
+    echo x >"$MOCKER_ROOT/blobs/tmp/held"
+    echo x >"$MOCKER_ROOT/blobs/tmp/fresh"
+    touch -t "$old" "$MOCKER_ROOT/layers/tmp-deadbeef" "$MOCKER_ROOT/blobs/tmp/stale" \
+        "$MOCKER_ROOT/blobs/tmp/held"
+    flock -s "$MOCKER_ROOT/blobs/tmp/held" sleep 5 &
+    holder=$!
+    sleep 0.2
+    $M import -c 'LABEL gc=1' "$IMAGE_TAR" gc:1 >/dev/null
+    $M rmi gc:1 >/dev/null
+    [ ! -e "$MOCKER_ROOT/layers/tmp-deadbeef" ] || fail "old layers/tmp-* kept"
+    [ ! -e "$MOCKER_ROOT/blobs/tmp/stale" ] || fail "old temp blob kept"
+    [ -e "$MOCKER_ROOT/blobs/tmp/held" ] || fail "a locked (live) temp blob was removed"
+    [ -e "$MOCKER_ROOT/blobs/tmp/fresh" ] || fail "a recent temp blob was removed"
+    kill "$holder" 2>/dev/null || true
+    wait "$holder" 2>/dev/null || true
+    rm -f "$MOCKER_ROOT/blobs/tmp/held" "$MOCKER_ROOT/blobs/tmp/fresh"
+}
