@@ -72,16 +72,20 @@ static int collect(struct mk_engine *e, char **names, const struct stats_opts *o
     return 0;
 }
 
-/* docker's calculateCPUPercentUnix. */
+/* docker's calculateCPUPercentUnix: the container's CPU time over the host's
+ * (all CPUs), times the CPUs.  The host's CPU time over an interval is the
+ * interval times the CPUs; measured on the monotonic clock it is exact even
+ * over --no-stream's short window, where /proc/stat's 10 ms ticks are not. */
 static double cpu_percent(const struct target *t)
 {
     if (!t->have_prev || !t->cur.running)
         return 0.0;
     double cpu = (double)t->cur.cpu_ns - (double)t->prev.cpu_ns;
-    double sys = (double)t->cur.system_ns - (double)t->prev.system_ns;
-    if (cpu <= 0.0 || sys <= 0.0)
+    double wall = (double)t->cur.sampled_ns - (double)t->prev.sampled_ns;
+    if (cpu <= 0.0 || wall <= 0.0)
         return 0.0;
-    return cpu / sys * t->cur.online_cpus * 100.0;
+    /* cpu / (wall * cpus) * cpus * 100 */
+    return cpu / wall * 100.0;
 }
 
 static char *pair(int64_t a, int64_t b, char *(*fmt)(int64_t))
@@ -165,6 +169,13 @@ static int redraw(const struct target *t, size_t n, const struct stats_opts *o, 
     return 0;
 }
 
+/* --no-stream's CPU %: over this window, not the second between two rounds
+ * of the live table.  dockerd's one-shot answer waits for its collector's
+ * next round (one to two seconds); podman shows the average since the
+ * container started.  A tenth of a second is current and still measured:
+ * the CPU time is the cgroup's (nanoseconds) over the monotonic clock. */
+#define NO_STREAM_WINDOW_NS 100000000LL
+
 static void sleep_until(int64_t deadline)
 {
     int64_t left = deadline - mk_monotonic_ns();
@@ -190,7 +201,7 @@ static int run_stats(struct mk_engine *e, char **names, const struct stats_opts 
     if (sample(s, t, n, buf, err) < 0)
         goto out;
     for (;;) {
-        tick += 1000000000;
+        tick += o->no_stream ? NO_STREAM_WINDOW_NS : 1000000000;
         sleep_until(tick);
         if (sample(s, t, n, buf, err) < 0)
             goto out;

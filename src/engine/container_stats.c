@@ -88,7 +88,8 @@ static int sample_one(struct mk_stats_sampler *s, size_t i, const struct mk_cont
 {
     const struct mk_container *c = s->c[i];
     *out =
-        (struct mk_container_stats){.system_ns = host->system_ns, .online_cpus = host->online_cpus};
+        (struct mk_container_stats){.system_ns = host->system_ns, .sampled_ns = host->sampled_ns,
+                                    .online_cpus = host->online_cpus};
     if (!mk_container_is_running(c))
         return 0;
     /* The path is in the OCI spec, a 10 kB file: parse it once, not per round. */
@@ -116,6 +117,7 @@ int mk_stats_sample(struct mk_stats_sampler *s, struct mk_container_stats *out, 
      * above it shows as the host's memory). */
     struct mk_container_stats host = {0};
     host.system_ns = system_cpu_ns();
+    host.sampled_ns = mk_monotonic_ns();
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     host.online_cpus = cpus > 0 ? (int)cpus : 1;
     struct sysinfo si;

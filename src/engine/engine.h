@@ -67,6 +67,7 @@ struct mk_container_stats {
     bool running;
     uint64_t cpu_ns;    /* CPU time the container used */
     uint64_t system_ns; /* the host's CPU time (all CPUs), /proc/stat */
+    int64_t sampled_ns; /* CLOCK_MONOTONIC when the round was read */
     int online_cpus;
     int64_t mem_usage; /* without the inactive file cache */
     int64_t mem_limit; /* the cgroup's limit, or the host's memory */
