@@ -130,8 +130,16 @@ static int add_name(struct save_ctx *c, const char *name, mk_err **err)
         mk_ref_free(ref);
     }
     struct mk_image *img = NULL;
-    if (mk_image_lookup(c->store, name, &img, err) < 0)
+    if (mk_image_lookup(c->store, name, &img, err) < 0) {
+        /* a bare repository names all its tags, not REPO:latest: dockerd
+         * names it as given */
+        if ((*err)->kind == MK_ERR_NOT_FOUND && !mk_ref_has_tag(name) && strchr(name, '@') == NULL) {
+            mk_err_free(*err);
+            *err = NULL;
+            mk_err_set(err, MK_ERR_NOT_FOUND, "No such image: %s", name);
+        }
         return -1;
+    }
     return saved_add(c, img, err) != NULL ? 0 : -1;
 }
 

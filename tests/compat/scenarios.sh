@@ -38,7 +38,7 @@ sc_run_memory_oom() {
     $E rm compat-oom >/dev/null
 }
 sc_run_bad_flag() { $E run --no-such-flag $IMG true; }
-sc_run_missing_image() { $E run --rm --network none compat/no-such-image true; }
+sc_run_missing_image() { $E run --rm --pull never --network none compat/no-such-image true; }
 sc_run_init_pid1() { $E run --rm --network none --init $IMG sh -c 'cat /proc/1/comm'; }
 
 # ---- lifecycle ----
