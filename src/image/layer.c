@@ -363,7 +363,7 @@ static int64_t extract_here(int tar_fd, char *hex, mk_buf *msg)
         archive_read_support_filter_all(src->raw);
         archive_read_support_format_raw(src->raw);
         struct archive_entry *e;
-        if (archive_read_open_fd(src->raw, tar_fd, 1 << 16) != ARCHIVE_OK ||
+        if (archive_read_open_fd(src->raw, tar_fd, 1 << 20) != ARCHIVE_OK ||
             archive_read_next_header(src->raw, &e) != ARCHIVE_OK) {
             mk_buf_printf(msg, "%s", archive_error_string(src->raw));
             goto out;
@@ -492,6 +492,15 @@ int mk_layer_unpack_start(int in_fd, const char *dir, bool want_digest, struct m
     int sv[2] = {-1, -1}, pfd[2];
     if (in_fd < 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return mk_err_sys(err, "socketpair");
+    if (in_fd < 0) {
+        /* A layer streams through here: with the default ~200 kB buffer
+         * the two sides take turns in small pieces (thousands of system
+         * calls per 50 MB).  As root the buffer can be larger than
+         * wmem_max; otherwise the ordinary request is capped, harmlessly. */
+        int size = 4 << 20;
+        if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+            setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    }
     if (pipe2(pfd, O_CLOEXEC) < 0) {
         mk_err_sys(err, "pipe");
         goto fail;

@@ -35,6 +35,7 @@ struct layer_job {
     int64_t unpacked;
     /* download state */
     struct mk_blob_writer *w;
+    mk_buf buf; /* received, not yet written and sent */
     int64_t got;
     int64_t last_report_ns;
     mk_err *err;
@@ -67,6 +68,38 @@ struct sink_ctx {
     struct layer_job *j;
 };
 
+/* Hand what is buffered to the blob writer (which hashes it) and to the
+ * extraction child. */
+static int layer_flush(struct layer_job *j, mk_err **err)
+{
+    const char *b = j->buf.data;
+    size_t len = j->buf.len;
+    j->buf.len = 0;
+    if (len == 0)
+        return 0;
+    if (mk_blob_writer_write(j->w, b, len, err) < 0)
+        return -1;
+    while (j->unpack.input >= 0 && len > 0) {
+        ssize_t n = send(j->unpack.input, b, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            /* The child stopped reading: it failed (its report says why) or
+             * the compressed stream ended early; finish hashing anyway. */
+            close(j->unpack.input);
+            j->unpack.input = -1;
+            break;
+        }
+        b += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* libcurl hands over 16 kB at a time: gathered into 1 MiB before they go
+ * on, a layer costs a sixtieth of the writes and sends. */
+#define LAYER_CHUNK (1u << 20)
+
 static int layer_sink(void *ctx, const void *data, size_t len, mk_err **err)
 {
     struct sink_ctx *c = ctx;
@@ -75,25 +108,9 @@ static int layer_sink(void *ctx, const void *data, size_t len, mk_err **err)
     if (j->got > j->size)
         return mk_err_set(err, MK_ERR_INVALID, "blob %s is larger than the %lld bytes its "
                           "manifest says", j->digest, (long long)j->size);
-    if (mk_blob_writer_write(j->w, data, len, err) < 0)
+    mk_buf_append(&j->buf, data, len);
+    if (j->buf.len >= LAYER_CHUNK && layer_flush(j, err) < 0)
         return -1;
-    if (j->unpack.input >= 0) {
-        const char *b = data;
-        while (len > 0) {
-            ssize_t n = send(j->unpack.input, b, len, MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                /* The child stopped reading: it failed (its report says why) or
-                 * the compressed stream ended early; finish hashing anyway. */
-                close(j->unpack.input);
-                j->unpack.input = -1;
-                break;
-            }
-            b += n;
-            len -= (size_t)n;
-        }
-    }
     int64_t now = mk_monotonic_ns();
     if (now - j->last_report_ns >= PROGRESS_EVERY_NS) {
         j->last_report_ns = now;
@@ -109,7 +126,8 @@ static int pull_layer(struct pull *p, struct layer_job *j, mk_err **err)
     struct sink_ctx ctx = {p, j};
     if (mk_blob_writer_new(s, &j->w, err) < 0)
         return -1;
-    if (mk_registry_get_blob(p->reg, j->digest, 0, layer_sink, &ctx, err) < 0)
+    if (mk_registry_get_blob(p->reg, j->digest, 0, layer_sink, &ctx, err) < 0 ||
+        layer_flush(j, err) < 0)
         return -1;
     report(p, j->short_id, "Verifying Checksum", -1, 0);
     _cleanup_free_ char *diff_id = NULL;
@@ -165,6 +183,7 @@ static void job_clear(struct layer_job *j)
         free(j->tmp_top);
     }
     mk_blob_writer_free(j->w);
+    mk_buf_free(&j->buf);
     mk_err_free(j->err);
 }
 
