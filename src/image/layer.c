@@ -15,7 +15,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <signal.h>
+#include <iconv.h>
 #include <limits.h>
+#include <locale.h>
 #include <linux/openat2.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -529,6 +531,18 @@ int mk_layer_unpack_start(int in_fd, const char *dir, bool want_digest, struct m
          * are out of sight. */
         proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
         archive_read_free(archive_read_new());
+        /* Nothing may be loaded from the layer after the chroot.  libarchive
+         * converts pax names to the locale's charset with iconv, and glibc
+         * reads its converter list and modules from /usr/lib/.../gconv on
+         * first use: inside the chroot, files the layer itself provides.  In
+         * a UTF-8 locale every conversion libarchive makes for a tar is
+         * UTF-8 to UTF-8 and needs no converter; iconv's configuration is
+         * read now, from the host, in case one is asked for anyway. */
+        if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+            _exit(4);
+        iconv_t cd = iconv_open("UTF-8", "ISO-8859-1");
+        if (cd != (iconv_t)-1)
+            iconv_close(cd);
         if (proc_fd_dir < 0 || fchdir(CHILD_DIR) < 0 || chroot(".") < 0 || chdir("/") < 0)
             mk_buf_printf(&msg, "enter %s: %s", dir, strerror(errno));
         else

@@ -153,3 +153,37 @@ PY
 )
     assert_eq "user.keep" "$found" "xattrs on the layer's files"
 }
+
+# The extraction child is chrooted at the layer: nothing the layer provides
+# may be loaded there.  A layer that plants glibc's iconv configuration and a
+# converter module, then a pax header (which libarchive converts with iconv),
+# must not get its code run.
+test_layer_cannot_plant_iconv_modules() {
+    gconv=usr/lib/x86_64-linux-gnu/gconv
+    cat >evil.c <<'C'
+#include <fcntl.h>
+#include <unistd.h>
+int gconv_init(void *step) { close(open("/gconv-module-ran", O_CREAT | O_WRONLY, 0644)); return 1; }
+int gconv(void *a, void *b, void *c, void *d, int e, int f) { return 1; }
+void gconv_end(void *step) {}
+C
+    cc -shared -fPIC -o EVIL.so evil.c
+    python3 - "$gconv" <<'PY'
+import io, sys, tarfile
+g = sys.argv[1] + "/"
+conf = b"".join(b"module %s %s EVIL 1\n" % p for p in [
+    (b"UTF-8//", b"ANSI_X3.4-1968//"), (b"ANSI_X3.4-1968//", b"UTF-8//"),
+    (b"UTF-8//", b"INTERNAL"), (b"INTERNAL", b"ANSI_X3.4-1968//"), (b"INTERNAL", b"UTF-8//")])
+with tarfile.open("evil.tar", "w", format=tarfile.PAX_FORMAT) as t:
+    def add(name, data, mode=0o644, pax=None):
+        ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = mode
+        if pax: ti.pax_headers = pax
+        t.addfile(ti, io.BytesIO(data))
+    add(g + "gconv-modules", conf)
+    add(g + "EVIL.so", open("EVIL.so", "rb").read(), 0o755)
+    add("trigger", b"x", pax={"comment": "h\u00e9llo"})
+PY
+    $M import evil.tar gconv:1 >/dev/null
+    assert_eq "" "$(find "$MOCKER_ROOT/layers" -name gconv-module-ran)" "code from the layer ran"
+    [ -n "$(find "$MOCKER_ROOT/layers" -path '*/diff/trigger')" ] || fail "the layer was not unpacked"
+}
