@@ -78,7 +78,7 @@ static int collect(struct mk_engine *e, char **names, const struct stats_opts *o
  * over --no-stream's short window, where /proc/stat's 10 ms ticks are not. */
 static double cpu_percent(const struct target *t)
 {
-    if (!t->have_prev || !t->cur.running)
+    if (!t->have_prev || !t->cur.running || !t->prev.running)
         return 0.0;
     double cpu = (double)t->cur.cpu_ns - (double)t->prev.cpu_ns;
     double wall = (double)t->cur.sampled_ns - (double)t->prev.sampled_ns;
@@ -197,9 +197,9 @@ static int run_stats(struct mk_engine *e, char **names, const struct stats_opts 
         cs[i] = t[i].c;
     struct mk_stats_sampler *s = mk_stats_sampler_new(e, cs, n);
     struct mk_container_stats *buf = xcalloc(n + 1, sizeof(*buf));
-    int64_t tick = mk_monotonic_ns();
     if (sample(s, t, n, buf, err) < 0)
         goto out;
+    int64_t tick = mk_monotonic_ns(); /* the window starts when the first round is read */
     for (;;) {
         tick += o->no_stream ? NO_STREAM_WINDOW_NS : 1000000000;
         sleep_until(tick);

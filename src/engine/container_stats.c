@@ -100,6 +100,9 @@ static int sample_one(struct mk_stats_sampler *s, size_t i, const struct mk_cont
         return mk_err_wrap(err, "stats of %s", c->id);
     out->running = true;
     out->cpu_ns = cs.cpu_ns;
+    /* the time of this container's own reading: the first round (which
+     * looks up every cgroup) takes longer than the next */
+    out->sampled_ns = mk_monotonic_ns();
     out->mem_usage = cs.mem_usage > 0 ? cs.mem_usage : 0;
     /* dockerd reports the host's memory when the cgroup's limit is above it. */
     out->mem_limit =

@@ -126,8 +126,12 @@ static int pull_layer(struct pull *p, struct layer_job *j, mk_err **err)
     struct sink_ctx ctx = {p, j};
     if (mk_blob_writer_new(s, &j->w, err) < 0)
         return -1;
-    if (mk_registry_get_blob(p->reg, j->digest, 0, layer_sink, &ctx, err) < 0 ||
-        layer_flush(j, err) < 0)
+    int got = mk_registry_get_blob(p->reg, j->digest, 0, layer_sink, &ctx, err) < 0 ||
+                      layer_flush(j, err) < 0
+                  ? -1
+                  : 0;
+    mk_buf_free(&j->buf); /* not kept while the other layers download */
+    if (got < 0)
         return -1;
     report(p, j->short_id, "Verifying Checksum", -1, 0);
     _cleanup_free_ char *diff_id = NULL;
