@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -30,22 +29,10 @@ static void procfd(char buf[PROCFD_LEN], int fd)
     snprintf(buf, PROCFD_LEN, "/proc/self/fd/%d", fd);
 }
 
-static int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
-{
-    while (*path == '/')
-        path++;
-    if (*path == '\0')
-        path = ".";
-    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-                           .mode = (flags & O_CREAT) ? mode : 0,
-                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-}
-
 /* mkdir -p inside the root; returns an O_PATH fd of the directory. */
 static int mkdir_in_root(int rootfd, const char *path, mk_err **err)
 {
-    int fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+    int fd = mk_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
     if (fd >= 0 || errno != ENOENT) {
         if (fd < 0)
             return mk_err_sys(err, "open %s in the rootfs", path);
@@ -61,11 +48,11 @@ static int mkdir_in_root(int rootfd, const char *path, mk_err **err)
         char *end = p + strcspn(p, "/");
         char saved = *end;
         *end = '\0';
-        int next = open_in_root(rootfd, copy, O_PATH | O_DIRECTORY, 0);
+        int next = mk_open_in_root(rootfd, copy, O_PATH | O_DIRECTORY, 0);
         if (next < 0 && errno == ENOENT) {
             if (mkdirat(parent, p, 0755) < 0 && errno != EEXIST)
                 return mk_err_sys(err, "mkdir %s in the rootfs", copy);
-            next = open_in_root(rootfd, copy, O_PATH | O_DIRECTORY, 0);
+            next = mk_open_in_root(rootfd, copy, O_PATH | O_DIRECTORY, 0);
         }
         if (next < 0)
             return mk_err_sys(err, "open %s in the rootfs", copy);
@@ -80,7 +67,7 @@ static int mkdir_in_root(int rootfd, const char *path, mk_err **err)
 /* Create an empty file (and its parents) inside the root; O_PATH fd. */
 static int mkfile_in_root(int rootfd, const char *path, mk_err **err)
 {
-    int fd = open_in_root(rootfd, path, O_PATH, 0);
+    int fd = mk_open_in_root(rootfd, path, O_PATH, 0);
     if (fd >= 0)
         return fd;
     if (errno != ENOENT)
@@ -98,7 +85,7 @@ static int mkfile_in_root(int rootfd, const char *path, mk_err **err)
         if (f >= 0)
             close(f);
     }
-    fd = open_in_root(rootfd, path, O_PATH, 0);
+    fd = mk_open_in_root(rootfd, path, O_PATH, 0);
     if (fd < 0)
         return mk_err_sys(err, "open %s in the rootfs", path);
     return fd;
@@ -415,7 +402,7 @@ static int do_cgroup_v1(struct setup *s, const char *dest, const struct mnt_opts
     unsigned long flags = (o->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
     if (mount("tmpfs", p, "tmpfs", flags, "mode=755") < 0)
         return mk_err_sys(err, "mount tmpfs on %s", dest);
-    _cleanup_close_ int dir = open_in_root(s->rootfd, dest, O_PATH | O_DIRECTORY, 0);
+    _cleanup_close_ int dir = mk_open_in_root(s->rootfd, dest, O_PATH | O_DIRECTORY, 0);
     if (dir < 0)
         return mk_err_sys(err, "open %s", dest);
     const char *cgpath = s->r->cgroup_path != NULL ? s->r->cgroup_path : "";
@@ -500,7 +487,7 @@ static int do_mount(struct setup *s, const json_t *m, mk_err **err)
     if (strcmp(dest, "/dev") == 0 && strcmp(type, "tmpfs") == 0)
         s->dev_tmpfs = true;
     if (o.prop != 0) {
-        _cleanup_close_ int top = open_in_root(s->rootfd, dest, O_PATH, 0);
+        _cleanup_close_ int top = mk_open_in_root(s->rootfd, dest, O_PATH, 0);
         if (top < 0 || apply_propagation(top, o.prop, err) < 0) {
             if (top < 0)
                 mk_err_sys(err, "open %s", dest);
@@ -549,7 +536,7 @@ static int setup_dev(struct setup *s, mk_err **err)
             if (make_device(s->rootfd, defaults[i].path, S_IFCHR, 0666,
                             makedev(defaults[i].major, defaults[i].minor), 0, 0, err) < 0)
                 return -1;
-        _cleanup_close_ int dev = open_in_root(s->rootfd, "/dev", O_PATH | O_DIRECTORY, 0);
+        _cleanup_close_ int dev = mk_open_in_root(s->rootfd, "/dev", O_PATH | O_DIRECTORY, 0);
         if (dev < 0)
             return mk_err_sys(err, "open /dev");
         static const char *const links[][2] = {
@@ -596,7 +583,7 @@ static int setup_dev(struct setup *s, mk_err **err)
 
 static int setup_console(struct setup *s, mk_err **err)
 {
-    int ptmx = open_in_root(s->rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0);
+    int ptmx = mk_open_in_root(s->rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0);
     if (ptmx < 0)
         return mk_err_sys(err, "open /dev/pts/ptmx in the container");
     int slave = -1;

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 int mk_write_all(int fd, const void *data, size_t len)
 {
@@ -232,5 +234,21 @@ int mk_open_regular_at(int dirfd, const char *name, const struct stat *expect, m
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return mk_err_sys(err, "open %s", name);
+    return fd;
+}
+
+int mk_open_in_root(int root_fd, const char *path, int flags, mode_t mode)
+{
+    struct open_how how = {
+        .flags = (uint64_t)(flags | O_CLOEXEC),
+        .mode = (flags & O_CREAT) ? mode : 0,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    /* EAGAIN: a rename somewhere raced a ".." in the lookup; the kernel asks
+     * for a retry. */
+    int fd, tries = 0;
+    do
+        fd = (int)syscall(SYS_openat2, root_fd, *path == '\0' ? "." : path, &how, sizeof(how));
+    while (fd < 0 && errno == EAGAIN && ++tries < 32);
     return fd;
 }

@@ -8,10 +8,8 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <string.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 void mk_path_stat_clear(struct mk_path_stat *s)
@@ -19,22 +17,6 @@ void mk_path_stat_clear(struct mk_path_stat *s)
     free(s->name);
     free(s->link_target);
     memset(s, 0, sizeof(*s));
-}
-
-int mk_open_in_root(int root_fd, const char *path, int flags, mode_t mode)
-{
-    struct open_how how = {
-        .flags = (uint64_t)(flags | O_CLOEXEC),
-        .mode = (flags & O_CREAT) ? mode : 0,
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-    };
-    /* EAGAIN: a rename somewhere raced a ".." in the lookup; the kernel asks
-     * for a retry. */
-    int fd, tries = 0;
-    do
-        fd = (int)syscall(SYS_openat2, root_fd, *path == '\0' ? "." : path, &how, sizeof(how));
-    while (fd < 0 && errno == EAGAIN && ++tries < 32);
-    return fd;
 }
 
 /* Go's filepath.Clean: no "//", no "." components, ".." folded where it can be. */

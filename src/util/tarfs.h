@@ -20,8 +20,6 @@ struct mk_path_stat {
 };
 void mk_path_stat_clear(struct mk_path_stat *s);
 
-/* openat2(root_fd, path, flags, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS). */
-int mk_open_in_root(int root_fd, const char *path, int flags, mode_t mode);
 
 /* True when the last component of path is "." ("dir/."): docker's "copy the
  * contents" form. */

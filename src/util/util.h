@@ -120,6 +120,10 @@ int mk_rm_rf_at(int dirfd, const char *name, mk_err **err);
  * it is pinned with O_PATH, checked, then reopened.  CONFLICT if it changed. */
 int mk_open_regular_at(int dirfd, const char *name, const struct stat *expect, mk_err **err);
 int mk_rm_rf(const char *path, mk_err **err);
+/* openat2(root_fd, path, flags, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS): path
+ * (absolute or not) resolved as if root_fd were "/", symlinks included; ""
+ * is root_fd itself.  Retried when a concurrent rename makes the kernel ask. */
+int mk_open_in_root(int root_fd, const char *path, int flags, mode_t mode);
 /* Write all bytes, retrying on EINTR and short writes. */
 int mk_write_all(int fd, const void *data, size_t len);
 /* Read exactly len bytes; returns bytes read (< len only at EOF) or -1. */
