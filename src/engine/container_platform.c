@@ -5,6 +5,8 @@
 #include "image/image.h"
 #include "runtime/runtime.h"
 
+#include <string.h>
+
 int mk_engine_check_platform(const char *ref, const struct mk_image *img,
                              const struct mk_platform *want, char **warning, mk_err **err)
 {
@@ -41,8 +43,14 @@ int mk_engine_ensure_emulation(const struct mk_image *img, mk_err **err)
     mk_platform_host(&host);
     if (mk_platform_runs_on(&host, &have))
         return 0;
-    struct mk_platform arch = have;
+    struct mk_platform arch = have, native = host;
     mk_platform_normalize(&arch);
+    mk_platform_normalize(&native);
+    /* The host's own architecture in another variant (amd64/v3, arm64/v8.2)
+     * runs natively or not at all: an emulator registered for it would take
+     * every binary of the host. */
+    if (strcmp(arch.os, native.os) == 0 && strcmp(arch.architecture, native.architecture) == 0)
+        return 0;
     if (mk_binfmt_ensure(arch.architecture, err) == 0)
         return 0;
     /* What the kernel would have said at execve, then why.  A start that

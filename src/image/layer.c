@@ -7,6 +7,7 @@
  * through a symlink) are anchored at the layer root and the caller's working
  * directory (shared by every thread of mocker serve) is never touched. */
 #include "image/image.h"
+#include "util/lazylib.h"
 #include "util/tarfs.h"
 
 #include <archive.h>
@@ -71,28 +72,38 @@ int mk_image_chain_ids(const json_t *config, char ***out, mk_err **err)
  * otherwise a name that climbs out is NULL. */
 static char *name_clean(const char *name, bool clamp)
 {
-    _cleanup_strv_ char **parts = xcalloc(1, sizeof(char *));
+    /* Linear in the name: components are (start, length) pairs into it, and
+     * the result is written once.  Names come from untrusted archives and
+     * may be a megabyte long. */
+    size_t cap = strlen(name) / 2 + 1, n = 0;
+    _cleanup_free_ const char **start = xcalloc(cap, sizeof(*start));
+    _cleanup_free_ size_t *len = xcalloc(cap, sizeof(*len));
     const char *p = name;
     while (*p != '\0') {
         while (*p == '/')
             p++;
-        size_t n = strcspn(p, "/");
-        if (n == 0)
+        size_t k = strcspn(p, "/");
+        if (k == 0)
             break;
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            size_t len = mk_strv_len(parts);
-            if (len == 0 && !clamp)
+        if (k == 2 && p[0] == '.' && p[1] == '.') {
+            if (n == 0 && !clamp)
                 return NULL;
-            if (len > 0) {
-                free(parts[len - 1]);
-                parts[len - 1] = NULL;
-            }
-        } else if (!(n == 1 && p[0] == '.')) {
-            mk_strv_push_owned(&parts, xstrndup(p, n));
+            if (n > 0)
+                n--;
+        } else if (!(k == 1 && p[0] == '.')) {
+            start[n] = p;
+            len[n++] = k;
         }
-        p += n;
+        p += k;
     }
-    return mk_strv_join(parts, "/");
+    mk_buf out = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            mk_buf_append(&out, "/", 1);
+        mk_buf_append(&out, start[i], len[i]);
+    }
+    mk_buf_append(&out, "", 1);
+    return mk_buf_steal(&out);
 }
 
 char *mk_tar_name_clean(const char *name)
@@ -362,7 +373,7 @@ static int64_t extract_here(int tar_fd, char *hex, mk_buf *msg)
         src = xcalloc(1, sizeof(*src));
         mk_sha256_init(&src->sha);
         src->raw = archive_read_new();
-        archive_read_support_filter_all(src->raw);
+        mk_archive_read_filters(src->raw);
         archive_read_support_format_raw(src->raw);
         struct archive_entry *e;
         if (archive_read_open_fd(src->raw, tar_fd, 1 << 20) != ARCHIVE_OK ||
@@ -375,7 +386,7 @@ static int64_t extract_here(int tar_fd, char *hex, mk_buf *msg)
             goto out;
         }
     } else {
-        archive_read_support_filter_all(a);
+        mk_archive_read_filters(a);
         if (archive_read_open_fd(a, tar_fd, 1 << 16) != ARCHIVE_OK) {
             mk_buf_printf(msg, "%s", archive_error_string(a));
             goto out;

@@ -6,6 +6,7 @@
  * or killed command leaves temp directories (which mk_store_gc_tmp collects),
  * never a half layer under a real name. */
 #include "image/image.h"
+#include "util/lazylib.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -18,7 +19,7 @@ int mk_layer_decompress(int fd, int (*sink)(void *ctx, const void *buf, size_t n
 {
     /* libarchive's "raw" format: any compression filter, no container format. */
     struct archive *a = archive_read_new();
-    archive_read_support_filter_all(a);
+    mk_archive_read_filters(a);
     archive_read_support_format_raw(a);
     int ret = -1;
     struct archive_entry *e;

@@ -16,10 +16,12 @@
  * rows and tags written, in one transaction: a bad archive stores nothing and
  * moves no tag. */
 #include "image/image.h"
+#include "util/lazylib.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* Files up to this size are kept in memory (configs, manifests, legacy json);
  * larger ones, layers, go to a temp blob.  MEM_TOTAL bounds all of them. */
@@ -203,7 +205,7 @@ static int read_data(struct mk_store *s, struct archive *a, struct members *ms, 
 static int read_archive(struct mk_store *s, int fd, struct members *ms, mk_err **err)
 {
     struct archive *a = archive_read_new();
-    archive_read_support_filter_all(a);
+    mk_archive_read_filters(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
     int ret = -1;
@@ -770,6 +772,14 @@ int mk_image_load(struct mk_store *s, int in_fd, const struct mk_load_opts *opts
 {
     static const struct mk_load_opts none = {0};
     struct load l = {.store = s, .opts = opts != NULL ? opts : &none};
+    /* Every large member is spooled to a temp blob held open (and locked
+     * against mk_store_gc_tmp) until the end: an archive of a thousand
+     * layers needs more descriptors than the usual soft limit of 1024. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     int r = read_archive(s, in_fd, &l.files, err);
     if (r == 0) {
         struct member *m;

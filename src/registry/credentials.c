@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <pwd.h>
 #include <string.h>
@@ -209,8 +210,14 @@ static int config_update(config_edit_fn edit, void *ctx, bool *written, mk_err *
     if (!changed)
         return 0;
     _cleanup_free_ char *data = config_dump(root);
+    /* The file stays its owner's (root logging in with a user's config), at
+     * most 0600, as docker keeps it. */
+    struct stat old;
+    bool had = fstatat(dfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(old.st_mode);
     if (mk_write_file_atomic_at(dfd, name, data, strlen(data), 0600, err) < 0)
         return mk_err_wrap(err, "write docker config %s", path);
+    if (had && (old.st_uid != geteuid() || old.st_gid != getegid()))
+        fchownat(dfd, name, old.st_uid, old.st_gid, AT_SYMLINK_NOFOLLOW);
     return 0;
 }
 

@@ -51,6 +51,19 @@ static const struct elf_arch *find_arch(const char *goarch)
     return NULL;
 }
 
+/* Is a the machine this very program was built for (its own ELF header)? */
+static bool is_native(const struct elf_arch *a)
+{
+    unsigned char h[20];
+    _cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || mk_read_all(fd, h, sizeof(h)) != (ssize_t)sizeof(h) || memcmp(h, "\177ELF", 4) != 0)
+        return false;
+    bool big = h[5] == 2;
+    unsigned short machine = big ? (unsigned short)(h[18] << 8 | h[19])
+                                 : (unsigned short)(h[19] << 8 | h[18]);
+    return h[4] == a->class && big == a->big_endian && machine == a->machine;
+}
+
 /* The first bytes of an executable of arch; mask says which of them an
  * entry must match (not the OS ABI byte, and ET_EXEC or ET_DYN alike). */
 static void elf_header(const struct elf_arch *a, unsigned char hdr[ELF_HEADER],
@@ -70,11 +83,17 @@ static void elf_header(const struct elf_arch *a, unsigned char hdr[ELF_HEADER],
     hdr[18 + hi] = (unsigned char)(a->machine >> 8);
 }
 
-/* Where the tests look for qemu's files instead of / ("" normally). */
+/* Where the tests look for qemu's files instead of / ("" normally).  What
+ * is found there is registered for the whole host, so a prefix counts only
+ * when root owns it and nobody else may write to it. */
 static const char *prefix(void)
 {
     const char *p = getenv("MOCKER_BINFMT_PREFIX");
-    return p != NULL ? p : "";
+    struct stat st;
+    if (p == NULL || *p == '\0' || stat(p, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+        (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return "";
+    return p;
 }
 
 static int ensure_mounted(mk_err **err)
@@ -296,6 +315,12 @@ int mk_binfmt_ensure(const char *goarch, mk_err **err)
     if (a == NULL)
         return mk_err_set(err, MK_ERR_UNSUPPORTED,
                           "no emulator is known for architecture %s", goarch);
+    /* Never for the host's own binaries: that entry would route every
+     * program the host runs through qemu. */
+    if (is_native(a))
+        return mk_err_set(err, MK_ERR_INVALID,
+                          "refusing to register an emulator for %s, the host's own architecture",
+                          goarch);
     if (ensure_mounted(err) < 0)
         return -1;
     _cleanup_free_ char *global = NULL;

@@ -10,7 +10,21 @@ static struct mk_lazylib libarchive = {"libarchive.so.13", "libarchive13", NULL}
 /* reading */
 MK_LAZY_FN(libarchive, struct archive *, archive_read_new, (void), ())
 MK_LAZY_FN(libarchive, int, archive_read_free, (struct archive * a), (a))
-MK_LAZY_FN(libarchive, int, archive_read_support_filter_all, (struct archive * a), (a))
+MK_LAZY_FN(libarchive, int, archive_read_support_filter_gzip, (struct archive * a), (a))
+MK_LAZY_FN(libarchive, int, archive_read_support_filter_bzip2, (struct archive * a), (a))
+MK_LAZY_FN(libarchive, int, archive_read_support_filter_xz, (struct archive * a), (a))
+MK_LAZY_FN(libarchive, int, archive_read_support_filter_zstd, (struct archive * a), (a))
+
+/* The compressions docker reads (gzip, bzip2, xz, zstd; none), and only
+ * those: libarchive's "all" includes filters that run external programs
+ * (lzop, lrzip, grzip), which an untrusted archive could make root exec. */
+void mk_archive_read_filters(struct archive *a)
+{
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_zstd(a);
+}
 MK_LAZY_FN(libarchive, int, archive_read_support_format_tar, (struct archive * a), (a))
 MK_LAZY_FN(libarchive, int, archive_read_support_format_gnutar, (struct archive * a), (a))
 MK_LAZY_FN(libarchive, int, archive_read_support_format_raw, (struct archive * a), (a))

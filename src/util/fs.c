@@ -44,8 +44,12 @@ ssize_t mk_read_all(int fd, void *data, size_t len)
 static int write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                          bool durable, mk_err **err)
 {
-    _cleanup_free_ char *tmp = xasprintf(".%s.tmp-%d", name, getpid());
-    _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    /* A fresh name, never an existing file or a link someone planted in a
+     * directory they can write (a user's ~/.docker, when root logs in). */
+    _cleanup_free_ char *rnd = mk_random_hex(16);
+    _cleanup_free_ char *tmp = xasprintf(".%s.tmp-%s", name, rnd);
+    _cleanup_close_ int fd =
+        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return mk_err_sys(err, "create %s", tmp);
     if (mk_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {

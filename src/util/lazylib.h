@@ -38,4 +38,9 @@ void *mk_lazylib_sym(struct mk_lazylib *lib, const char *name);
         f_ args;                                                                                  \
     }
 
+/* archive_shim.c: enable the read filters mocker accepts on a libarchive
+ * reader (struct archive *, declared by <archive.h>). */
+struct archive;
+void mk_archive_read_filters(struct archive *a);
+
 #endif

@@ -276,3 +276,21 @@ PY
     $M logout "$REGISTRY" >/dev/null
     python3 -c 'import json,sys; assert sys.argv[2] not in json.load(open(sys.argv[1]))' "$FAKE_HELPER_DB" "$REGISTRY"
 }
+
+# Root editing someone else's docker config (sudo with their DOCKER_CONFIG)
+# leaves it theirs, and writes through a fresh temp name only: a link planted
+# in their directory under any name is never followed.
+test_logout_keeps_the_config_owner() {
+    use_config
+    mkdir -p "$DOCKER_CONFIG"
+    printf '{"auths": {"example.com": {"auth": "eDp5"}}, "other": 1}' >"$CFG"
+    chown nobody:nogroup "$CFG" "$DOCKER_CONFIG"
+    touch victim
+    for pid in $(seq $$ $(($$ + 50))); do ln -sf "$PWD/victim" "$DOCKER_CONFIG/.config.json.tmp-$pid"; done
+    capture $M logout example.com
+    assert_eq 0 "$rc" "logout ($out)"
+    assert_eq "nobody" "$(stat -c %U "$CFG")" "owner of config.json"
+    [ -f "$CFG" ] && [ ! -L "$CFG" ] || fail "config.json is no longer a plain file"
+    assert_eq "" "$(cat victim)" "a planted link was written through"
+    assert_contains "$(cat "$CFG")" '"other": 1'
+}

@@ -143,3 +143,13 @@ test_foreign_image_without_interpreter() {
     assert_contains "$out" "cannot be emulated: no emulator is known for architecture foo"
     rmdir "$empty"
 }
+
+# The host's architecture in a variant it may lack (amd64/v3) runs natively:
+# never an emulator registered for the host's own binaries.
+test_host_architecture_variant_runs_natively() {
+    [ "$(uname -m)" = x86_64 ] || skip "checks amd64/v3 on an amd64 host"
+    before=$(ls /proc/sys/fs/binfmt_misc 2>/dev/null | sort)
+    $M import --platform linux/amd64/v3 "$IMAGE_TAR" v3:1 >/dev/null
+    assert_eq native "$($M run --rm v3:1 echo native 2>/dev/null)"
+    assert_eq "$before" "$(ls /proc/sys/fs/binfmt_misc 2>/dev/null | sort)" "binfmt_misc entries"
+}
