@@ -74,6 +74,17 @@ static char *trim_space(char *s)
     return s;
 }
 
+/* Passwords are wiped before their memory goes back to the allocator. */
+static void secret_freep(char **p)
+{
+    if (*p != NULL) {
+        explicit_bzero(*p, strlen(*p));
+        free(*p);
+        *p = NULL;
+    }
+}
+#define _cleanup_secret_ __attribute__((cleanup(secret_freep)))
+
 /* Print msg on stdout and read one line of stdin, trimmed ("" at EOF). */
 static char *read_input(const char *msg)
 {
@@ -129,7 +140,7 @@ static int prompt_credentials(const char *arg_user, const char *arg_pass, const 
                               const char *key, char **user, char **pass, mk_err **err)
 {
     _cleanup_free_ char *u = xstrdup(arg_user ? arg_user : "");
-    _cleanup_free_ char *p = xstrdup(arg_pass ? arg_pass : "");
+    _cleanup_secret_ char *p = xstrdup(arg_pass ? arg_pass : "");
     if (*trim_space(u) == '\0') {
         if (strcmp(key, INDEX_SERVER) == 0) {
             printf("Log in with your Docker ID or email address to push and pull images from "
@@ -159,8 +170,7 @@ static int prompt_credentials(const char *arg_user, const char *arg_pass, const 
                        "A Personal Access Token (PAT) can be used instead.\n"
                        "To create a PAT, visit \x1b[4mhttps://app.docker.com/settings\x1b[0m"
                        "\n\n");
-        free(p);
-        p = NULL;
+        secret_freep(&p);
         if (read_password(&p, err) < 0)
             return -1;
         /* The newline the user typed was not echoed. */
@@ -233,6 +243,12 @@ static int read_password_stdin(char **out)
         }
         if (n == 0)
             break;
+        if (b.len + (size_t)n > (1u << 20)) { /* no password is a megabyte */
+            explicit_bzero(b.data, b.len);
+            mk_buf_free(&b);
+            errno = EFBIG;
+            return -1;
+        }
         mk_buf_append(&b, chunk, (size_t)n);
     }
     mk_buf_append(&b, "", 1);
@@ -252,7 +268,8 @@ int cmd_login(int argc, char **argv)
     static const struct mk_cmd cmd = {
         "login", "login [OPTIONS] [SERVER]",
         "Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.", true};
-    _cleanup_free_ char *user = NULL, *pass = NULL;
+    _cleanup_free_ char *user = NULL;
+    _cleanup_secret_ char *pass = NULL;
     bool pass_stdin = false, user_seen = false, pass_seen = false, stdin_seen = false;
     struct mk_opt opts[] = {
         {"username", 'u', MK_OPT_STRING, &user, "Username", &user_seen},
@@ -280,8 +297,7 @@ int cmd_login(int argc, char **argv)
         fprintf(stderr,
                 "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
     if (pass_stdin) {
-        free(pass);
-        pass = NULL;
+        secret_freep(&pass);
         if (read_password_stdin(&pass) < 0) {
             fprintf(stderr, "read password from stdin: %s\n", strerror(errno));
             return 1;
@@ -313,7 +329,8 @@ int cmd_login(int argc, char **argv)
 
     if ((no_user || no_pass) && !isatty(STDIN_FILENO))
         return fail("Error: Cannot perform an interactive login from a non TTY device");
-    _cleanup_free_ char *u = NULL, *p = NULL, *token = NULL;
+    _cleanup_free_ char *u = NULL;
+    _cleanup_secret_ char *p = NULL, *token = NULL;
     mk_err *err = NULL;
     if (prompt_credentials(user, pass, default_user, key, &u, &p, &err) < 0)
         return fail_err(err);

@@ -27,6 +27,7 @@
  * larger ones, layers, go to a temp blob.  MEM_TOTAL bounds all of them. */
 #define MEM_FILE_MAX   (64 * 1024)
 #define MEM_TOTAL_MAX  (64 * 1024 * 1024)
+#define LOAD_MEMBERS_MAX 100000
 #define JSON_MAX       (16 * 1024 * 1024)
 #define LINK_HOPS_MAX  16
 #define MEDIA_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
@@ -233,6 +234,12 @@ static int read_archive(struct mk_store *s, int fd, struct members *ms, mk_err *
         mode_t type = archive_entry_filetype(e);
         if (*name == '\0' || (hard == NULL && type != AE_IFREG && type != AE_IFLNK))
             continue; /* directories and the like carry nothing a loader reads */
+        /* A loader reads a few files per image: this many is a bomb, and
+         * each one costs memory however small it is. */
+        if (ms->n >= LOAD_MEMBERS_MAX) {
+            mk_err_set(err, MK_ERR_INVALID, "invalid archive: more than %d files", LOAD_MEMBERS_MAX);
+            goto out;
+        }
         struct member *m = xcalloc(1, sizeof(*m));
         m->name = steal_pointer(&name);
         ms->v = xrealloc(ms->v, (ms->n + 1) * sizeof(*ms->v));

@@ -108,11 +108,20 @@ static int config_parse(const char *path, const char *data, size_t len, json_t *
 }
 
 /* The configuration at dirfd/name, or an empty one if there is none. */
+#define CONFIG_SIZE_MAX (16 << 20)
+
 static int config_load_at(int dirfd, const char *name, const char *path, json_t **out, mk_err **err)
 {
     _cleanup_free_ char *data = NULL;
     size_t len = 0;
     mk_err *rerr = NULL;
+    /* Only a regular file of a sane size: a config.json that is a FIFO or
+     * a link to /dev/zero must not hang or exhaust us. */
+    struct stat st;
+    if (fstatat(dirfd, name, &st, 0) == 0 &&
+        (!S_ISREG(st.st_mode) || st.st_size > CONFIG_SIZE_MAX))
+        return mk_err_set(err, MK_ERR_INVALID, "read docker config %s: %s", path,
+                          S_ISREG(st.st_mode) ? "larger than 16 MiB" : "not a regular file");
     if (mk_read_file_at(dirfd, name, &data, &len, &rerr) < 0) {
         if (rerr->kind == MK_ERR_NOT_FOUND) {
             mk_err_free(rerr);
