@@ -204,10 +204,9 @@ int mk_ipam_pick_subnet(const struct mk_ipv4_net *used, size_t nused, struct mk_
                         mk_err **err)
 {
     for (int i = 0; i < 14 + 16; i++) {
-        struct mk_ipv4_net c = i < 14 ? (struct mk_ipv4_net){(172u << 24 | (18u + i) << 16), 16}
-                                      : (struct mk_ipv4_net){(192u << 24 | 168u << 16 |
-                                                              (uint32_t)(i - 14) << 12),
-                                                             20};
+        struct mk_ipv4_net c =
+            i < 14 ? (struct mk_ipv4_net){(172u << 24 | (18u + i) << 16), 16}
+                   : (struct mk_ipv4_net){(192u << 24 | 168u << 16 | (uint32_t)(i - 14) << 12), 20};
         bool clash = false;
         for (size_t j = 0; j < nused && !clash; j++)
             clash = mk_ipv4_net_overlaps(&c, &used[j]);

@@ -38,7 +38,7 @@ int mk_nl_link_set_mac(int nl, const char *name, const unsigned char mac[6], mk_
 
 struct mk_nl_link {
     int index;
-    int master; /* ifindex of the bridge it is a port of, 0 if none */
+    int master;     /* ifindex of the bridge it is a port of, 0 if none */
     unsigned flags; /* IFF_UP... */
     unsigned char mac[6];
 };

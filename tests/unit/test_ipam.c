@@ -19,8 +19,8 @@ static void test_parse(void)
     CHECK_INT(v, 0xac120001u);
     CHECK_STR(mk_ipv4_str(v, buf), "172.18.0.1");
     CHECK_STR(mk_ipv4_str(0xffffffffu, buf), "255.255.255.255");
-    const char *bad[] = {"", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1.2.3.4 ", "a.b.c.d",
-                         "1..2.3", "1.2.3.-4", "1.2.3.4/24", "1234.1.1.1"};
+    const char *bad[] = {"",        "1.2.3",  "1.2.3.4.5", "256.0.0.1",  "01.2.3.4",  "1.2.3.4 ",
+                         "a.b.c.d", "1..2.3", "1.2.3.-4",  "1.2.3.4/24", "1234.1.1.1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         _cleanup_err_ mk_err *e = NULL;
         if (mk_ipv4_parse(bad[i], &v, &e) == 0)
@@ -47,8 +47,8 @@ static void test_cidr(void)
     CHECK(mk_ipv4_subnet_parse("10.1.2.3/24", &n, &e) < 0);
     CHECK_STR(e->msg, "invalid subnet 10.1.2.3/24: it should be 10.1.2.0/24");
 
-    const char *bad[] = {"10.0.0.0", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/2x",
-                         "/24", "10.0.0/8", "10.0.0.0/008"};
+    const char *bad[] = {"10.0.0.0",    "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1",
+                         "10.0.0.0/2x", "/24",       "10.0.0/8",    "10.0.0.0/008"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (mk_ipv4_cidr_parse(bad[i], &n, NULL) == 0)
             FAIL_AT("accepted \"%s\"", bad[i]);
@@ -80,8 +80,8 @@ static void test_alloc(void)
     CHECK_INT(a, ip("172.18.0.2"));
 
     /* The lowest gap, whatever the order of the taken list; duplicates and strays are harmless. */
-    uint32_t taken[] = {ip("172.18.0.4"), ip("172.18.0.2"), ip("10.0.0.3"), ip("172.18.0.3"),
-                        ip("172.18.0.2"), ip("172.18.0.6")};
+    uint32_t taken[] = {ip("172.18.0.4"), ip("172.18.0.2"), ip("10.0.0.3"),
+                        ip("172.18.0.3"), ip("172.18.0.2"), ip("172.18.0.6")};
     CHECK(mk_ipam_alloc(&n, gw, taken, 6, &a, NULL) == 0);
     CHECK_INT(a, ip("172.18.0.5"));
 
@@ -132,8 +132,10 @@ static void test_check(void)
     struct {
         const char *ip;
         enum mk_err_kind kind;
-    } bad[] = {{"10.5.0.0", MK_ERR_INVALID},  {"10.5.0.255", MK_ERR_INVALID},
-               {"10.5.0.1", MK_ERR_CONFLICT}, {"10.5.0.7", MK_ERR_CONFLICT},
+    } bad[] = {{"10.5.0.0", MK_ERR_INVALID},
+               {"10.5.0.255", MK_ERR_INVALID},
+               {"10.5.0.1", MK_ERR_CONFLICT},
+               {"10.5.0.7", MK_ERR_CONFLICT},
                {"10.5.1.2", MK_ERR_INVALID}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         _cleanup_err_ mk_err *e = NULL;
@@ -143,7 +145,8 @@ static void test_check(void)
     }
     _cleanup_err_ mk_err *e = NULL;
     mk_ipam_check(&n, gw, taken, 1, ip("10.5.1.2"), &e);
-    CHECK_STR(e->msg, "invalid address 10.5.1.2: it does not belong to any of this network's subnets");
+    CHECK_STR(e->msg,
+              "invalid address 10.5.1.2: it does not belong to any of this network's subnets");
 }
 
 static void test_routes_and_pick(void)
