@@ -71,6 +71,9 @@ int mk_cli_for_each(char **refs, int (*op)(struct mk_engine *, const char *, voi
 int mk_cli_write_output(const char *path, int (*fn)(int fd, void *ctx, mk_err **err), void *ctx,
                         mk_err **err);
 
+/* A --mount value (docker's CSV of key=value) as a HostConfig.Mounts entry. */
+int mk_cli_mount_parse(const char *value, json_t **out, mk_err **err);
+
 /* Opening the engine once per command. */
 struct mk_engine *mk_cli_engine(void);
 
