@@ -28,6 +28,7 @@ struct run_flags {
     bool no_healthcheck;
     char **devices, **device_cgroup_rules, *cgroupns, *cgroup_parent;
     char **mounts, **volumes_from;
+    bool usage_error; /* build_body's error is a bad flag value: docker's usage output */
     bool oom_kill_disable;
 };
 
@@ -469,8 +470,10 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
         json_object_set_new(hc, "Mounts", ms);
         for (size_t i = 0; f->mounts[i]; i++) {
             json_t *m = NULL;
-            if (mk_cli_mount_parse(f->mounts[i], &m, err) < 0)
+            if (mk_cli_mount_parse(f->mounts[i], &m, err) < 0) {
+                f->usage_error = (*err)->kind == MK_ERR_INVALID;
                 return -1;
+            }
             json_array_append_new(ms, m);
         }
     }
@@ -724,7 +727,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
         return 1;
     }
     if (build_body(&f, rest, &body, &err) < 0) {
-        status = run_fail(cmd, err, 125, false);
+        status = f.usage_error ? mk_cli_usage_error(cmd, err) : run_fail(cmd, err, 125, false);
         goto out;
     }
     /* Parsed here, as the docker CLI does, before any engine work. */

@@ -63,6 +63,8 @@ int cmd_volume_create(int argc, char **argv)
     return 0;
 }
 
+static int render_each(const char *fmt, const json_t *all);
+
 int cmd_volume_inspect(int argc, char **argv)
 {
     static const struct mk_cmd cmd = {"volume inspect", "volume inspect [OPTIONS] VOLUME [VOLUME...]",
@@ -82,11 +84,13 @@ int cmd_volume_inspect(int argc, char **argv)
         return 1;
     _cleanup_json_ json_t *all = json_array();
     int status = 0;
+    /* as the docker CLI: what was found is printed first, then the errors */
+    mk_err **errs = xcalloc(mk_strv_len(rest) + 1, sizeof(*errs));
+    size_t nerrs = 0;
     for (size_t i = 0; rest[i] != NULL; i++) {
-        mk_err *err = NULL;
         struct mk_volume *v = NULL;
-        if (mk_volume_get(e, rest[i], &v, &err) < 0) {
-            status = mk_cli_fail(NULL, err, 1);
+        if (mk_volume_get(e, rest[i], &v, &errs[nerrs]) < 0) {
+            nerrs++;
             continue;
         }
         json_array_append_new(all, mk_volume_inspect_json(e, v));
@@ -96,8 +100,19 @@ int cmd_volume_inspect(int argc, char **argv)
     if (fmt == NULL || *fmt == '\0') {
         _cleanup_free_ char *out = mk_json_dump_pretty(all);
         printf("%s\n", out);
-        return status;
+    } else {
+        status = render_each(fmt, all);
     }
+    fflush(stdout);
+    for (size_t i = 0; i < nerrs; i++)
+        status = mk_cli_fail(NULL, errs[i], 1);
+    free(errs);
+    return status;
+}
+
+/* inspect -f: the template for each object, a line each. */
+static int render_each(const char *fmt, const json_t *all)
+{
     struct mk_template *t = NULL;
     mk_err *err = NULL;
     if (mk_template_parse(fmt, &t, &err) < 0)
@@ -116,7 +131,7 @@ int cmd_volume_inspect(int argc, char **argv)
         mk_buf_free(&out);
     }
     mk_template_free(t);
-    return status;
+    return 0;
 }
 
 static int volume_rm_one(struct mk_engine *e, const char *name, void *ctx, mk_err **err)

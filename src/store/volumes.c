@@ -52,8 +52,8 @@ int mk_store_volume_insert(struct mk_store *s, const struct mk_volume *v, mk_err
     _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_VOLUME_INSERT, err);
     if (st == NULL)
         return -1;
-    _cleanup_free_ char *labels = mk_json_dump(v->labels ? v->labels : json_object());
-    _cleanup_free_ char *options = mk_json_dump(v->options ? v->options : json_object());
+    _cleanup_free_ char *labels = v->labels ? mk_json_dump(v->labels) : xstrdup("{}");
+    _cleanup_free_ char *options = v->options ? mk_json_dump(v->options) : xstrdup("{}");
     store_bind_text(st, 1, v->name);
     store_bind_text(st, 2, v->driver);
     store_bind_text(st, 3, labels);
