@@ -7,11 +7,14 @@
  *   --mount type=volume|bind|tmpfs, docker's HostConfig.Mounts;
  *   --volumes-from C[:ro|rw]: C's mount points (and its host binds).
  * -v /host:/dst binds and --tmpfs stay in Binds/Tmpfs, mounted by spec.c as
- * before.  A volume made here for this container is filled from the image's
- * content at the destination (docker's copy-up), unless nocopy. */
+ * before.  A volume that is still empty is filled from the image's content at
+ * the destination (docker's copy-up), unless nocopy.  Private keys beside
+ * docker's: TmpfsData (a --mount tmpfs's options), HostSource (what a
+ * -o o=bind,device=DIR volume really mounts). */
 #include "engine/internal.h"
 #include "engine/spec.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -72,13 +75,36 @@ static int add_volume(struct prep *p, const char *name, const char *dest, bool r
             return -1;
         mk_strv_push(&p->made, v->name);
     }
+    _cleanup_free_ char *src = mk_volume_data_path(p->e, v->name);
+    json_t *mp = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "volume", "Name", v->name,
+                           "Source", src, "Destination", clean, "Driver", v->driver, "Mode", mode,
+                           "RW", !ro, "Propagation", "");
+    /* -o o=bind,device=DIR: DIR is what is mounted (docker binds it onto
+     * _data at first use; here the container binds it directly) */
+    const char *device = mk_volume_bind_device(v->options);
+    struct stat st;
+    int e = 0;
+    if (device != NULL && stat(device, &st) < 0)
+        e = errno;
+    else if (device != NULL && !S_ISDIR(st.st_mode))
+        e = ENOTDIR;
+    if (e != 0) {
+        /* Go spells errno texts in lower case */
+        _cleanup_free_ char *why = xstrdup(strerror(e));
+        why[0] = (char)tolower((unsigned char)why[0]);
+        mk_err_set(err, MK_ERR_INVALID,
+                   "error while mounting volume '%s': failed to mount local volume: mount "
+                   "%s:%s, flags: 0x1000: %s",
+                   src, device, src, why);
+        json_decref(mp);
+        mk_volume_free(v);
+        return -1;
+    }
+    if (device != NULL)
+        json_object_set_new(mp, "HostSource", json_string(device));
+    json_array_append_new(p->points, mp);
     if (!nocopy)
         mk_strv_push(&p->copy_dests, clean);
-    _cleanup_free_ char *src = mk_volume_data_path(p->e, v->name);
-    json_array_append_new(p->points,
-                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "volume", "Name",
-                                    v->name, "Source", src, "Destination", clean, "Driver",
-                                    v->driver, "Mode", mode, "RW", !ro, "Propagation", ""));
     mk_volume_free(v);
     return 0;
 }
@@ -451,7 +477,8 @@ int mk_engine_volumes_copy_up(struct mk_engine *e, const char *id, const json_t 
         {
             if (strcmp(mk_json_str(mp, "Destination"), dests[i]) == 0 &&
                 strcmp(mk_json_str(mp, "Type"), "volume") == 0) {
-                r = copy_up_one(fs, dests[i], mk_json_str(mp, "Source"), err);
+                const char *host = mk_json_str(mp, "HostSource");
+                r = copy_up_one(fs, dests[i], host ? host : mk_json_str(mp, "Source"), err);
                 break;
             }
         }
@@ -488,6 +515,7 @@ json_t *mk_engine_mount_points_json(const json_t *points)
     {
         json_t *o = json_deep_copy(mp);
         json_object_del(o, "TmpfsData");
+        json_object_del(o, "HostSource");
         json_array_append_new(out, o);
     }
     return out;

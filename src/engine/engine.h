@@ -142,6 +142,9 @@ int mk_volume_create(struct mk_engine *e, const struct mk_volume_create_opts *o,
 int mk_volume_get(struct mk_engine *e, const char *name, struct mk_volume **out, mk_err **err);
 /* [a-zA-Z0-9][a-zA-Z0-9_.-]+: nothing that can leave the volumes directory. */
 bool mk_volume_name_valid(const char *name);
+/* The DIR of a volume made with -o type=none -o o=bind -o device=DIR (borrowed
+ * from opts), NULL for any other options. */
+const char *mk_volume_bind_device(const json_t *opts);
 /* <root>/volumes/<name>/_data (new string). */
 char *mk_volume_data_path(struct mk_engine *e, const char *name);
 /* docker volume inspect's object. */

@@ -664,7 +664,9 @@ static int add_mount_points(struct mounts *m, const json_t *points, mk_err **err
     json_array_foreach((json_t *)points, i, mp)
     {
         const char *type = mk_json_str(mp, "Type"), *dest = mk_json_str(mp, "Destination");
-        const char *src = mk_json_str(mp, "Source");
+        const char *src = mk_json_str(mp, "HostSource");
+        if (src == NULL)
+            src = mk_json_str(mp, "Source");
         if (type == NULL || dest == NULL || src == NULL)
             return mk_err_set(err, MK_ERR_INVALID, "MountPoints entries need Type, Source and Destination");
         if (strcmp(type, "tmpfs") == 0) {

@@ -34,6 +34,50 @@ static int name_error(const char *name, mk_err **err)
                       name, name);
 }
 
+/* The bind form of the local driver's options (type=none o=bind device=DIR)
+ * is a bind of DIR wherever the volume is mounted; what would mount a
+ * filesystem (type=tmpfs, nfs, a block device...) is refused. */
+static int check_options(const char *name, const json_t *opts, mk_err **err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)opts, key, v)
+    {
+        if (strcmp(key, "type") != 0 && strcmp(key, "device") != 0 && strcmp(key, "o") != 0 &&
+            strcmp(key, "size") != 0)
+            return mk_err_set(err, MK_ERR_INVALID, "create %s: invalid option: \"%s\"", name, key);
+    }
+    if (json_object_size(opts) == 0)
+        return 0;
+    if (mk_volume_bind_device(opts) == NULL)
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "create %s: mocker's local driver binds a directory (-o type=none -o "
+                          "o=bind -o device=DIR) but does not mount filesystems (type, size and "
+                          "other o= options) yet",
+                          name);
+    return 0;
+}
+
+const char *mk_volume_bind_device(const json_t *opts)
+{
+    const char *o = mk_json_str(opts, "o"), *device = mk_json_str(opts, "device");
+    if (o == NULL || device == NULL || *device != '/' || json_object_get(opts, "size") != NULL)
+        return NULL;
+    const char *type = mk_json_str(opts, "type");
+    if (type != NULL && strcmp(type, "none") != 0 && strcmp(type, "bind") != 0)
+        return NULL;
+    bool bind = false;
+    _cleanup_free_ char *dup = xstrdup(o);
+    char *save = NULL;
+    for (char *t = strtok_r(dup, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        if (strcmp(t, "bind") == 0 || strcmp(t, "rbind") == 0)
+            bind = true;
+        else
+            return NULL;
+    }
+    return bind ? device : NULL;
+}
+
 char *mk_volume_data_path(struct mk_engine *e, const char *name)
 {
     return xasprintf("%s/volumes/%s/_data", e->store->root, name);
@@ -67,11 +111,8 @@ int mk_volume_create(struct mk_engine *e, const struct mk_volume_create_opts *o,
                           name);
     if (!mk_volume_name_valid(name))
         return name_error(name, err);
-    if (json_object_size(o->options) > 0)
-        return mk_err_set(err, MK_ERR_UNSUPPORTED,
-                          "create %s: options of the local driver (-o type=,device=,o=) are not "
-                          "supported by mocker yet",
-                          name);
+    if (check_options(name, o->options, err) < 0)
+        return -1;
     struct mk_volume *old = NULL;
     if (mk_store_volume_get(e->store, name, &old, NULL) == 0) {
         /* docker hands back the volume that already has the name */
@@ -121,14 +162,36 @@ static char *created_string(int64_t ns)
     return xasprintf("%s%s", buf, off);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* docker's JSON has a map's keys in order (Go sorts them). */
+static json_t *sorted_copy(const json_t *obj)
+{
+    size_t n = json_object_size(obj), i = 0;
+    const char **keys = xcalloc(n + 1, sizeof(*keys));
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v)
+        keys[i++] = k;
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    json_t *out = json_object();
+    for (i = 0; i < n; i++)
+        json_object_set(out, keys[i], json_object_get(obj, keys[i]));
+    free(keys);
+    return out;
+}
+
 json_t *mk_volume_inspect_json(struct mk_engine *e, const struct mk_volume *v)
 {
     _cleanup_free_ char *created = created_string(v->created);
     _cleanup_free_ char *mountpoint = mk_volume_data_path(e, v->name);
     /* docker shows Options as null when the volume has none */
-    json_t *opts = json_object_size(v->options) > 0 ? json_incref(v->options) : json_null();
-    return json_pack("{s:s,s:s,s:O,s:s,s:s,s:o,s:s}", "CreatedAt", created, "Driver", v->driver,
-                     "Labels", v->labels, "Mountpoint", mountpoint, "Name", v->name, "Options",
+    json_t *opts = json_object_size(v->options) > 0 ? sorted_copy(v->options) : json_null();
+    return json_pack("{s:s,s:s,s:o,s:s,s:s,s:o,s:s}", "CreatedAt", created, "Driver", v->driver,
+                     "Labels", sorted_copy(v->labels), "Mountpoint", mountpoint, "Name", v->name, "Options",
                      opts, "Scope", "local");
 }
 

@@ -239,3 +239,25 @@ test_volumes_from() {
     capture $M create --volumes-from nosuch $IMG true
     assert_contains "$out" "No such container: nosuch"
 }
+
+# -o type=none -o o=bind -o device=DIR: the local driver's bind of a directory.
+test_volume_bind_device_option() {
+    vol_reset
+    mkdir -p devdir
+    assert_eq bv "$($M volume create -o type=none -o o=bind -o device="$PWD/devdir" bv)"
+    assert_eq "{\"device\":\"$PWD/devdir\",\"o\":\"bind\",\"type\":\"none\"}" "$($M volume inspect -f '{{json .Options}}' bv)"
+    $M run --rm -v bv:/o $IMG sh -c 'echo in-dev >/o/f'
+    assert_eq in-dev "$(cat devdir/f)"
+    # removing the volume leaves the directory's content alone
+    $M volume rm bv >/dev/null
+    assert_eq in-dev "$(cat devdir/f)"
+    $M volume create -o type=none -o o=bind -o device=/nonexistent-dev bad >/dev/null
+    capture $M run --rm -v bad:/x $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "failed to mount local volume: mount /nonexistent-dev:$MOCKER_ROOT/volumes/bad/_data, flags: 0x1000: no such file or directory"
+    capture $M volume create -o foo=bar x1
+    assert_contains "$out" 'create x1: invalid option: "foo"'
+    capture $M volume create -o type=tmpfs -o device=tmpfs tv
+    assert_eq 125 "$rc"
+    assert_eq bad "$($M volume ls -q)"
+}
