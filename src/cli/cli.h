@@ -71,6 +71,9 @@ int mk_cli_for_each(char **refs, int (*op)(struct mk_engine *, const char *, voi
 int mk_cli_write_output(const char *path, int (*fn)(int fd, void *ctx, mk_err **err), void *ctx,
                         mk_err **err);
 
+/* A --mount value (docker's CSV of key=value) as a HostConfig.Mounts entry. */
+int mk_cli_mount_parse(const char *value, json_t **out, mk_err **err);
+
 /* Opening the engine once per command. */
 struct mk_engine *mk_cli_engine(void);
 
@@ -114,6 +117,11 @@ int cmd_rename(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_container_prune(int argc, char **argv);
 int cmd_image_prune(int argc, char **argv);
+int cmd_volume_create(int argc, char **argv);
+int cmd_volume_inspect(int argc, char **argv);
+int cmd_volume_ls(int argc, char **argv);
+int cmd_volume_rm(int argc, char **argv);
+int cmd_volume_prune(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_load(int argc, char **argv);

@@ -27,6 +27,8 @@ struct run_flags {
     long health_retries;
     bool no_healthcheck;
     char **devices, **device_cgroup_rules, *cgroupns, *cgroup_parent;
+    char **mounts, **volumes_from;
+    bool usage_error; /* build_body's error is a bad flag value: docker's usage output */
     bool oom_kill_disable;
 };
 
@@ -38,7 +40,7 @@ static const char *const health_keys[4] = {"Interval", "Timeout", "StartPeriod",
 #define REFUSE_V(n, s, why) {n, s, MK_OPT_REFUSED_VALUE, NULL, why, NULL}
 #define REFUSE_B(n, s, why) {n, s, MK_OPT_REFUSED_BOOL, NULL, why, NULL}
 #define NET_ISSUE  "networking (bridge networks, ports, DNS) is not implemented yet"
-#define VOL_ISSUE  "named volumes and --mount are not implemented yet"
+#define VOL_ISSUE  "volume plugins are not supported: the local driver is the only one"
 #define IMG_ISSUE  "registries and pulling are not implemented yet"
 
 static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_run)
@@ -99,7 +101,8 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         REFUSE_V("add-host", 0, NET_ISSUE), REFUSE_V("mac-address", 0, NET_ISSUE),
         REFUSE_V("ip", 0, NET_ISSUE), REFUSE_V("ip6", 0, NET_ISSUE),
         REFUSE_V("network-alias", 0, NET_ISSUE), REFUSE_V("link", 0, NET_ISSUE),
-        REFUSE_V("mount", 0, VOL_ISSUE), REFUSE_V("volumes-from", 0, VOL_ISSUE),
+        {"mount", 0, MK_OPT_LIST, &f->mounts, "Attach a filesystem mount to the container", NULL},
+        {"volumes-from", 0, MK_OPT_LIST, &f->volumes_from, "Mount volumes from the specified container(s)", NULL},
         REFUSE_V("volume-driver", 0, VOL_ISSUE),
         {"health-cmd", 0, MK_OPT_STRING, &f->health_cmd, "Command to run to check health", NULL},
         {"health-interval", 0, MK_OPT_STRING, &f->health_durations[0], "Time between running the check (ms|s|m|h) (default 0s)", NULL},
@@ -159,7 +162,7 @@ static void free_flags(struct run_flags *f)
     char ***lists[] = {&f->env, &f->env_file, &f->labels, &f->volumes, &f->tmpfs, &f->log_opts,
                        &f->cap_add, &f->cap_drop, &f->security_opt, &f->ulimits, &f->sysctls,
                        &f->group_add, &f->label_files, &f->annotations, &f->attach,
-                       &f->devices, &f->device_cgroup_rules};
+                       &f->devices, &f->device_cgroup_rules, &f->mounts, &f->volumes_from};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         mk_strv_free(*lists[i]);
 }
@@ -298,23 +301,15 @@ static int parse_ulimit(const char *s, json_t **out, mk_err **err)
     return 0;
 }
 
-/* -v /host:/ctr[:ro|rw]: binds only, until named volumes exist. */
+/* -v SRC:DST[:MODE], -v DST[:MODE]: the CLI's own checks (the engine makes
+ * volumes of names and of a lone destination). */
 static int check_bind(const char *v, mk_err **err)
 {
-    if (v[0] != '/') {
-        if (strchr(v, ':') == NULL)
-            return mk_err_set(err, MK_ERR_UNSUPPORTED,
-                              "anonymous volumes (-v %s) are not supported yet: " VOL_ISSUE, v);
-        return mk_err_set(err, MK_ERR_UNSUPPORTED,
-                          "named volumes (-v %s) are not supported yet: " VOL_ISSUE, v);
-    }
     const char *colon = strchr(v, ':');
-    if (colon == NULL)
-        return mk_err_set(err, MK_ERR_UNSUPPORTED,
-                          "anonymous volumes (-v %s) are not supported yet: " VOL_ISSUE, v);
-    if (colon[1] != '/')
+    const char *dst = colon != NULL && colon[1] == '/' ? colon + 1 : v;
+    if (*dst != '/')
         return mk_err_set(err, MK_ERR_INVALID, "invalid volume specification: '%s'", v);
-    const char *mode = strchr(colon + 1, ':');
+    const char *mode = strchr(dst, ':');
     if (mode != NULL) {
         _cleanup_free_ char *m = xstrdup(mode + 1);
         char *save = NULL;
@@ -470,6 +465,19 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
         if (check_bind(f->volumes[i], err) < 0)
             return -1;
     json_object_set_new(hc, "Binds", strv_or_null(f->volumes));
+    if (f->mounts != NULL) {
+        json_t *ms = json_array();
+        json_object_set_new(hc, "Mounts", ms);
+        for (size_t i = 0; f->mounts[i]; i++) {
+            json_t *m = NULL;
+            if (mk_cli_mount_parse(f->mounts[i], &m, err) < 0) {
+                f->usage_error = (*err)->kind == MK_ERR_INVALID;
+                return -1;
+            }
+            json_array_append_new(ms, m);
+        }
+    }
+    json_object_set_new(hc, "VolumesFrom", strv_or_null(f->volumes_from));
     if (f->tmpfs) {
         json_t *t = json_object();
         for (size_t i = 0; f->tmpfs[i]; i++) {
@@ -719,7 +727,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
         return 1;
     }
     if (build_body(&f, rest, &body, &err) < 0) {
-        status = run_fail(cmd, err, 125, false);
+        status = f.usage_error ? mk_cli_usage_error(cmd, err) : run_fail(cmd, err, 125, false);
         goto out;
     }
     /* Parsed here, as the docker CLI does, before any engine work. */

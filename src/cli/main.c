@@ -106,6 +106,13 @@ static const struct {
     {"image", "pull", cmd_pull, NULL},
     {"image", "push", cmd_push, NULL},
     {"image", "prune", cmd_image_prune, "Remove unused images"},
+    {"volume", "create", cmd_volume_create, "Create a volume"},
+    {"volume", "inspect", cmd_volume_inspect, "Display detailed information on one or more volumes"},
+    {"volume", "ls", cmd_volume_ls, "List volumes"},
+    {"volume", "list", cmd_volume_ls, NULL},
+    {"volume", "prune", cmd_volume_prune, "Remove unused local volumes"},
+    {"volume", "rm", cmd_volume_rm, "Remove one or more volumes"},
+    {"volume", "remove", cmd_volume_rm, NULL},
     {"system", "df", cmd_system_df, "Show mocker disk usage"},
     {"system", "events", cmd_events, NULL},
     {"system", "info", cmd_info, NULL},
@@ -118,6 +125,7 @@ static const struct {
     {"container", "Manage containers"},
     {"image", "Manage images"},
     {"system", "Manage mocker"},
+    {"volume", "Manage volumes"},
 };
 
 /* docker's "Common Commands", in docker's order. */

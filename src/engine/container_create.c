@@ -20,7 +20,7 @@ static const char *const supported_host_keys[] = {
     "PidsLimit",   "CpuQuota",  "CpuPeriod",      "CpusetMems",  "MemoryReservation", "BlkioWeight", "MemorySwappiness",
     "ShmSize",     "OomScoreAdj", "Sysctls",      "GroupAdd",    "IpcMode",    "PidMode",
     "UTSMode",     "RestartPolicy", "Annotations", "Devices", "DeviceCgroupRules",
-    "CgroupnsMode", "OomKillDisable", "CgroupParent", NULL,
+    "CgroupnsMode", "OomKillDisable", "CgroupParent", "Mounts", "VolumesFrom", NULL,
 };
 
 static int check_host_config(const json_t *hc, mk_err **err)
@@ -318,12 +318,22 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
         blkio_discarded = true;
     }
 
+    /* Volumes are made before the row that uses them, so that no rm or
+     * prune sees a row naming a volume that does not exist yet. */
+    _cleanup_json_ json_t *points = NULL;
+    _cleanup_strv_ char **made = NULL, **copy_dests = NULL;
+    if (mk_engine_volumes_prepare(e, host_config, config, &points, &made, &copy_dests, err) < 0) {
+        mk_image_free(img);
+        return -1;
+    }
+
     struct mk_container c = {0};
     c.id = id;
     c.image = (char *)image_name;
     c.image_id = img->id;
     c.created = mk_now_ns();
-    _cleanup_json_ json_t *stored = json_pack("{s:O,s:O}", "Config", config, "HostConfig", host_config);
+    _cleanup_json_ json_t *stored = json_pack("{s:O,s:O,s:O}", "Config", config, "HostConfig",
+                                              host_config, "MountPoints", points);
     c.config = stored;
     c.status = "created";
     /* A random name can collide with another run's: pick again, as docker does. */
@@ -342,14 +352,18 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
             break;
     }
     mk_image_free(img);
-    if (ret < 0)
+    if (ret < 0) {
+        mk_engine_volumes_undo(e, made);
         return -1;
-    if (layout_container_dir(e, id, mk_json_str(config, "Hostname"), host_net, err) < 0) {
+    }
+    if (layout_container_dir(e, id, mk_json_str(config, "Hostname"), host_net, err) < 0 ||
+        mk_engine_volumes_copy_up(e, id, points, copy_dests, err) < 0) {
         /* Leave nothing half made: the row goes with the directory. */
         _cleanup_err_ mk_err *ignored = NULL;
         _cleanup_free_ char *dir = mk_store_container_dir(e->store, id);
         mk_rm_rf(dir, &ignored);
         mk_store_container_delete(e->store, id, &ignored);
+        mk_engine_volumes_undo(e, made);
         return -1;
     }
     mk_container_event(e, &c, "create", NULL);

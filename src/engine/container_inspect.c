@@ -1,5 +1,6 @@
 /* container_inspect.c: docker inspect's JSON for a container. */
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "image/image.h"
 
 #include <string.h>
@@ -102,6 +103,9 @@ json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container
         if (dst == NULL)
             continue;
         *dst++ = '\0';
+        /* volumes (a name, or "/dst:mode") are in MountPoints */
+        if (*src != '/' || *dst != '/')
+            continue;
         char *mode = strchr(dst, ':');
         if (mode != NULL)
             *mode++ = '\0';
@@ -111,6 +115,8 @@ json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container
                                                 mode ? mode : "", "RW", rw, "Propagation",
                                                 "rprivate"));
     }
+    _cleanup_json_ json_t *points = mk_engine_mount_points_json(json_object_get(c->config, "MountPoints"));
+    json_array_extend(mounts, points);
     const char *net_mode = mk_json_str(hc, "NetworkMode");
     json_t *networks = json_object();
     json_object_set_new(networks, net_mode ? net_mode : "none",

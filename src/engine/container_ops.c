@@ -350,6 +350,8 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
     c->status = xstrdup("removing");
     mk_store_container_save_state(e->store, c, NULL);
     ret = mk_engine_remove_files(e, c, NULL, err);
+    if (ret == 0 && remove_volumes)
+        mk_engine_remove_anon_volumes(e, c);
     mk_engine_empty_trash(e);
 out:
     mk_container_free(c);

@@ -77,6 +77,7 @@ int mk_engine_build_spec_image(struct mk_engine *e, const struct mk_container *c
         .resolv_path = resolv,
         .init_path = e->init_path,
         .cgroup_parent = "/mocker",
+        .mount_points = json_object_get(c->config, "MountPoints"),
     };
     json_t *spec = NULL;
     if (mk_spec_build(&in, &spec, err) < 0)
@@ -249,7 +250,8 @@ static void hook_start_failed(void *ctx, const mk_err *err)
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
     if (m->auto_remove) {
-        mk_engine_remove_files(m->e, c, m->spec, NULL);
+        if (mk_engine_remove_files(m->e, c, m->spec, NULL) == 0)
+            mk_engine_remove_anon_volumes(m->e, c);
         mk_engine_empty_trash(m->e);
         return;
     }
@@ -283,7 +285,8 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
     if (m->auto_remove) {
         /* docker run --rm returns after the removal: do it before the exit is reported. */
         mk_container_event(m->e, c, "die", attrs);
-        mk_engine_remove_files(m->e, c, m->spec, NULL);
+        if (mk_engine_remove_files(m->e, c, m->spec, NULL) == 0)
+            mk_engine_remove_anon_volumes(m->e, c);
         mk_closep(&m->lock_fd);
         json_decref(attrs);
         mk_trace("hook-removed");

@@ -128,6 +128,38 @@ int64_t mk_container_rw_size(struct mk_engine *e, const struct mk_container *c);
 void mk_container_event(struct mk_engine *e, const struct mk_container *c, const char *action,
                         const json_t *extra);
 
+/* ---- volumes (engine/volume.c) ---- */
+struct mk_volume_create_opts {
+    const char *name;   /* NULL or "": a random 64-hex name */
+    const char *driver; /* NULL: "local", the only one */
+    json_t *labels;     /* object of strings (borrowed), may be NULL */
+    json_t *options;    /* -o, object of strings (borrowed), may be NULL */
+    bool anonymous;
+};
+/* docker volume create: a name that exists gives that volume back. */
+int mk_volume_create(struct mk_engine *e, const struct mk_volume_create_opts *o,
+                     struct mk_volume **out, mk_err **err);
+int mk_volume_get(struct mk_engine *e, const char *name, struct mk_volume **out, mk_err **err);
+/* [a-zA-Z0-9][a-zA-Z0-9_.-]+: nothing that can leave the volumes directory. */
+bool mk_volume_name_valid(const char *name);
+/* The DIR of a volume made with -o type=none -o o=bind -o device=DIR (borrowed
+ * from opts), NULL for any other options. */
+const char *mk_volume_bind_device(const json_t *opts);
+/* <root>/volumes/<name>/_data (new string). */
+char *mk_volume_data_path(struct mk_engine *e, const char *name);
+/* docker volume inspect's object. */
+json_t *mk_volume_inspect_json(struct mk_engine *e, const struct mk_volume *v);
+/* docker volume rm: a volume some container (any state) uses is CONFLICT,
+ * "remove NAME: volume is in use - [ID]", force or not; force ignores a
+ * missing one. */
+int mk_volume_remove(struct mk_engine *e, const char *name, bool force, mk_err **err);
+/* label filters as docker's: "k" or "k=v", all of want and none of not_want. */
+bool mk_volume_labels_match(const json_t *labels, char *const *want, char *const *not_want);
+/* docker volume prune (API >= 1.42): unused anonymous volumes, all unused
+ * ones with all; *names the removed, *reclaimed their bytes. */
+int mk_volume_prune(struct mk_engine *e, bool all, char *const *labels, char *const *not_labels,
+                    char ***names, int64_t *reclaimed, mk_err **err);
+
 /* The event log (docker events): see mk_store_event_list. */
 int mk_events_list(struct mk_engine *e, int64_t after_seq, int64_t since_ns, int64_t until_ns,
                    int (*fn)(void *ctx, const struct mk_event *ev), void *ctx, int64_t *last_seq,

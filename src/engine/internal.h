@@ -54,6 +54,24 @@ int mk_engine_cgroup_path(struct mk_engine *e, const struct mk_container *c, cha
 /* A signal to a paused container takes effect once it is thawed: dockerd
  * unpauses it after sending one, and so do we (status back to running). */
 void mk_engine_thaw_after_signal(struct mk_engine *e, struct mk_container *c);
+/* ---- a container's volumes and mounts (container_volumes.c) ---- */
+/* Resolve -v volumes, --mount, --volumes-from and the image's VOLUMEs into
+ * MountPoints (*points), making the volumes that do not exist (*made, for
+ * mk_engine_volumes_undo if create fails); *copy_dests are the destinations
+ * whose volume is to be filled from the image. */
+int mk_engine_volumes_prepare(struct mk_engine *e, const json_t *host_config,
+                              const json_t *config, json_t **points, char ***made,
+                              char ***copy_dests, mk_err **err);
+void mk_engine_volumes_undo(struct mk_engine *e, char **made);
+/* docker's copy-up: each volume at dests that is still empty gets the image's
+ * content there (the container id's filesystem, not yet started). */
+int mk_engine_volumes_copy_up(struct mk_engine *e, const char *id, const json_t *points,
+                              char *const *dests, mk_err **err);
+/* rm -v and --rm: the container's anonymous volumes that nothing else uses. */
+void mk_engine_remove_anon_volumes(struct mk_engine *e, const struct mk_container *c);
+/* MountPoints as inspect's Mounts (without mocker's own fields). */
+json_t *mk_engine_mount_points_json(const json_t *points);
+
 /* ---- healthchecks (container_health.c) ---- */
 /* The daemon's checks of a create body's Healthcheck (INVALID, docker's wording). */
 int mk_health_config_validate(const json_t *hc, mk_err **err);

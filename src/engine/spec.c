@@ -242,9 +242,7 @@ static int check_unsupported(const json_t *hc, mk_err **err)
         const char *key, *flag;
     } keys[] = {
         {"DeviceRequests", "--gpus"},
-        {"VolumesFrom", "--volumes-from"},
         {"Links", "--link"},
-        {"Mounts", "--mount"},
         {"BlkioWeightDevice", "--blkio-weight-device"},
         {"BlkioDeviceReadBps", "--device-read-bps"},
         {"BlkioDeviceWriteBps", "--device-write-bps"},
@@ -455,6 +453,15 @@ static bool parse_bind_mode(const char *mode, bool *ro, const char **prop)
     return rw <= 1 && label <= 1 && propagation <= 1 && copy <= 1 && consistency <= 1;
 }
 
+/* A shared or slave bind needs the rootfs to propagate as well. */
+static void note_propagation(struct mounts *m, const char *prop)
+{
+    if (strstr(prop, "shared") != NULL)
+        m->root_propagation = "shared";
+    else if (strstr(prop, "slave") != NULL && m->root_propagation == NULL)
+        m->root_propagation = "rslave";
+}
+
 static int add_bind(struct mounts *m, const char *raw, mk_err **err)
 {
     _cleanup_free_ char *dup = xstrdup(raw);
@@ -473,18 +480,15 @@ static int add_bind(struct mounts *m, const char *raw, mk_err **err)
         return mk_err_set(err, MK_ERR_INVALID, "invalid volume specification: '%s'", raw);
     bool ro;
     const char *prop;
-    if (n == 1)
-        return mk_err_set(err, MK_ERR_UNSUPPORTED, "anonymous volumes are not supported yet: '%s'",
-                          raw);
-    if (n == 2 && parse_bind_mode(parts[1], &ro, &prop))
-        return mk_err_set(err, MK_ERR_INVALID, "invalid volume specification: '%s'", raw);
+    /* Volumes (no source, or a name) are the engine's MountPoints. */
+    if (n == 1 || (n == 2 && parse_bind_mode(parts[1], &ro, &prop)))
+        return 0;
     const char *mode = n == 3 ? parts[2] : "";
     if (!parse_bind_mode(mode, &ro, &prop))
         return mk_err_set(err, MK_ERR_INVALID, "invalid mode: %s", mode);
     const char *src = parts[0], *dst = parts[1];
     if (*src != '/')
-        return mk_err_set(err, MK_ERR_UNSUPPORTED, "named volumes are not supported yet: '%s'",
-                          raw);
+        return 0;
     if (*dst == '\0')
         return mk_err_set(err, MK_ERR_INVALID,
                           "invalid volume specification: '%s': invalid mount config for type "
@@ -516,10 +520,7 @@ static int add_bind(struct mounts *m, const char *raw, mk_err **err)
     if (ro)
         json_array_append_new(opts, json_string("ro"));
     json_array_append_new(opts, json_string(propagation));
-    if (strstr(propagation, "shared") != NULL)
-        m->root_propagation = "shared";
-    else if (strstr(propagation, "slave") != NULL && m->root_propagation == NULL)
-        m->root_propagation = "rslave";
+    note_propagation(m, propagation);
     return mounts_add(m, dest, "bind", source, opts, err);
 }
 
@@ -654,6 +655,39 @@ static json_t *default_mounts(int64_t shm_size)
                      "nosuid", "noexec", "nodev", "mode=1777", shm);
 }
 
+/* The engine's MountPoints: volumes and --mount binds are binds of their
+ * Source, --mount tmpfs a tmpfs with its size and mode. */
+static int add_mount_points(struct mounts *m, const json_t *points, mk_err **err)
+{
+    size_t i;
+    json_t *mp;
+    json_array_foreach((json_t *)points, i, mp)
+    {
+        const char *type = mk_json_str(mp, "Type"), *dest = mk_json_str(mp, "Destination");
+        const char *src = mk_json_str(mp, "HostSource");
+        if (src == NULL)
+            src = mk_json_str(mp, "Source");
+        if (type == NULL || dest == NULL || src == NULL)
+            return mk_err_set(err, MK_ERR_INVALID, "MountPoints entries need Type, Source and Destination");
+        if (strcmp(type, "tmpfs") == 0) {
+            if (add_tmpfs(m, dest, mk_json_str(mp, "TmpfsData"), err) < 0)
+                return -1;
+            continue;
+        }
+        const char *prop = mk_json_str(mp, "Propagation");
+        if (prop == NULL || *prop == '\0')
+            prop = "rprivate";
+        json_t *opts = json_pack("[s]", "rbind");
+        if (!mk_json_bool(mp, "RW", true))
+            json_array_append_new(opts, json_string("ro"));
+        json_array_append_new(opts, json_string(prop));
+        note_propagation(m, prop);
+        if (mounts_add(m, dest, "bind", src, opts, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static void options_remove(json_t *mount, const char *opt)
 {
     json_t *opts = json_object_get(mount, "options");
@@ -722,6 +756,10 @@ static int build_mounts(const struct build_ctx *b, json_t **out, const char **ro
     }
     if (b->modes.host_ipc && mounts_add(&um, "/dev/shm", "bind", "/dev/shm",
                                         json_pack("[ss]", "rbind", "rprivate"), err) < 0) {
+        mounts_free(&um);
+        return -1;
+    }
+    if (add_mount_points(&um, in->mount_points, err) < 0) {
         mounts_free(&um);
         return -1;
     }

@@ -24,6 +24,9 @@ struct mk_spec_input {
     const char *resolv_path;   /* to /etc/resolv.conf */
     const char *init_path;     /* static init bind-mounted at /sbin/docker-init for --init */
     const char *cgroup_parent; /* "/mocker" */
+    /* The container's MountPoints (engine/container_volumes.c): volumes and
+     * --mount binds as binds of their Source, tmpfs with TmpfsData. */
+    const json_t *mount_points;
 };
 
 /* Build the spec.  Errors are INVALID with docker's wording for bad input

@@ -74,6 +74,16 @@ static const char *const migrations[] = {
     /* 2 -> 3: an image's parent, the image a commit started from (docker
      * keeps it beside the config, not in it; history and inspect show it). */
     "ALTER TABLE images ADD COLUMN parent TEXT;",
+    /* 3 -> 4: named and anonymous volumes (their data is volumes/<name>/_data).
+     * A volume's users are the containers whose config lists it in
+     * MountPoints, counted in the same transaction that removes it. */
+    "CREATE TABLE volumes ("
+    "  name TEXT PRIMARY KEY,"
+    "  driver TEXT NOT NULL,"
+    "  labels TEXT NOT NULL,"
+    "  options TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  anonymous INTEGER NOT NULL DEFAULT 0);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -81,6 +91,7 @@ static const char *const migrations[] = {
     "id, name, image, image_id, created, config, status, pid, pid_start, monitor_pid, "            \
     "monitor_start, exit_code, oom_killed, started_at, finished_at, error, restart_count"
 #define IMAGE_COLS "id, manifest_digest, config, size, created, parent"
+#define VOLUME_COLS "name, driver, labels, options, created, anonymous"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_CONTAINER_INSERT] = "INSERT INTO containers (" CONTAINER_COLS ") VALUES "
@@ -138,6 +149,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT_LIST] = "SELECT seq, time_ns, type, action, actor_id, attributes FROM events "
                       "WHERE seq > ?1 AND time_ns >= ?2 AND time_ns <= ?3 ORDER BY seq LIMIT 1000",
     [ST_EVENT_LAST_SEQ] = "SELECT coalesce(max(seq), 0) FROM events",
+    [ST_VOLUME_INSERT] = "INSERT INTO volumes (" VOLUME_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_VOLUME_GET] = "SELECT " VOLUME_COLS " FROM volumes WHERE name = ?1",
+    [ST_VOLUME_LIST] = "SELECT " VOLUME_COLS " FROM volumes ORDER BY name",
+    [ST_VOLUME_DELETE] = "DELETE FROM volumes WHERE name = ?1",
+    [ST_VOLUME_USERS] = "SELECT c.id FROM containers c, json_each(c.config, '$.MountPoints') m "
+                        "WHERE json_extract(m.value, '$.Name') = ?1 ORDER BY c.created",
 };
 
 int store_db_err(struct mk_store *s, mk_err **err, const char *what)
@@ -311,7 +328,7 @@ static const char *env_or(const char *given, const char *var, const char *dflt)
 
 static int store_make_dirs(struct mk_store *s, mk_err **err)
 {
-    static const char *const subdirs[] = {"blobs", "blobs/sha256", "blobs/tmp", "layers",
+    static const char *const subdirs[] = {"blobs", "blobs/sha256", "blobs/tmp", "layers", "volumes",
                                           "containers"};
     s->root_fd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (s->root_fd < 0 || faccessat(s->root_fd, "mocker.db", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {

@@ -42,6 +42,11 @@ enum store_stmt {
     ST_HEALTH_PUT,
     ST_EVENT_LIST,
     ST_EVENT_LAST_SEQ,
+    ST_VOLUME_INSERT,
+    ST_VOLUME_GET,
+    ST_VOLUME_LIST,
+    ST_VOLUME_DELETE,
+    ST_VOLUME_USERS,
     ST_COUNT
 };
 

@@ -1,12 +1,13 @@
 /* store.h: mocker's persistent state.
  *
  * Layout under the root (default /var/lib/mocker, MOCKER_ROOT):
- *   mocker.db                 SQLite, WAL: images, tags, containers, events
+ *   mocker.db                 SQLite, WAL: images, tags, containers, volumes, events
  *   blobs/sha256/<hex>        content-addressed blobs (OCI image-layout style)
  *   blobs/tmp/                blobs being written (removed if a writer dies)
  *   layers/<chain-hex>/diff   unpacked layers, used as overlay lower dirs
  *   containers/<id>/          per container: config.json (OCI), upper/, work/,
  *                             hosts, hostname, resolv.conf, <id>-json.log
+ *   volumes/<name>/_data      a volume's data
  * and under the run root (default /run/mocker, MOCKER_RUNROOT):
  *   containers/<id>/          attach.sock, monitor state; gone after reboot
  *
@@ -166,6 +167,28 @@ int mk_store_blob_remove(struct mk_store *s, const char *digest, mk_err **err);
  * unpacked or removed, only ever made under the layer lock).  The caller holds
  * mk_store_lock_layers exclusively; rmi and image prune run it. */
 int mk_store_gc_tmp(struct mk_store *s, mk_err **err);
+
+/* ---- volumes (volumes.c) ---- */
+struct mk_volume {
+    char *name;
+    char *driver;    /* "local" */
+    json_t *labels;  /* object of strings */
+    json_t *options; /* the driver's options (-o), object of strings */
+    int64_t created; /* ns */
+    bool anonymous;  /* made for -v /path or an image VOLUME, not by name */
+};
+void mk_volume_free(struct mk_volume *v);
+void mk_volume_list_free(struct mk_volume **v, size_t n);
+/* A taken name is CONFLICT. */
+int mk_store_volume_insert(struct mk_store *s, const struct mk_volume *v, mk_err **err);
+/* NOT_FOUND is dockerd's "get NAME: no such volume". */
+int mk_store_volume_get(struct mk_store *s, const char *name, struct mk_volume **out, mk_err **err);
+/* All volumes, by name. */
+int mk_store_volume_list(struct mk_store *s, struct mk_volume ***out, size_t *n, mk_err **err);
+/* Ids of the containers (any state) whose config's MountPoints name the
+ * volume, oldest first; a NULL-terminated list, empty when unused. */
+int mk_store_volume_users(struct mk_store *s, const char *name, char ***ids, mk_err **err);
+int mk_store_volume_delete(struct mk_store *s, const char *name, mk_err **err);
 
 /* ---- container health (docker's State.Health) ---- */
 /* *out: the stored {"Status","FailingStreak","Log"} object, or NULL (and 0)

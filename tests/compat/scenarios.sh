@@ -273,3 +273,59 @@ sc_image_prune() {
     $E image prune -f --filter foo=bar
     $E image prune -f --filter label=compat-none
 }
+
+# ---- volumes (issue 5) ----
+# The peer dockerd is 20.10 (API 1.41): its prune takes every unused volume,
+# docker 23+ (and mocker) only anonymous ones without -a, which 1.41 refuses:
+# the prune scenario has anonymous volumes only, where both agree.
+sc_volume_create_ls_inspect() {
+    $E volume create --label a=b compat-v1
+    $E volume create compat-v1
+    $E volume ls --filter name=compat-v --format '{{.Driver}} {{.Name}} {{.Labels}} {{.Scope}}'
+    $E volume ls -q --filter label=a=b
+    $E volume inspect -f '{{.Name}} {{.Driver}} {{.Labels}} {{.Options}} {{.Scope}}' compat-v1
+    $E volume inspect compat-nosuch; echo "code $?"
+    $E volume create a/b; echo "code $?"
+    $E volume create ..; echo "code $?"
+    $E volume create x; echo "code $?"
+    $E volume create -d compat-nodriver compat-v2; echo "code $?"
+    $E volume rm compat-v1
+}
+sc_volume_rm_in_use() {
+    $E create --network none --name compat-vu -v compat-vu:/data $IMG true >/dev/null
+    $E volume rm compat-vu; echo "code $?"
+    $E volume rm -f compat-vu; echo "code $?"
+    $E volume rm compat-nosuch; echo "code $?"
+    $E volume rm -f compat-nosuch; echo "code $?"
+    $E volume ls -q --filter name=compat-vu --filter dangling=false
+    $E rm compat-vu >/dev/null
+    $E volume ls -q --filter name=compat-vu --filter dangling=true
+    $E volume rm compat-vu
+}
+sc_volume_prune_spares_used() {
+    # anonymous volumes only: one in use, one left by a container removed without -v
+    $E create --network none --name compat-pr -v /data $IMG true >/dev/null
+    $E run --network none --name compat-pr2 -v /data $IMG true
+    $E rm compat-pr2 >/dev/null
+    $E volume prune -f --filter label=compat-none
+    $E volume prune -f
+    $E volume ls -q --filter dangling=false | wc -l
+    $E rm -v compat-pr >/dev/null
+    $E volume ls -q | wc -l
+}
+sc_volume_data_survives() {
+    $E run --network none --rm -v compat-data:/data $IMG sh -c 'echo kept >/data/f'
+    $E run --network none --rm -v compat-data:/data:ro $IMG sh -c 'cat /data/f; touch /data/g 2>&1 | sed "s/.*: //"'
+    $E run --network none --rm -v compat-etc:/etc $IMG true
+    $E run --network none --rm -v compat-etc:/x $IMG ls /x/passwd
+    $E volume rm compat-data compat-etc
+}
+sc_volume_inspect_mounts() {
+    $E create --network none --name compat-mi -v compat-mi:/a:ro --mount type=volume,src=compat-mi2,dst=/b \
+        --mount type=tmpfs,dst=/t $IMG true >/dev/null
+    $E inspect -f '{{range .Mounts}}{{.Type}} {{.Destination}} {{.Mode}} {{.RW}} {{.Propagation}}{{if eq .Type "volume"}} {{.Name}} {{.Driver}}{{end}}|{{end}}' compat-mi |
+        tr '|' '\n' | sort
+    $E create --network none --mount type=volume,dst=/x,foo=bar $IMG true; echo "code $?"
+    $E rm compat-mi >/dev/null
+    $E volume rm compat-mi compat-mi2
+}

@@ -508,6 +508,49 @@ static void test_images(void)
     mk_store_free(s);
 }
 
+/* A volume's users are the containers whose config's MountPoints name it. */
+static void test_volumes(void)
+{
+    struct mk_store *s = open_store();
+    mk_err *err = NULL;
+    _cleanup_json_ json_t *labels = json_pack("{s:s}", "k", "v");
+    struct mk_volume v = {.name = "vol1", .driver = "local", .labels = labels, .created = 5};
+    CHECK(mk_store_volume_insert(s, &v, &err) == 0);
+    CHECK(mk_store_volume_insert(s, &v, &err) < 0 && err->kind == MK_ERR_CONFLICT);
+    mk_err_clear(&err);
+    struct mk_volume *got = NULL;
+    CHECK(mk_store_volume_get(s, "vol1", &got, &err) == 0);
+    CHECK_STR(mk_json_str(got->labels, "k"), "v");
+    CHECK(got->created == 5 && !got->anonymous && json_object_size(got->options) == 0);
+    mk_volume_free(got);
+    CHECK(mk_store_volume_get(s, "nope", &got, &err) < 0);
+    CHECK_STR(err->msg, "get nope: no such volume");
+    mk_err_clear(&err);
+
+    char **users = NULL;
+    CHECK(mk_store_volume_users(s, "vol1", &users, &err) == 0 && users[0] == NULL);
+    mk_strv_free(users);
+    char *id = make_id(77);
+    struct mk_container c = {.id = id, .name = "voluser", .image = "img", .image_id = "sha256:x",
+                             .created = 1, .status = "created"};
+    c.config = json_pack("{s:{},s:{},s:[{s:s,s:s},{s:s,s:s}]}", "Config", "HostConfig",
+                         "MountPoints", "Type", "volume", "Name", "vol1", "Type", "volume", "Name",
+                         "vol1");
+    CHECK(mk_store_container_insert(s, &c, &err) == 0);
+    CHECK(mk_store_volume_users(s, "vol1", &users, &err) == 0);
+    CHECK(users[0] != NULL && strcmp(users[0], id) == 0 && users[1] == NULL);
+    mk_strv_free(users);
+    CHECK(mk_store_container_delete(s, id, &err) == 0);
+    CHECK(mk_store_volume_delete(s, "vol1", &err) == 0);
+    struct mk_volume **all = NULL;
+    size_t n = 9;
+    CHECK(mk_store_volume_list(s, &all, &n, &err) == 0 && n == 0);
+    mk_volume_list_free(all, n);
+    json_decref(c.config);
+    free(id);
+    mk_store_free(s);
+}
+
 int main(void)
 {
     if (mkdtemp(tmpl) == NULL) {
@@ -524,6 +567,7 @@ int main(void)
     RUN(test_blobs);
     RUN(test_gc_tmp);
     RUN(test_images);
+    RUN(test_volumes);
     mk_err *err = NULL;
     if (mk_rm_rf(tmpl, &err) < 0) {
         printf("# cleanup: %s\n", err->msg);
