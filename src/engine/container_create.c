@@ -322,7 +322,9 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
      * prune sees a row naming a volume that does not exist yet. */
     _cleanup_json_ json_t *points = NULL;
     _cleanup_strv_ char **made = NULL, **copy_dests = NULL;
-    if (mk_engine_volumes_prepare(e, host_config, config, &points, &made, &copy_dests, err) < 0) {
+    _cleanup_close_ int vol_lock = mk_store_lock_volumes(e->store, false, err);
+    if (vol_lock < 0 ||
+        mk_engine_volumes_prepare(e, host_config, config, &points, &made, &copy_dests, err) < 0) {
         mk_image_free(img);
         return -1;
     }

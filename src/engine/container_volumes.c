@@ -357,9 +357,11 @@ static int from_containers(struct prep *p, const json_t *from, mk_err **err)
 
 void mk_engine_volumes_undo(struct mk_engine *e, char **made)
 {
+    /* The caller holds the volumes lock (shared) since it made them: taking
+     * it again, exclusively, would wait for ourselves. */
     for (size_t i = 0; made != NULL && made[i] != NULL; i++) {
         _cleanup_err_ mk_err *ignored = NULL;
-        mk_volume_remove(e, made[i], false, &ignored);
+        mk_volume_discard(e, made[i], &ignored);
     }
 }
 

@@ -153,6 +153,9 @@ json_t *mk_volume_inspect_json(struct mk_engine *e, const struct mk_volume *v);
  * "remove NAME: volume is in use - [ID]", force or not; force ignores a
  * missing one. */
 int mk_volume_remove(struct mk_engine *e, const char *name, bool force, mk_err **err);
+/* mk_volume_remove for a caller already holding mk_store_lock_volumes (create
+ * undoing the volumes it made). */
+int mk_volume_discard(struct mk_engine *e, const char *name, mk_err **err);
 /* label filters as docker's: "k" or "k=v", all of want and none of not_want. */
 bool mk_volume_labels_match(const json_t *labels, char *const *want, char *const *not_want);
 /* docker volume prune (API >= 1.42): unused anonymous volumes, all unused

@@ -113,15 +113,23 @@ int mk_volume_create(struct mk_engine *e, const struct mk_volume_create_opts *o,
         return name_error(name, err);
     if (check_options(name, o->options, err) < 0)
         return -1;
+    /* One writer at a time from the look-up to the row (BEGIN IMMEDIATE):
+     * the directory of a name without a row can then only be what a crashed
+     * remove left, which a new volume must not inherit. */
+    if (mk_store_begin(e->store, err) < 0)
+        return -1;
     struct mk_volume *old = NULL;
     if (mk_store_volume_get(e->store, name, &old, NULL) == 0) {
+        mk_store_rollback(e->store);
         /* docker hands back the volume that already has the name */
         *out = old;
         return 0;
     }
+    _cleanup_free_ char *top = xasprintf("%s/volumes/%s", e->store->root, name);
+    mk_err *stale = NULL;
+    if (mk_rm_rf(top, &stale) < 0)
+        mk_err_free(stale);
     _cleanup_free_ char *data = mk_volume_data_path(e, name);
-    if (mk_mkdir_p(data, 0755, err) < 0)
-        return mk_err_wrap(err, "create %s", name);
     struct mk_volume v = {
         .name = (char *)name,
         .driver = (char *)driver,
@@ -130,13 +138,10 @@ int mk_volume_create(struct mk_engine *e, const struct mk_volume_create_opts *o,
         .created = mk_now_ns(),
         .anonymous = o->anonymous,
     };
-    if (mk_store_volume_insert(e->store, &v, err) < 0) {
-        /* someone else made it meanwhile: theirs is the volume */
-        if ((*err)->kind == MK_ERR_CONFLICT) {
-            mk_err_clear(err);
-            return mk_store_volume_get(e->store, name, out, err);
-        }
-        return -1;
+    if (mk_mkdir_p(data, 0755, err) < 0 || mk_store_volume_insert(e->store, &v, err) < 0 ||
+        mk_store_commit(e->store, err) < 0) {
+        mk_store_rollback(e->store);
+        return mk_err_wrap(err, "create %s", name);
     }
     volume_event(e, "create", name, driver);
     return mk_store_volume_get(e->store, name, out, err);
@@ -227,8 +232,16 @@ static int volume_remove_locked(struct mk_engine *e, const char *name, mk_err **
     return 0;
 }
 
+int mk_volume_discard(struct mk_engine *e, const char *name, mk_err **err)
+{
+    return volume_remove_locked(e, name, err);
+}
+
 int mk_volume_remove(struct mk_engine *e, const char *name, bool force, mk_err **err)
 {
+    _cleanup_close_ int lock = mk_store_lock_volumes(e->store, true, err);
+    if (lock < 0)
+        return -1;
     if (volume_remove_locked(e, name, err) < 0) {
         if (force && (*err)->kind == MK_ERR_NOT_FOUND) {
             mk_err_clear(err);
@@ -266,7 +279,8 @@ int mk_volume_prune(struct mk_engine *e, bool all, char *const *labels, char *co
 {
     struct mk_volume **v = NULL;
     size_t n = 0;
-    if (mk_store_volume_list(e->store, &v, &n, err) < 0)
+    _cleanup_close_ int lock = mk_store_lock_volumes(e->store, true, err);
+    if (lock < 0 || mk_store_volume_list(e->store, &v, &n, err) < 0)
         return -1;
     char **out = xcalloc(1, sizeof(*out));
     int64_t bytes = 0;

@@ -104,8 +104,9 @@ static int nl_talk(int nl, struct nl_req *r, nl_reply_fn fn, void *data)
                 continue;
             return -errno;
         }
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-             h = NLMSG_NEXT(h, n)) {
+        int left = (int)n; /* signed: NLMSG_OK's own guard needs it */
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
+             h = NLMSG_NEXT(h, left)) {
             /* Replies to an earlier request that gave up (an error mid-dump) are skipped. */
             if (h->nlmsg_seq != my_seq)
                 continue;

@@ -449,21 +449,34 @@ void mk_store_free(struct mk_store *s)
     free(impl);
 }
 
-int mk_store_lock_layers(struct mk_store *s, bool exclusive, mk_err **err)
+/* flock on a directory of the root, made if missing. */
+static int lock_dir(struct mk_store *s, const char *dir, bool exclusive, mk_err **err)
 {
-    int fd = openat(s->root_fd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = openat(s->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && mkdirat(s->root_fd, dir, 0700) == 0)
+        fd = openat(s->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return mk_err_sys(err, "open %s/layers", s->root);
+        return mk_err_sys(err, "open %s/%s", s->root, dir);
     int r;
     do
         r = flock(fd, exclusive ? LOCK_EX : LOCK_SH);
     while (r < 0 && errno == EINTR);
     if (r < 0) {
-        mk_err_sys(err, "lock %s/layers", s->root);
+        mk_err_sys(err, "lock %s/%s", s->root, dir);
         close(fd);
         return -1;
     }
     return fd;
+}
+
+int mk_store_lock_layers(struct mk_store *s, bool exclusive, mk_err **err)
+{
+    return lock_dir(s, "layers", exclusive, err);
+}
+
+int mk_store_lock_volumes(struct mk_store *s, bool exclusive, mk_err **err)
+{
+    return lock_dir(s, "volumes", exclusive, err);
 }
 
 /* ---- paths ---- */

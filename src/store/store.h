@@ -46,6 +46,10 @@ void mk_store_rollback(struct mk_store *s);
  * blobs (rmi), so one never deletes what the other is about to use.  Returns an
  * fd to close to release it. */
 int mk_store_lock_layers(struct mk_store *s, bool exclusive, mk_err **err);
+/* The same for volumes: shared from making a container's volumes until its
+ * row names them (create), exclusive while removing one (volume rm, prune),
+ * so a volume is never removed between the two. */
+int mk_store_lock_volumes(struct mk_store *s, bool exclusive, mk_err **err);
 
 /* ---- paths (new strings) ---- */
 char *mk_store_container_dir(const struct mk_store *s, const char *id);

@@ -261,3 +261,13 @@ test_volume_bind_device_option() {
     assert_eq 125 "$rc"
     assert_eq bad "$($M volume ls -q)"
 }
+
+# A directory that no volume row names (a remove killed half way) is not a
+# volume's data: a new volume of that name starts empty.
+test_volume_create_does_not_inherit_a_stale_directory() {
+    mkdir -p "$MOCKER_ROOT/volumes/stalevol/_data"
+    echo old-secret >"$MOCKER_ROOT/volumes/stalevol/_data/s"
+    $M volume create stalevol >/dev/null
+    assert_eq "" "$($M run --rm -v stalevol:/d $IMG ls /d)"
+    $M volume rm stalevol >/dev/null
+}
