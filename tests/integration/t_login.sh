@@ -185,13 +185,16 @@ test_malformed_config_untouched() {
 # (REG), its test CA (REG_CA) and a user (REG_USER, REG_PASS).
 start_auth_registry() {
     REG_DIR=$(mktemp -d "$PWD/registry.XXXXXX")
-    trap '"$REPO/tools/registry-fixture" stop "$REG_DIR/reg" >/dev/null 2>&1' EXIT
+    # the fixture's own output sets REG_DIR (to its directory): stop by a
+    # name it does not touch
+    login_registry=$REG_DIR/reg
+    trap '"$REPO/tools/registry-fixture" stop "$login_registry" >/dev/null 2>&1' EXIT
     local vars
-    vars=$("$REPO/tools/registry-fixture" start tls-basic "$REG_DIR/reg") ||
+    vars=$("$REPO/tools/registry-fixture" start tls-basic "$login_registry") ||
         fail "registry-fixture start failed"
     eval "$vars"
     REGISTRY=$REG
-    export MOCKER_ETC=$REG_DIR/etc
+    export MOCKER_ETC=$login_registry/etc
     mkdir -p "$MOCKER_ETC/certs.d/$REG"
     cp "$REG_CA" "$MOCKER_ETC/certs.d/$REG/ca.crt"
 }
