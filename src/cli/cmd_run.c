@@ -651,32 +651,32 @@ static int run_fail(const struct mk_cmd *cmd, mk_err *err, int status, bool from
     return status;
 }
 
-/* --pull: "missing" (the default) pulls an image that is not here, saying
- * so first; "always" pulls every time; "never" leaves the error to create.
- * The pull's progress goes to stderr, as docker's does. */
-static int pull_image(struct mk_engine *e, const struct run_flags *f, const char *image,
-                      const struct mk_platform *platform, mk_err **err)
+/* --pull missing (the default): does create's failure mean the image has to
+ * be pulled?  It is not here, or (with --platform) not of that platform.
+ * Asked only once create has failed, so a run of an image that is here looks
+ * it up once, on the start path. */
+static bool image_wanted(struct mk_engine *e, const char *image, const struct mk_platform *platform)
 {
-    const char *mode = f->pull != NULL ? f->pull : "missing";
-    if (strcmp(mode, "never") == 0)
-        return 0;
-    if (strcmp(mode, "missing") == 0) {
-        struct mk_image *img = NULL;
-        mk_err *lookup = NULL;
-        if (mk_image_lookup(e->store, image, &img, &lookup) == 0) {
-            /* Here, and of the platform asked for (if one was): nothing to pull. */
-            struct mk_platform have;
-            bool usable = platform == NULL || !mk_platform_from_config(img->config, &have) ||
-                          mk_platform_match(platform, &have) > 0;
-            mk_image_free(img);
-            if (usable)
-                return 0;
-        } else {
-            bool missing = lookup->kind == MK_ERR_NOT_FOUND;
-            mk_err_free(lookup);
-            if (!missing)
-                return 0; /* create reports it */
-        }
+    struct mk_image *img = NULL;
+    mk_err *lookup = NULL;
+    if (mk_image_lookup(e->store, image, &img, &lookup) < 0) {
+        bool missing = lookup->kind == MK_ERR_NOT_FOUND;
+        mk_err_free(lookup);
+        return missing;
+    }
+    struct mk_platform have;
+    bool usable = platform == NULL || !mk_platform_from_config(img->config, &have) ||
+                  mk_platform_match(platform, &have) > 0;
+    mk_image_free(img);
+    return !usable;
+}
+
+/* Pull for run/create, its progress on stderr as docker's; announce: say
+ * first that the image was not found (--pull missing). */
+static int pull_image(struct mk_engine *e, const struct run_flags *f, const char *image,
+                      bool announce, mk_err **err)
+{
+    if (announce) {
         struct mk_ref *ref = NULL;
         if (mk_ref_parse(image, &ref, err) < 0)
             return -1;
@@ -743,12 +743,20 @@ static int run_or_create(int argc, char **argv, bool is_run)
     if (e == NULL)
         goto out;
     mk_trace("cli-engine");
-    if (pull_image(e, &f, rest[0], has_platform ? &platform : NULL, &err) < 0) {
-        status = is_run ? run_fail(cmd, err, 125, true) : mk_cli_fail(NULL, err, 125);
-        goto out;
+    const char *pull = f.pull != NULL ? f.pull : "missing";
+    const struct mk_platform *want = has_platform ? &platform : NULL;
+    int created = strcmp(pull, "always") == 0 ? pull_image(e, &f, rest[0], false, &err) : 0;
+    if (created == 0)
+        created = mk_container_create_platform(e, f.name, want, body, &id, &warnings, &err);
+    if (created < 0 && strcmp(pull, "missing") == 0 && err->kind == MK_ERR_NOT_FOUND &&
+        image_wanted(e, rest[0], want)) {
+        mk_err_free(err);
+        err = NULL;
+        created = pull_image(e, &f, rest[0], true, &err);
+        if (created == 0)
+            created = mk_container_create_platform(e, f.name, want, body, &id, &warnings, &err);
     }
-    if (mk_container_create_platform(e, f.name, has_platform ? &platform : NULL, body, &id,
-                                     &warnings, &err) < 0) {
+    if (created < 0) {
         /* docker run exits 125 when the daemon refuses; docker create prints
          * the daemon's error alone and exits 1 */
         status = is_run ? run_fail(cmd, err, 125, true) : mk_cli_fail(NULL, err, 1);

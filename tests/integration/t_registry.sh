@@ -57,6 +57,19 @@ PY
 test_registry_plain_push_pull_run() {
     reg_start plain
     push_rmi_pull_run test/busybox
+    # run pulls an image that is not here (--pull missing), saying so on
+    # stderr; --pull never does not; --pull always pulls even when it is here
+    $M rmi "$REG/test/busybox:v1" >/dev/null
+    capture $M run --rm --pull never "$REG/test/busybox:v1" echo x
+    assert_eq 125 "$rc" "run --pull never of a missing image ($out)"
+    out=$($M run --rm "$REG/test/busybox:v1" echo auto-pulled 2>run.err)
+    assert_eq auto-pulled "$out"
+    assert_contains "$(cat run.err)" "Unable to find image '$REG/test/busybox:v1' locally"
+    assert_contains "$(cat run.err)" "Status: Downloaded newer image for $REG/test/busybox:v1"
+    out=$($M run --rm --pull always "$REG/test/busybox:v1" echo again 2>run.err)
+    assert_eq again "$out"
+    assert_contains "$(cat run.err)" "Status: Image is up to date for $REG/test/busybox:v1"
+    assert_not_contains "$(cat run.err)" "Unable to find"
     # docker's words and exit code for a tag the registry does not have
     capture $M pull "$REG/test/busybox:nosuch"
     assert_eq 1 "$rc" "pull of a missing tag"
