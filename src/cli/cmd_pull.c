@@ -77,15 +77,10 @@ int cmd_pull(int argc, char **argv)
         return mk_cli_no_content_trust();
     mk_err *err = NULL;
     struct mk_ref *ref = NULL;
-    if (mk_ref_parse(rest[0], &ref, &err) < 0)
-        return mk_cli_fail(NULL, err, 1);
+    if ((r = mk_cli_registry_name(rest[0], all_tags, &ref)) >= 0)
+        return r;
     if (all_tags) {
-        bool named = ref->digest != NULL || mk_ref_has_tag(rest[0]);
         mk_ref_free(ref);
-        if (named) {
-            fprintf(stderr, "tag can't be used with --all-tags/-a\n");
-            return 1;
-        }
         return pull_all(rest[0], plat, quiet);
     }
     /* docker says so when the name had neither tag nor digest */

@@ -45,15 +45,10 @@ int cmd_push(int argc, char **argv)
         return mk_cli_no_content_trust();
     mk_err *err = NULL;
     struct mk_ref *ref = NULL;
-    if (mk_ref_parse(rest[0], &ref, &err) < 0)
-        return mk_cli_fail(NULL, err, 1);
-    bool tagged = mk_ref_has_tag(rest[0]) || ref->digest != NULL;
+    if ((r = mk_cli_registry_name(rest[0], all_tags, &ref)) >= 0)
+        return r;
     _cleanup_free_ char *repo = xasprintf("%s/%s", ref->domain, ref->path);
     mk_ref_free(ref);
-    if (all_tags && tagged) {
-        fprintf(stderr, "tag can't be used with --all-tags/-a\n");
-        return 1;
-    }
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;

@@ -1,8 +1,10 @@
-/* progress.c: docker's pull/push progress display (its jsonmessage output).
+/* progress.c: what the pull and push commands share: the image name's
+ * checks, and docker's progress display (its jsonmessage output).
  * On a terminal every layer keeps one line, redrawn in place, with a bar for
  * "Downloading"/"Uploading"; otherwise each status is a plain line and the
  * byte-count updates are left out, as docker does when piped. */
 #include "cli/progress.h"
+#include "cli/cli.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -90,4 +92,18 @@ int mk_cli_no_content_trust(void)
     fprintf(stderr, "mocker: --disable-content-trust=false: content trust (Notary signing and "
                     "verification) is not supported\n");
     return 125;
+}
+
+int mk_cli_registry_name(const char *name, bool all_tags, struct mk_ref **out)
+{
+    mk_err *err = NULL;
+    if (mk_ref_parse(name, out, &err) < 0)
+        return mk_cli_fail(NULL, err, 1);
+    if (all_tags && ((*out)->digest != NULL || mk_ref_has_tag(name))) {
+        mk_ref_free(*out);
+        *out = NULL;
+        fprintf(stderr, "tag can't be used with --all-tags/-a\n");
+        return 1;
+    }
+    return -1;
 }
