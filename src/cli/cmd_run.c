@@ -712,6 +712,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
     struct mk_engine *e = NULL;
     _cleanup_free_ char *id = NULL;
     _cleanup_json_ json_t *warnings = NULL;
+    _cleanup_close_ int monitor_fd = -1;
     int r = mk_args_parse(cmd, argc, argv, opts, &rest, &err);
     if (r != 0) {
         free_flags(&f);
@@ -739,6 +740,14 @@ static int run_or_create(int argc, char **argv, bool is_run)
         goto out;
     }
     mk_trace("cli-parsed");
+    /* The monitor is forked now, before our store is open, and opens its
+     * own while we create the container. */
+    bool own_netns = f.network == NULL || (strcmp(f.network, "host") != 0 &&
+                                           !mk_str_has_prefix(f.network, "container:"));
+    if (is_run && mk_engine_monitor_fork(&monitor_fd, own_netns, &err) < 0) {
+        status = run_fail(cmd, err, 125, true);
+        goto out;
+    }
     e = mk_cli_engine();
     if (e == NULL)
         goto out;
@@ -777,7 +786,9 @@ static int run_or_create(int argc, char **argv, bool is_run)
     }
     mk_trace("cli-created");
     int attach_fd = -1;
-    if (mk_container_start(e, id, f.detach ? NULL : &attach_fd, &err) < 0) {
+    pid_t init_pid = 0;
+    if (mk_container_start_forked(e, id, steal_fd(&monitor_fd), f.detach ? NULL : &attach_fd,
+                                  &init_pid, &err) < 0) {
         status = run_fail(cmd, err, err->exit_code, true);
         goto out;
     }
@@ -787,14 +798,6 @@ static int run_or_create(int argc, char **argv, bool is_run)
         goto out;
     }
     mk_trace("cli-started");
-    pid_t init_pid = 0;
-    if (f.sig_proxy && !f.tty) {
-        struct mk_container *c = NULL;
-        if (mk_container_get(e, id, &c, NULL) == 0) {
-            init_pid = c->pid;
-            mk_container_free(c);
-        }
-    }
     struct mk_attach_opts ao = {
         .stdin_ = f.interactive && (f.attach == NULL || f.attach_stdin),
         .tty = f.tty,
@@ -802,7 +805,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
         .drop_stderr = f.attach != NULL && !f.attach_stderr,
         .detach_keys = f.detach_keys,
         .sig_proxy = f.sig_proxy && !f.tty,
-        .container_pid = init_pid,
+        .container_pid = f.sig_proxy && !f.tty ? init_pid : 0,
     };
     int code = 0;
     bool detached = false;

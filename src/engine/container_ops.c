@@ -294,7 +294,7 @@ void mk_engine_empty_trash(struct mk_engine *e)
 }
 
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
-                           mk_err **err)
+                           const json_t *die_attrs, mk_err **err)
 {
     _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
     _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
@@ -304,16 +304,26 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
         loaded = mk_json_load_file(cfg, NULL);
         spec = loaded;
     }
-    if (spec != NULL && mk_runtime_delete(spec, err) < 0)
+    if ((spec != NULL && mk_runtime_delete(spec, err) < 0) ||
+        (mk_trace("rm-runtime-deleted"), mk_rm_rf(rundir, err) < 0) ||
+        move_to_trash(e, c->id, err) < 0) {
+        /* The exit happened all the same. */
+        if (die_attrs != NULL)
+            mk_container_event(e, c, "die", die_attrs);
         return mk_err_wrap(err, "remove container %s", c->id);
-    mk_trace("rm-runtime-deleted");
-    if (mk_rm_rf(rundir, err) < 0 || move_to_trash(e, c->id, err) < 0)
-        return mk_err_wrap(err, "remove container %s", c->id);
+    }
     mk_trace("rm-files");
-    if (mk_store_container_delete(e->store, c->id, err) < 0)
+    /* One commit for the row and its events. */
+    if (mk_store_begin(e->store, err) < 0)
         return -1;
+    if (die_attrs != NULL)
+        mk_container_event(e, c, "die", die_attrs);
+    if (mk_store_container_delete(e->store, c->id, err) < 0) {
+        mk_store_rollback(e->store);
+        return -1;
+    }
     mk_container_event(e, c, "destroy", NULL);
-    return 0;
+    return mk_store_commit(e->store, err);
 }
 
 int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool remove_volumes,
@@ -349,7 +359,7 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
     free(c->status);
     c->status = xstrdup("removing");
     mk_store_container_save_state(e->store, c, NULL);
-    ret = mk_engine_remove_files(e, c, NULL, err);
+    ret = mk_engine_remove_files(e, c, NULL, NULL, err);
     if (ret == 0 && remove_volumes)
         mk_engine_remove_anon_volumes(e, c);
     mk_engine_empty_trash(e);

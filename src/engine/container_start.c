@@ -1,11 +1,15 @@
-/* container_start.c: docker start.  The CLI side builds the OCI bundle and
- * spawns the monitor; the monitor side (`mocker __monitor ID`) runs the
- * container and records its life in the store through the monitor's hooks. */
+/* container_start.c: docker start.  The CLI side hands the container to a
+ * monitor and waits for its first frame; the monitor side builds the OCI
+ * bundle, runs the container and records its life in the store through the
+ * monitor's hooks.  `start` spawns the monitor (`mocker __monitor ID`); `run`
+ * forks it before opening its store (mk_engine_monitor_fork), so the monitor
+ * readies itself while the CLI creates the container. */
 #include "engine/engine.h"
 #include "engine/internal.h"
 #include "engine/spec.h"
 #include "image/image.h"
 #include "monitor/monitor.h"
+#include "network/network.h"
 #include "runtime/runtime.h"
 
 #include <errno.h>
@@ -95,8 +99,8 @@ int mk_engine_build_spec_image(struct mk_engine *e, const struct mk_container *c
     return 0;
 }
 
-/* Read the monitor's first frame: STARTED, or ERROR "CODE message". */
-static int await_started(int fd, mk_err **err)
+/* Read the monitor's first frame: STARTED "PID", or ERROR "CODE message". */
+static int await_started(int fd, pid_t *pid, mk_err **err)
 {
     enum mk_frame_type type;
     _cleanup_free_ char *data = NULL;
@@ -104,8 +108,11 @@ static int await_started(int fd, mk_err **err)
     int r = mk_frame_read(fd, &type, &data, &len);
     if (r <= 0)
         return mk_err_set(err, MK_ERR_INTERNAL, "the container's monitor exited before the container started");
-    if (type == MK_FRAME_STARTED)
+    if (type == MK_FRAME_STARTED) {
+        if (pid != NULL)
+            *pid = (pid_t)strtol(data, NULL, 10);
         return 0;
+    }
     if (type == MK_FRAME_ERROR) {
         char *msg = NULL;
         long code = strtol(data, &msg, 10);
@@ -151,18 +158,18 @@ static int spawn_monitor(struct mk_engine *e, const char *id, int client_end, mk
     return 0;
 }
 
-int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_err **err)
+/* The CLI's side of a start: the monitor (spawned now, or forked earlier and
+ * waiting on monitor_fd, which this consumes) builds the bundle and starts the
+ * container; we wait for its first frame. */
+static int start_with_monitor(struct mk_engine *e, const char *ref, int monitor_fd,
+                              int *attach_fd, pid_t *pid, mk_err **err)
 {
+    _cleanup_close_ int conn = monitor_fd;
+    _cleanup_close_ int peer = -1;
     struct mk_container *c = NULL;
     if (mk_container_get(e, ref, &c, err) < 0)
         return -1;
     int ret = -1;
-    json_t *spec = NULL;
-    struct mk_image *img = NULL;
-    _cleanup_close_ int sp0 = -1;
-    _cleanup_close_ int sp1 = -1;
-    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
-    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
     if (mk_container_is_running(c)) {
         mk_err_set(err, MK_ERR_NOT_MODIFIED, "container %s is already running", c->id);
         goto out;
@@ -171,39 +178,46 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
         mk_err_set(err, MK_ERR_CONFLICT, "container is marked for removal and cannot be started");
         goto out;
     }
-    if (image_of(e, c, &img, err) < 0 || mk_engine_ensure_emulation(img, err) < 0 ||
-        mk_engine_build_spec_image(e, c, img, &spec, err) < 0)
-        goto out;
-    mk_trace("start-spec");
-    if (write_bundle_config(dir, spec, err) < 0)
-        goto out;
-    if (mk_mkdir_p(rundir, 0700, err) < 0)
-        goto out;
-    int sp[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-        mk_err_sys(err, "socketpair");
-        goto out;
+    if (conn < 0) {
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+            mk_err_sys(err, "socketpair");
+            goto out;
+        }
+        conn = sp[0];
+        peer = sp[1];
     }
-    sp0 = sp[0];
-    sp1 = sp[1];
     /* docker records the attach of run/start -a before the start. */
     if (attach_fd != NULL)
         mk_container_event(e, c, "attach", NULL);
     mk_trace("start-spawn");
-    if (spawn_monitor(e, c->id, sp1, err) < 0)
+    if (peer >= 0 ? spawn_monitor(e, c->id, peer, err) < 0
+                  : mk_frame_write(conn, MK_FRAME_START, c->id, strlen(c->id)) < 0) {
+        if (peer < 0)
+            mk_err_sys(err, "hand the container to its monitor");
         goto out;
+    }
     mk_trace("start-spawned");
-    close(steal_fd(&sp1));
-    if (await_started(sp0, err) < 0)
+    mk_closep(&peer);
+    if (await_started(conn, pid, err) < 0)
         goto out;
     if (attach_fd != NULL)
-        *attach_fd = steal_fd(&sp0);
+        *attach_fd = steal_fd(&conn);
     ret = 0;
 out:
-    json_decref(spec);
-    mk_image_free(img);
     mk_container_free(c);
     return ret;
+}
+
+int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_err **err)
+{
+    return start_with_monitor(e, ref, -1, attach_fd, NULL, err);
+}
+
+int mk_container_start_forked(struct mk_engine *e, const char *id, int monitor_fd, int *attach_fd,
+                              pid_t *pid, mk_err **err)
+{
+    return start_with_monitor(e, id, monitor_fd, attach_fd, pid, err);
 }
 
 /* ---- the monitor side ---- */
@@ -217,6 +231,7 @@ struct monitor_ctx {
     struct mk_engine_health health;
     struct mk_restart_state restart;
     bool restarting; /* the policy decided to start this exited container again */
+    bool spec_written; /* config.json is in the bundle */
 };
 
 static void hook_started(void *ctx, pid_t pid)
@@ -224,6 +239,12 @@ static void hook_started(void *ctx, pid_t pid)
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
     mk_trace("hook-started");
+    /* Our runtime needs no config.json: it is written while the container
+     * already runs, for exec, pause and kill to read. */
+    if (!m->spec_written) {
+        _cleanup_free_ char *dir = mk_store_container_dir(m->e->store, c->id);
+        m->spec_written = write_bundle_config(dir, m->spec, NULL) == 0;
+    }
     free(c->status);
     c->status = xstrdup("running");
     c->pid = pid;
@@ -239,8 +260,12 @@ static void hook_started(void *ctx, pid_t pid)
     c->oom_killed = false;
     free(c->error);
     c->error = NULL;
+    /* The state and its event in one commit. */
+    bool tx = mk_store_begin(m->e->store, NULL) == 0;
     mk_store_container_save_state(m->e->store, c, NULL);
     mk_container_event(m->e, c, "start", NULL);
+    if (tx)
+        mk_store_commit(m->e->store, NULL);
     mk_engine_health_started(&m->health);
     mk_trace("hook-started-saved");
 }
@@ -250,7 +275,7 @@ static void hook_start_failed(void *ctx, const mk_err *err)
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
     if (m->auto_remove) {
-        if (mk_engine_remove_files(m->e, c, m->spec, NULL) == 0)
+        if (mk_engine_remove_files(m->e, c, m->spec, NULL, NULL) == 0)
             mk_engine_remove_anon_volumes(m->e, c);
         mk_engine_empty_trash(m->e);
         return;
@@ -284,8 +309,7 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
     mk_engine_health_stopped(&m->health);
     if (m->auto_remove) {
         /* docker run --rm returns after the removal: do it before the exit is reported. */
-        mk_container_event(m->e, c, "die", attrs);
-        if (mk_engine_remove_files(m->e, c, m->spec, NULL) == 0)
+        if (mk_engine_remove_files(m->e, c, m->spec, attrs, NULL) == 0)
             mk_engine_remove_anon_volumes(m->e, c);
         mk_closep(&m->lock_fd);
         json_decref(attrs);
@@ -399,15 +423,52 @@ int mk_engine_runtime_path(const char *name, char **out, mk_err **err)
     return mk_err_set(err, MK_ERR_INVALID, "unknown or invalid runtime name: %s", name);
 }
 
-static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t *spec,
-                       int client_fd, int lock_fd, mk_err **err)
+/* A new network namespace the spec asks for is one the monitor made (*netns,
+ * made now if the forked monitor had not made it ahead): its loopback is up,
+ * as docker's, and the init joins it by path.  The monitor holds it for the
+ * container's life. */
+static int use_netns(json_t *spec, int *netns, mk_err **err)
 {
-    _cleanup_close_ int lock = lock_fd; /* ours until the context below takes it */
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(json_object_get(spec, "linux"), "namespaces"), i, n)
+    {
+        const char *type = mk_json_str(n, "type");
+        const char *path = mk_json_str(n, "path");
+        if (type == NULL || strcmp(type, "network") != 0 || (path != NULL && *path != '\0'))
+            continue;
+        if (*netns < 0 && mk_netns_create(netns, err) < 0)
+            return -1;
+        json_object_set_new(n, "path", json_sprintf("/proc/%d/fd/%d", (int)getpid(), *netns));
+        return 0;
+    }
+    return 0;
+}
+
+/* Everything between "start this container" and the monitor's loop: the
+ * bundle's spec (built here, in the monitor, so the CLI only waits), the log
+ * and runtime settings.  A failure is sent to the client as an ERROR frame. */
+static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int netns_fd,
+                         mk_err **err)
+{
+    _cleanup_close_ int netns = netns_fd;
+    int ret = -1;
+    struct mk_container *c = NULL;
+    struct mk_image *img = NULL;
+    json_t *spec = NULL;
+    _cleanup_free_ char *runtime = NULL;
+    _cleanup_free_ char *dir = NULL;
+    _cleanup_free_ char *rundir = NULL;
+    _cleanup_free_ char *log_path = NULL;
+    _cleanup_free_ char *runtime_root = NULL;
+    struct monitor_ctx m = {.e = e, .lock_fd = -1};
+    /* Held until the monitor exits (close-on-exec, so never the container's):
+     * a cp into the stopped container finishes before this start mounts. */
+    m.lock_fd = mk_engine_lock_container(e, id, true, err);
+    if (m.lock_fd < 0 || mk_store_container_get(e->store, id, &c, err) < 0)
+        goto fail;
     const json_t *config = json_object_get(c->config, "Config");
     const json_t *hc = json_object_get(c->config, "HostConfig");
-    _cleanup_free_ char *runtime = NULL;
-    if (mk_engine_runtime_path(mk_json_str(hc, "Runtime"), &runtime, err) < 0)
-        return -1;
     const json_t *log = json_object_get(hc, "LogConfig");
     const char *driver = mk_json_str(log, "Type");
     int64_t max_size = 0;
@@ -415,16 +476,27 @@ static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t
     const char *ms = mk_json_str(json_object_get(log, "Config"), "max-size");
     const char *mf = mk_json_str(json_object_get(log, "Config"), "max-file");
     if (ms != NULL && mk_size_parse(ms, &max_size, err) < 0)
-        return -1;
+        goto fail;
     if (mf != NULL)
         max_file = atoi(mf) > 0 ? atoi(mf) : 1;
-    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
-    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
-    _cleanup_free_ char *log_path = mk_container_log_path(e, c);
-    _cleanup_free_ char *runtime_root = mk_path_join(e->store->runroot, "runc");
-    struct monitor_ctx m = {.e = e, .c = c, .spec = spec,
-                            .auto_remove = mk_json_bool(hc, "AutoRemove", false),
-                            .lock_fd = steal_fd(&lock)};
+    if (mk_engine_runtime_path(mk_json_str(hc, "Runtime"), &runtime, err) < 0 ||
+        image_of(e, c, &img, err) < 0 || mk_engine_ensure_emulation(img, err) < 0 ||
+        mk_engine_build_spec_image(e, c, img, &spec, err) < 0 || use_netns(spec, &netns, err) < 0)
+        goto fail;
+    mk_trace("monitor-spec");
+    dir = mk_store_container_dir(e->store, c->id);
+    rundir = mk_store_container_rundir(e->store, c->id);
+    /* An external runtime reads the bundle before anything runs. */
+    if (runtime != NULL && write_bundle_config(dir, spec, err) < 0)
+        goto fail;
+    if (mk_mkdir_p(rundir, 0700, err) < 0)
+        goto fail;
+    log_path = mk_container_log_path(e, c);
+    runtime_root = mk_path_join(e->store->runroot, "runc");
+    m.c = c;
+    m.spec = spec;
+    m.spec_written = runtime != NULL;
+    m.auto_remove = mk_json_bool(hc, "AutoRemove", false);
     bool probe = mk_engine_health_init(&m.health, e, c);
     struct mk_monitor_params p = {
         .id = c->id,
@@ -452,33 +524,107 @@ static int monitor_run(struct mk_engine *e, struct mk_container *c, const json_t
                   .restart_delay = hook_restart_delay,
                   .restart_cancelled = hook_restart_cancelled},
     };
-    int ret = mk_monitor_main(&p, err);
+    /* From here on the monitor reports its own failures. */
+    ret = mk_monitor_main(&p, err);
     mk_engine_health_free(&m.health);
+    goto out;
+fail:
+    mk_monitor_send_error(client_fd, *err);
+out:
     mk_closep(&m.lock_fd);
+    json_decref(spec);
+    mk_image_free(img);
+    mk_container_free(c);
     return ret;
 }
 
 int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
 {
     struct mk_engine *e = NULL;
-    if (mk_engine_open_plain(&e, err) < 0)
+    if (mk_engine_open_plain(&e, err) < 0) {
+        mk_monitor_send_error(client_fd, *err);
         return -1;
-    mk_trace("monitor-engine");
-    int ret = -1;
-    struct mk_container *c = NULL;
-    json_t *spec = NULL;
-    /* Held until the monitor exits (close-on-exec, so never the container's):
-     * a cp into the stopped container finishes before this start mounts. */
-    _cleanup_close_ int lock = mk_engine_lock_container(e, id, true, err);
-    if (lock >= 0 && mk_store_container_get(e->store, id, &c, err) == 0) {
-        _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
-        _cleanup_free_ char *cfg_path = mk_path_join(dir, "config.json");
-        spec = mk_json_load_file(cfg_path, err);
-        if (spec != NULL)
-            ret = monitor_run(e, c, spec, client_fd, steal_fd(&lock), err);
     }
-    json_decref(spec);
-    mk_container_free(c);
+    mk_trace("monitor-engine");
+    int ret = monitor_start(e, id, client_fd, -1, err);
     mk_engine_free(e);
     return ret;
+}
+
+/* The forked monitor detaches as spawn_monitor's child would be: a session of
+ * its own, default signals, /dev/null for stdio, its connection as fd 3 and
+ * nothing else the CLI had open. */
+static void detach_forked(int conn)
+{
+    setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    int keep = fcntl(conn, F_DUPFD_CLOEXEC, 10);
+    int null = open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; fd++)
+        if (null >= 0 && null != fd)
+            dup2(null, fd);
+    dup3(keep, 3, O_CLOEXEC);
+    closefrom(4);
+    mk_trace_forked();
+}
+
+/* The forked monitor: opens the store while the CLI creates the container,
+ * then starts the container it is handed.  The CLI closing the connection
+ * instead (the create failed) ends it quietly. */
+static int forked_monitor(bool netns_wanted)
+{
+    _cleanup_err_ mk_err *err = NULL;
+    struct mk_engine *e = NULL;
+    int opened = mk_engine_open_plain(&e, &err);
+    mk_trace("monitor-engine");
+    /* Failing here is not final: the start makes one again and says why. */
+    int netns = -1;
+    if (netns_wanted && mk_netns_create(&netns, NULL) < 0)
+        netns = -1;
+    mk_trace("monitor-netns");
+    enum mk_frame_type type;
+    _cleanup_free_ char *id = NULL;
+    size_t len;
+    if (mk_frame_read(3, &type, &id, &len) <= 0 || type != MK_FRAME_START) {
+        mk_closep(&netns);
+        mk_engine_free(e);
+        return 0;
+    }
+    mk_trace("monitor-main");
+    int ret = -1;
+    if (opened == 0)
+        ret = monitor_start(e, id, 3, steal_fd(&netns), &err);
+    mk_closep(&netns);
+    if (opened < 0)
+        mk_monitor_send_error(3, err);
+    mk_engine_free(e);
+    return ret < 0 ? 1 : 0;
+}
+
+int mk_engine_monitor_fork(int *monitor_fd, bool netns, mk_err **err)
+{
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+        return mk_err_sys(err, "socketpair");
+    pid_t pid = fork();
+    if (pid < 0) {
+        int saved = errno;
+        close(sp[0]);
+        close(sp[1]);
+        return mk_err_errno(err, saved, "could not start the container's monitor");
+    }
+    if (pid == 0) {
+        close(sp[0]);
+        detach_forked(sp[1]);
+        /* Not exit(): the CLI's stdio buffers and atexit handlers are not ours. */
+        _exit(forked_monitor(netns));
+    }
+    close(sp[1]);
+    *monitor_fd = sp[0];
+    return 0;
 }

@@ -46,6 +46,16 @@ int mk_device_cgroup_rule_parse(const char *rule, json_t **out, mk_err **err);
  * then treats it as the container's first attached client.  Starting a running
  * container is NOT_MODIFIED. */
 int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_err **err);
+/* `run`'s start path.  mk_engine_monitor_fork, called before the engine is
+ * opened, forks the container's monitor at once: it opens its own store (an
+ * SQLite connection must not cross a fork) while the CLI creates the
+ * container, then waits on *monitor_fd.  mk_container_start_forked hands it
+ * the container (consuming monitor_fd) and returns the init's pid; closing
+ * monitor_fd instead makes the monitor exit.  With netns, the monitor also
+ * makes the container's network namespace while it waits. */
+int mk_engine_monitor_fork(int *monitor_fd, bool netns, mk_err **err);
+int mk_container_start_forked(struct mk_engine *e, const char *id, int monitor_fd, int *attach_fd,
+                              pid_t *pid, mk_err **err);
 /* Stop: the stop signal, then SIGKILL after timeout seconds (-1: the
  * container's StopTimeout or 10).  A container that is not running is NOT_MODIFIED. */
 int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const char *signal,
@@ -212,7 +222,8 @@ int mk_container_fs_extract(const struct mk_container_fs *fs, const char *path, 
 /* docker export: the container's root filesystem (no bind mounts) as a tar. */
 int mk_container_export(struct mk_engine *e, const char *ref, int out_fd, mk_err **err);
 
-/* The monitor process's entry point (`mocker __monitor ID`, fd 3 = first client). */
+/* The monitor process's entry point (`mocker __monitor ID`, fd 3 = first
+ * client): the monitor of `start`, `restart` and the boot pass. */
 int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err);
 
 /* ---- restart policies (engine/restart.c, engine/boot.c) ---- */

@@ -26,9 +26,10 @@ int mk_engine_check_platform(const char *ref, const struct mk_image *img,
 int mk_engine_ensure_emulation(const struct mk_image *img, mk_err **err);
 /* Delete everything a container owns: cgroup, run directory, row; its
  * directory is moved to the trash.  spec may be NULL (it is then read from the
- * bundle when present). */
+ * bundle when present).  die_attrs, for a --rm container's exit, records its
+ * "die" event in the transaction that deletes the row (NULL: no event). */
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
-                           mk_err **err);
+                           const json_t *die_attrs, mk_err **err);
 /* The container's run lock (flock on its directory): its monitor holds it for
  * the container's whole life, and whoever mounts the container's overlay
  * outside a run (cp, export of a stopped container) holds it meanwhile, so

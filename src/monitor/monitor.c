@@ -1016,6 +1016,15 @@ static int run_with_policy(struct monitor *m)
     }
 }
 
+void mk_monitor_send_error(int client_fd, const mk_err *err)
+{
+    if (client_fd < 0)
+        return;
+    _cleanup_free_ char *text = xasprintf("%d %s", err->exit_code, err->msg);
+    size_t len = strlen(text);
+    mk_frame_write(client_fd, MK_FRAME_ERROR, text, len < MK_FRAME_MAX ? len : MK_FRAME_MAX);
+}
+
 int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
 {
     /* The hooks and the client get the error even if our caller wants none. */
@@ -1083,12 +1092,7 @@ fail:
     if (*err != NULL) {
         if (p->hooks.start_failed != NULL)
             p->hooks.start_failed(p->hooks.ctx, *err);
-        if (p->client_fd >= 0) {
-            _cleanup_free_ char *text = xasprintf("%d %s", (*err)->exit_code, (*err)->msg);
-            size_t len = strlen(text);
-            mk_frame_write(p->client_fd, MK_FRAME_ERROR, text,
-                           len < MK_FRAME_MAX ? len : MK_FRAME_MAX);
-        }
+        mk_monitor_send_error(p->client_fd, *err);
     }
     monitor_cleanup(&m);
     return ret;

@@ -1,8 +1,9 @@
 /* monitor.h: the per-container monitor (conmon's job, built in) and the attach
  * protocol spoken between it and its clients.
  *
- * The monitor is `mocker` re-executed in monitor mode, detached (double fork,
- * setsid) so the container outlives the CLI.  It starts the container through
+ * The monitor is `mocker` re-executed in monitor mode (or, for `run`, forked
+ * from the CLI before it opens its store), detached (setsid, its own stdio)
+ * so the container outlives the CLI.  It starts the container through
  * the runtime, holds its stdio or pty, writes docker's json-file log, serves
  * attach clients on <rundir>/attach.sock, and reports the exit through hooks the
  * engine provides (state in the store, --rm). */
@@ -28,6 +29,9 @@ enum mk_frame_type {
      * policy must not bring it back; payload the signal to send the init
      * (decimal text, "0" for none).  Ends a restart back-off at once. */
     MK_FRAME_STOP = 8,
+    /* client -> monitor forked ahead of time (mk_engine_monitor_fork): start
+     * the container whose id is the payload. */
+    MK_FRAME_START = 9,
 };
 #define MK_FRAME_MAX (1u << 20)
 int mk_frame_write(int fd, enum mk_frame_type type, const void *data, size_t len);
@@ -55,6 +59,9 @@ int mk_frame_reader_next(struct mk_frame_reader *r, enum mk_frame_type *type, co
 void mk_frame_reader_free(struct mk_frame_reader *r);
 
 /* ---- the monitor ---- */
+
+/* Tell a client that the start failed: an ERROR frame "CODE message". */
+void mk_monitor_send_error(int client_fd, const mk_err *err);
 
 /* A healthcheck as the monitor runs it: argv is exec'd in the container with
  * the init's user, env and cwd, every interval after the previous probe ended

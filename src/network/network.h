@@ -57,6 +57,12 @@ int mk_nl_addr_list(int nl, const char *name, struct mk_nl_addr **out, size_t *n
 /* A default route via gateway in nl's namespace. */
 int mk_nl_route_add_default(int nl, struct in_addr gateway, mk_err **err);
 
+/* ---- netns.c ---- */
+
+/* A new network namespace with its loopback up; *out is an fd of it.  The
+ * calling thread stays in its own namespace. */
+int mk_netns_create(int *out, mk_err **err);
+
 /* ---- ipam.c: IPv4 in host byte order ---- */
 
 struct mk_ipv4_net {

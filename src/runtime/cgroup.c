@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -177,6 +178,11 @@ static int mkdir_hier(const struct hier *h, const char *path, mk_err **err)
 {
     _cleanup_free_ char *full = xasprintf("%s%s", h->dir, path);
     bool cpuset = !h->v2 && strcmp(h->name, "cpuset") == 0;
+    /* The common case, a container's cgroup below a parent that exists: one
+     * mkdir and no walk.  Not for a cpuset or on v2, where the new cgroup
+     * needs its parent's cpus or controllers passed on. */
+    if (!cpuset && !h->v2 && mkdir(full, 0755) == 0)
+        return 0;
     for (char *p = full + strlen(h->dir) + 1;; p++) {
         if (*p != '/' && *p != '\0')
             continue;
@@ -540,12 +546,34 @@ int rt_cgroup_open_procs(const char *path, int **fds, size_t *n, mk_err **err)
     return 0;
 }
 
-int rt_cgroup_join_fds(const int *fds, size_t n, mk_err **err)
+int rt_cgroup_join_fds(const int *fds, size_t n, pid_t pid, mk_err **err)
 {
+    char text[16];
+    int len = snprintf(text, sizeof(text), "%d", (int)pid);
     for (size_t i = 0; i < n; i++) {
-        if (write(fds[i], "0", 1) < 0)
+        if (write(fds[i], text, (size_t)len) < 0)
             return mk_err_sys(err, "join cgroup (%s)", hiers[i].dir);
     }
+    return 0;
+}
+
+int rt_cgroup_gate_pass(struct rt_rootfs *r, mk_err **err)
+{
+    if (r->cgroup_gate < 0)
+        return 0;
+    char ok = 0;
+    ssize_t n;
+    do
+        n = read(r->cgroup_gate, &ok, 1);
+    while (n < 0 && errno == EINTR);
+    close(r->cgroup_gate);
+    r->cgroup_gate = -1;
+    /* No byte: the monitor failed to set the cgroup up and reports why. */
+    if (n != 1)
+        return mk_err_set(err, MK_ERR_INTERNAL, "the container's cgroup was not set up");
+    mk_trace("child-cgroup");
+    if (r->unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+        return mk_err_sys(err, "unshare the cgroup namespace");
     return 0;
 }
 
@@ -602,8 +630,11 @@ int mk_cgroup_destroy(const char *path, mk_err **err)
         bool busy = false;
         for (size_t i = 0; i < n_hiers; i++) {
             _cleanup_free_ char *dir = xasprintf("%s%s", hiers[i].dir, path);
-            if (access(dir, F_OK) < 0)
+            /* Empty (the init's exit took its pid namespace along): gone at once. */
+            if (rmdir(dir) == 0 || errno == ENOENT)
                 continue;
+            if (errno != EBUSY)
+                return mk_err_sys(err, "remove cgroup %s", dir);
             /* A frozen (paused) cgroup's tasks never act on SIGKILL: thaw it first. */
             if (!hiers[i].v2 && strcmp(hiers[i].name, "freezer") == 0)
                 rt_cgroup_write(dir, "freezer.state", "THAWED", NULL);

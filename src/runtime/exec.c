@@ -46,7 +46,7 @@ static int final_child(struct exec_ctx *c, mk_err **err)
 
 static int join(struct exec_ctx *c, mk_err **err)
 {
-    if (rt_cgroup_join_fds(c->cg_fds, c->n_cg, err) < 0)
+    if (rt_cgroup_join_fds(c->cg_fds, c->n_cg, 0, err) < 0)
         return -1;
     if (!c->proc.terminal && rt_stdio_setup(c->io, err) < 0)
         return -1;

@@ -103,6 +103,9 @@ struct rt_rootfs {
     bool terminal;
     int console_sock;
     int console_slave; /* out: the pty slave when terminal */
+    /* The child's end of the cgroup gate (rt_cgroup_gate_pass), -1 once passed. */
+    int cgroup_gate;
+    bool unshare_cgroupns; /* a new cgroup namespace, entered at the gate */
 };
 /* In the child's new mount namespace, before pivot: propagation, overlay,
  * spec mounts, /dev, the console, then pivot_root into the rootfs. */
@@ -124,8 +127,15 @@ int64_t rt_cgroup_read_i64(const char *dir, const char *file, bool *ok);
 int64_t rt_cgroup_keyed(const char *dir, const char *file, const char *key);
 /* Open cgroup.procs in every hierarchy for writing (the child writes "0"). */
 int rt_cgroup_open_procs(const char *path, int **fds, size_t *n, mk_err **err);
-/* Write "0" to each fd: move the caller. */
-int rt_cgroup_join_fds(const int *fds, size_t n, mk_err **err);
+/* Write pid to each fd (0: the caller) to move it into the cgroup. */
+int rt_cgroup_join_fds(const int *fds, size_t n, pid_t pid, mk_err **err);
+/* The container's init is cloned before its cgroup exists: the monitor
+ * creates the cgroup and moves the init into it while the init mounts its
+ * rootfs.  The init waits at this gate (the monitor's byte on *gate) before
+ * anything that must happen inside the cgroup (its cgroup namespace, the
+ * cgroup mount, the exec); then it unshares the cgroup namespace if asked.
+ * Passing it a second time does nothing. */
+int rt_cgroup_gate_pass(struct rt_rootfs *r, mk_err **err);
 void rt_cgroup_close_fds(int *fds, size_t n);
 /* The v1 hierarchies as the host mounts them: mount point and the options
  * ("cpu,cpuacct", "name=systemd"); NULL-terminated pairs. */

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -113,6 +114,7 @@ struct run_ctx {
     struct rt_rootfs rootfs;
     int parent_pidfd;
     int chan;
+    int gate; /* the monitor's end of the cgroup gate */
 };
 
 static int child_setup(struct run_ctx *c, mk_err **err)
@@ -127,17 +129,12 @@ static int child_setup(struct run_ctx *c, mk_err **err)
     umask(0);
     if (!c->proc.terminal && rt_stdio_setup(c->io, err) < 0)
         return -1;
-    if (rt_cgroup_join_fds(c->cg_fds, c->n_cg, err) < 0)
-        return -1;
-    mk_trace("child-cgroup");
     for (size_t i = 0; i < c->ns.n_join; i++) {
         if (c->ns.join_flag[i] == CLONE_NEWPID)
             continue; /* the parent joined it for us */
         if (setns(c->ns.join_fd[i], (int)c->ns.join_flag[i]) < 0)
             return mk_err_sys(err, "join %s namespace", rt_ns_proc_name(c->ns.join_flag[i]));
     }
-    if ((c->ns.new_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
-        return mk_err_sys(err, "unshare the cgroup namespace");
     const char *hostname = mk_json_str(c->spec, "hostname");
     const char *domain = mk_json_str(c->spec, "domainname");
     if ((hostname != NULL && *hostname) || (domain != NULL && *domain)) {
@@ -150,7 +147,7 @@ static int child_setup(struct run_ctx *c, mk_err **err)
             return mk_err_sys(err, "setdomainname");
     }
     mk_trace("child-ns");
-    if (rt_rootfs_setup(&c->rootfs, err) < 0)
+    if (rt_rootfs_setup(&c->rootfs, err) < 0 || rt_cgroup_gate_pass(&c->rootfs, err) < 0)
         return -1;
     mk_trace("child-pivot");
     if (rt_rootfs_finish(c->spec, err) < 0)
@@ -171,6 +168,8 @@ static void run_ctx_clear(struct run_ctx *c)
     c->rootfs.cg_mounts = NULL;
     if (c->parent_pidfd >= 0)
         close(c->parent_pidfd);
+    if (c->gate >= 0)
+        close(c->gate);
 }
 
 static bool has_cgroup_mount(const json_t *spec)
@@ -200,26 +199,38 @@ static pid_t clone_init(struct run_ctx *c, mk_err **err)
         if (setns(c->ns.join_fd[i], CLONE_NEWPID) < 0)
             return mk_err_sys(err, "join pid namespace");
     }
-    int chan[2];
+    int chan[2], gate[2];
     if (pipe2(chan, O_CLOEXEC) < 0)
         return mk_err_sys(err, "pipe");
+    /* A socket, not a pipe: the monitor's send to an init that already died
+     * must fail with EPIPE, not kill it with SIGPIPE. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate) < 0) {
+        close(chan[0]);
+        close(chan[1]);
+        return mk_err_sys(err, "pipe");
+    }
     pid_t pid = rt_clone(c->ns.new_flags & ~(unsigned long)CLONE_NEWCGROUP);
     if (pid == 0) {
         close(chan[0]);
+        close(gate[1]);
         c->chan = chan[1];
+        c->rootfs.cgroup_gate = gate[0];
         mk_err *cerr = NULL;
         child_setup(c, &cerr);
         rt_child_fail(c->chan, cerr);
     }
     int saved = errno;
     close(chan[1]);
+    close(gate[0]);
     if (own_pidns >= 0)
         setns(own_pidns, CLONE_NEWPID);
     if (pid < 0) {
         close(chan[0]);
+        close(gate[1]);
         return mk_err_errno(err, saved, "clone the container's init");
     }
     c->chan = chan[0];
+    c->gate = gate[1];
     return pid;
 }
 
@@ -227,9 +238,12 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
                    const struct mk_runtime_io *io, pid_t *out_pid, mk_err **err)
 {
     mk_trace("run-start");
-    struct run_ctx c = {.spec = spec, .io = io, .parent_pidfd = -1, .chan = -1};
-    c.rootfs = (struct rt_rootfs){
-        .spec = spec, .bundle = bundle, .console_sock = io->console_sock, .console_slave = -1};
+    struct run_ctx c = {.spec = spec, .io = io, .parent_pidfd = -1, .chan = -1, .gate = -1};
+    c.rootfs = (struct rt_rootfs){.spec = spec,
+                                  .bundle = bundle,
+                                  .console_sock = io->console_sock,
+                                  .console_slave = -1,
+                                  .cgroup_gate = -1};
     const char *cgpath = NULL;
     int ret = -1, r;
     bool cg_created = false;
@@ -242,17 +256,11 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
     c.rootfs.terminal = c.proc.terminal;
     c.rootfs.cgroup_path = cgpath;
     c.rootfs.cgroupns = (c.ns.all_flags & CLONE_NEWCGROUP) != 0;
+    c.rootfs.unshare_cgroupns = (c.ns.new_flags & CLONE_NEWCGROUP) != 0;
     if (cgpath == NULL && json_object_size(resources) > 0) {
         mk_err_set(err, MK_ERR_INVALID, "linux.resources need linux.cgroupsPath");
         goto out;
     }
-    if (cgpath != NULL) {
-        cg_created = true;
-        if (mk_cgroup_create(cgpath, resources, err) < 0 ||
-            rt_cgroup_open_procs(cgpath, &c.cg_fds, &c.n_cg, err) < 0)
-            goto out;
-    }
-    mk_trace("run-cgroup");
     if (mk_cgroup_detect() != MK_CGROUP_V2 && has_cgroup_mount(spec) &&
         rt_cgroup_v1_mounts(&c.rootfs.cg_mounts, &c.rootfs.n_cg_mounts, err) < 0)
         goto out;
@@ -262,6 +270,29 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
     if (pid < 0)
         goto out;
     mk_trace("run-cloned");
+    /* The cgroup is made while the init mounts its rootfs (the gate). */
+    if (cgpath != NULL) {
+        cg_created = true;
+        if (mk_cgroup_create(cgpath, resources, err) < 0 ||
+            rt_cgroup_open_procs(cgpath, &c.cg_fds, &c.n_cg, err) < 0) {
+            kill(pid, SIGKILL);
+            rt_waitpid(pid, NULL);
+            goto out;
+        }
+        /* ESRCH: the init failed already; the channel says why. */
+        mk_err *join_err = NULL;
+        if (rt_cgroup_join_fds(c.cg_fds, c.n_cg, pid, &join_err) < 0 && errno != ESRCH) {
+            *err = join_err;
+            kill(pid, SIGKILL);
+            rt_waitpid(pid, NULL);
+            goto out;
+        }
+        mk_err_free(join_err);
+    }
+    mk_trace("run-cgroup");
+    /* EPIPE: as ESRCH above. */
+    (void)send(c.gate, "1", 1, MSG_NOSIGNAL);
+    mk_closep(&c.gate);
     r = rt_channel_await(c.chan, NULL, err);
     close(c.chan);
     mk_trace("run-exec");

@@ -469,6 +469,9 @@ static int do_mount(struct setup *s, const json_t *m, mk_err **err)
         ret = do_bind(s, src, dest, &o, err);
         goto out;
     }
+    /* The cgroup mount shows the namespace the init is in: its own. */
+    if (is_cgroup && rt_cgroup_gate_pass(s->r, err) < 0)
+        goto out;
     if (is_cgroup && mk_cgroup_detect() != MK_CGROUP_V2) {
         ret = do_cgroup_v1(s, dest, &o, err);
         goto out;
@@ -619,6 +622,26 @@ static int root_propagation(const json_t *spec, unsigned long *out, mk_err **err
                       "linux.rootfsPropagation %s is not supported by mocker's runtime", p);
 }
 
+/* Whether mounts[i] is a cgroup mount that may move to the end of the list:
+ * no mount after it goes below it. */
+static bool cgroup_mount_deferred(const json_t *mounts, size_t i)
+{
+    const json_t *m = json_array_get(mounts, i);
+    const char *type = mk_json_str(m, "type");
+    const char *dest = mk_json_str(m, "destination");
+    if (type == NULL || strcmp(type, "cgroup") != 0 || dest == NULL)
+        return false;
+    size_t len = strlen(dest);
+    while (len > 1 && dest[len - 1] == '/')
+        len--;
+    for (size_t k = i + 1; k < json_array_size(mounts); k++) {
+        const char *d = mk_json_str(json_array_get(mounts, k), "destination");
+        if (d != NULL && strncmp(d, dest, len) == 0 && (d[len] == '/' || d[len] == '\0'))
+            return false;
+    }
+    return true;
+}
+
 int rt_rootfs_setup(struct rt_rootfs *r, mk_err **err)
 {
     const json_t *root = json_object_get(r->spec, "root");
@@ -644,9 +667,17 @@ int rt_rootfs_setup(struct rt_rootfs *r, mk_err **err)
     int ret = -1;
     size_t i;
     json_t *m;
-    json_array_foreach(json_object_get(r->spec, "mounts"), i, m)
+    const json_t *mounts = json_object_get(r->spec, "mounts");
+    /* The cgroup mount waits at the cgroup gate: it is done last, so that the
+     * other mounts overlap with the monitor making the cgroup. */
+    json_array_foreach(mounts, i, m)
     {
-        if (do_mount(&s, m, err) < 0)
+        if (!cgroup_mount_deferred(mounts, i) && do_mount(&s, m, err) < 0)
+            goto out;
+    }
+    json_array_foreach(mounts, i, m)
+    {
+        if (cgroup_mount_deferred(mounts, i) && do_mount(&s, m, err) < 0)
             goto out;
     }
     mk_trace("child-mounts");

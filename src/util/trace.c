@@ -31,3 +31,10 @@ void mk_trace(const char *label)
     dprintf(trace_fd, "%d %s %lld\n", (int)getpid(), label,
             (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
+
+/* A forked child that closed its inherited fds opens the file again on its
+ * next trace point (the number may belong to another file by then). */
+void mk_trace_forked(void)
+{
+    trace_fd = -2;
+}

@@ -233,6 +233,7 @@ uint64_t mk_proc_start_time(pid_t pid);
 
 /* Append "PID LABEL USEC" to $MOCKER_TRACE, if set (trace.c). */
 void mk_trace(const char *label);
+void mk_trace_forked(void);
 /* True if pid exists and has start time `start` (start 0: any). */
 bool mk_proc_alive(pid_t pid, uint64_t start);
 /* Run argv[0] (found in $PATH) with argv, stdin /dev/null, and collect its
