@@ -514,6 +514,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         .log_max_file = max_file,
         .client_fd = client_fd,
         .health = probe ? &m.health.probe : NULL,
+        .unmount_late = m.auto_remove,
         .hooks = {.ctx = &m,
                   .started = hook_started,
                   .start_failed = hook_start_failed,

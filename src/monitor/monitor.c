@@ -91,6 +91,7 @@ struct monitor {
     enum tag_kind health_tag;
     bool stop_requested; /* a STOP frame: no restart after this run */
     int64_t started_ns;  /* monotonic, the current run's start */
+    int mounts;          /* keeps the run's rootfs mounted (mk_runtime_run) */
 };
 
 static int64_t mono_ns(void)
@@ -831,7 +832,8 @@ static int start_container(struct monitor *m, mk_err **err)
     pid_t pid;
     int r = p->runtime != NULL ? mk_runtime_run_external(p->runtime, p->runtime_root, p->bundle,
                                                          p->spec, p->id, &io, &pid, err)
-                               : mk_runtime_run(p->bundle, p->spec, p->id, &io, &pid, err);
+                               : mk_runtime_run(p->bundle, p->spec, p->id, &io, &pid,
+                                                &m->mounts, err);
     if (r < 0)
         goto out;
     m->pid = pid;
@@ -888,6 +890,7 @@ static int rerun_container(struct monitor *m, mk_err **err)
     m->nout = 0;
     m->in.close_when_flushed = false;
     mk_closep(&m->pty_master);
+    mk_closep(&m->mounts);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     int r = start_container(m, err);
     sigprocmask(SIG_BLOCK, &set, NULL);
@@ -932,6 +935,7 @@ static void monitor_cleanup(struct monitor *m)
         close(m->listen_fd);
     }
     mk_closep(&m->pty_master);
+    mk_closep(&m->mounts);
     mk_closep(&m->sigfd);
     mk_closep(&m->epfd);
     free(m->sock_path);
@@ -994,6 +998,8 @@ static int run_with_policy(struct monitor *m)
             mk_log_writer_free(m->log);
             m->log = NULL;
         }
+        if (!m->p->unmount_late)
+            mk_closep(&m->mounts);
         int code = h->exited != NULL
                        ? h->exited(h->ctx, m->status, mk_runtime_oom_killed(m->p->spec))
                        : default_exit_code(m->status);
@@ -1030,7 +1036,8 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
     /* The hooks and the client get the error even if our caller wants none. */
     _cleanup_err_ mk_err *local_err = NULL;
     mk_err **err = err_out != NULL ? err_out : &local_err;
-    struct monitor m = {.p = p, .epfd = -1, .sigfd = -1, .listen_fd = -1, .pty_master = -1};
+    struct monitor m = {
+        .p = p, .epfd = -1, .sigfd = -1, .listen_fd = -1, .pty_master = -1, .mounts = -1};
     m.in.kind = TAG_STDIN;
     m.in.fd = -1;
     m.listen_tag = TAG_LISTEN;
@@ -1083,6 +1090,7 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
     int code = run_with_policy(&m);
     report_exit(&m, code);
     mk_trace("monitor-reported");
+    mk_closep(&m.mounts);
     if (p->hooks.finished != NULL)
         p->hooks.finished(p->hooks.ctx);
     monitor_cleanup(&m);

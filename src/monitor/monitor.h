@@ -121,6 +121,10 @@ struct mk_monitor_params {
     int log_max_file;     /* >= 1 */
     int client_fd;        /* an already-connected attach client (the CLI that started us), or -1 */
     const struct mk_health_probe *health; /* NULL: no healthcheck */
+    /* The container's rootfs is unmounted after its exit is reported instead
+     * of before hooks.exited (it then sees the rootfs still mounted
+     * somewhere): for --rm, whose exit hook removes everything else. */
+    bool unmount_late;
     struct mk_monitor_hooks hooks;
 };
 

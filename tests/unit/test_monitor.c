@@ -42,8 +42,11 @@ static void child_stdio(const struct mk_runtime_io *io)
 }
 
 int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
-                   const struct mk_runtime_io *io, pid_t *out_pid, mk_err **err)
+                   const struct mk_runtime_io *io, pid_t *out_pid, int *out_mounts,
+                   mk_err **err)
 {
+    if (out_mounts != NULL)
+        *out_mounts = -1;
     char **args = mk_json_strv(json_object_get(json_object_get(spec, "process"), "args"));
     if (args == NULL || args[0] == NULL || access(args[0], X_OK) < 0) {
         mk_err_set(err, MK_ERR_NOT_FOUND, "exec: \"%s\": executable file not found in $PATH",
@@ -75,7 +78,7 @@ int mk_runtime_run_external(const char *runtime, const char *state_root, const c
                             pid_t *out_pid, mk_err **err)
 {
     external_calls++;
-    return mk_runtime_run(bundle, spec, id, io, out_pid, err);
+    return mk_runtime_run(bundle, spec, id, io, out_pid, NULL, err);
 }
 
 bool mk_runtime_oom_killed(const json_t *spec)

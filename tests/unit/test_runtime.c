@@ -206,7 +206,7 @@ static int run_capture(const json_t *spec, char **out, mk_err **err)
         return -1;
     struct mk_runtime_io io = {-1, p[1], 2, -1};
     pid_t pid;
-    int r = mk_runtime_run(tmpdir, spec, "test", &io, &pid, err);
+    int r = mk_runtime_run(tmpdir, spec, "test", &io, &pid, NULL, err);
     close(p[1]);
     if (r < 0) {
         close(p[0]);
@@ -400,7 +400,7 @@ static void test_cgroup_limits(void)
     struct mk_runtime_io io = {-1, p[1], 2, -1};
     pid_t pid;
     mk_err *err = NULL;
-    int r = mk_runtime_run(tmpdir, spec, "test", &io, &pid, &err);
+    int r = mk_runtime_run(tmpdir, spec, "test", &io, &pid, NULL, &err);
     close(p[1]);
     if (r < 0)
         FAIL_AT("run: %s", err->msg);
@@ -441,7 +441,7 @@ static void test_exec(void)
     struct mk_runtime_io io = {-1, -1, 2, -1};
     pid_t init;
     mk_err *err = NULL;
-    if (mk_runtime_run(tmpdir, spec, "test", &io, &init, &err) < 0)
+    if (mk_runtime_run(tmpdir, spec, "test", &io, &init, NULL, &err) < 0)
         FAIL_AT("run: %s", err->msg);
     _cleanup_free_ char *host_ns = NULL;
     char buf[64];
@@ -496,7 +496,7 @@ static void test_terminal(void)
     struct mk_runtime_io io = {-1, -1, -1, sp[1]};
     pid_t pid;
     mk_err *err = NULL;
-    int r = mk_runtime_run(tmpdir, spec, "test", &io, &pid, &err);
+    int r = mk_runtime_run(tmpdir, spec, "test", &io, &pid, NULL, &err);
     close(sp[1]);
     if (r < 0) {
         close(sp[0]);
@@ -673,7 +673,7 @@ static void test_timing(void)
         pid_t pid;
         mk_err *err = NULL;
         int64_t t0 = mk_monotonic_ns();
-        if (mk_runtime_run(tmpdir, spec, "test", &io, &pid, &err) < 0)
+        if (mk_runtime_run(tmpdir, spec, "test", &io, &pid, NULL, &err) < 0)
             FAIL_AT("run: %s", err->msg);
         int64_t t1 = mk_monotonic_ns();
         rt_waitpid(pid, NULL);
