@@ -215,17 +215,41 @@ int mk_nl_bridge_add(int nl, const char *name, mk_err **err)
 
 int mk_nl_veth_add(int nl, const char *host_name, const char *peer_name, int netns_fd, mk_err **err)
 {
-    if (name_ok(host_name, err) < 0 || name_ok(peer_name, err) < 0)
+    struct mk_nl_veth v = {.name = host_name, .peer_name = peer_name, .peer_netns_fd = netns_fd};
+    return mk_nl_veth_create(nl, &v, err);
+}
+
+int mk_nl_veth_create(int nl, const struct mk_nl_veth *v, mk_err **err)
+{
+    if (name_ok(v->name, err) < 0 || name_ok(v->peer_name, err) < 0)
         return -1;
     struct nl_req r;
-    new_link_req(&r, host_name, "veth");
+    struct ifinfomsg *ifi = req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi));
+    if (v->up) {
+        ifi->ifi_flags = IFF_UP;
+        ifi->ifi_change = IFF_UP;
+    }
+    req_str(&r, IFLA_IFNAME, v->name);
+    if (v->master_index > 0)
+        req_u32(&r, IFLA_MASTER, (uint32_t)v->master_index);
+    if (v->mtu > 0) {
+        req_u32(&r, IFLA_MTU, (uint32_t)v->mtu);
+    }
+    nest_begin(&r, IFLA_LINKINFO);
+    req_str(&r, IFLA_INFO_KIND, "veth");
     nest_begin(&r, IFLA_INFO_DATA);
     nest_begin(&r, VETH_INFO_PEER);
     /* The peer's attributes follow its own ifinfomsg inside the nest. */
+    /* Not the peer's flags: the kernel opens the peer before the pair is
+     * linked, and a veth refuses to go up without its peer (ENOTCONN). */
     req_reserve(&r, sizeof(struct ifinfomsg));
-    req_str(&r, IFLA_IFNAME, peer_name);
-    if (netns_fd >= 0)
-        req_u32(&r, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+    req_str(&r, IFLA_IFNAME, v->peer_name);
+    if (v->peer_netns_fd >= 0)
+        req_u32(&r, IFLA_NET_NS_FD, (uint32_t)v->peer_netns_fd);
+    if (v->peer_mac != NULL)
+        req_attr(&r, IFLA_ADDRESS, v->peer_mac, 6);
+    if (v->mtu > 0)
+        req_u32(&r, IFLA_MTU, (uint32_t)v->mtu);
     nest_end(&r);
     nest_end(&r);
     nest_end(&r);
@@ -233,7 +257,7 @@ int mk_nl_veth_add(int nl, const char *host_name, const char *peer_name, int net
     if (rc < 0)
         return mk_err_errno(err, -rc,
                             "failed to add the host (%s) <=> sandbox (%s) pair interfaces",
-                            host_name, peer_name);
+                            v->name, v->peer_name);
     return 0;
 }
 

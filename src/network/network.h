@@ -29,6 +29,19 @@ int mk_nl_bridge_add(int nl, const char *name, mk_err **err);
  * netns_fd -1 the peer stays in nl's namespace. */
 int mk_nl_veth_add(int nl, const char *host_name, const char *peer_name, int netns_fd,
                    mk_err **err);
+/* A veth pair in one request: name in nl's namespace (a port of the bridge
+ * whose index is master_index, when > 0, and up when up), its peer peer_name
+ * created directly in the namespace peer_netns_fd (-1: nl's), down, with
+ * peer_mac (NULL: random).  mtu 0: the default. */
+struct mk_nl_veth {
+    const char *name, *peer_name;
+    int master_index;
+    int peer_netns_fd;
+    const unsigned char *peer_mac;
+    int mtu;
+    bool up;
+};
+int mk_nl_veth_create(int nl, const struct mk_nl_veth *v, mk_err **err);
 /* Delete a link (a veth's peer goes with it).  NOT_FOUND if there is none. */
 int mk_nl_link_del(int nl, const char *name, mk_err **err);
 int mk_nl_link_set_up(int nl, const char *name, mk_err **err);
@@ -56,6 +69,26 @@ struct mk_nl_addr {
 int mk_nl_addr_list(int nl, const char *name, struct mk_nl_addr **out, size_t *n, mk_err **err);
 /* A default route via gateway in nl's namespace. */
 int mk_nl_route_add_default(int nl, struct in_addr gateway, mk_err **err);
+
+/* ---- endpoint.c ---- */
+
+/* A container's attachment to a bridge (addresses in host order). */
+struct mk_endpoint {
+    const char *bridge;    /* the network's bridge, in host_nl's namespace */
+    const char *host_name; /* the host end of the veth pair */
+    const char *ifname;    /* the end in the container: eth0, eth1... */
+    int netns_fd;          /* the container's network namespace */
+    uint32_t addr;
+    int prefix;
+    uint32_t gateway;         /* 0: no default route (an internal network, or not the first) */
+    const unsigned char *mac; /* NULL: docker's, from the address */
+    int mtu;                  /* 0: the default */
+};
+/* docker's MAC for an address: 02:42 and its four bytes. */
+void mk_endpoint_mac(uint32_t addr, unsigned char mac[6]);
+/* Create the pair and configure the container's end through ns_nl (a netlink
+ * socket in its namespace, mk_nl_open_netns).  On failure nothing is left. */
+int mk_endpoint_add(int host_nl, int ns_nl, const struct mk_endpoint *ep, mk_err **err);
 
 /* ---- netns.c ---- */
 
