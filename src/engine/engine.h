@@ -32,6 +32,12 @@ struct mk_platform;
 int mk_container_create_platform(struct mk_engine *e, const char *name,
                                  const struct mk_platform *platform, const json_t *body,
                                  char **out_id, json_t **warnings, mk_err **err);
+/* docker's `-p` syntax, [ip:][hostPort[-end]:]containerPort[-end][/proto],
+ * added to HostConfig.PortBindings and Config.ExposedPorts (engine/ports.c);
+ * the docker CLI's errors. */
+int mk_port_spec_parse(const char *raw, json_t *bindings, json_t *exposed, mk_err **err);
+/* `--expose port[-end][/proto]` into Config.ExposedPorts. */
+int mk_expose_parse(const char *raw, json_t *exposed, mk_err **err);
 /* --device HOST[:CONTAINER][:PERMS] as the docker CLI takes it, into a
  * HostConfig.Devices entry {PathOnHost, PathInContainer, CgroupPermissions};
  * docker's errors ("bad mode specified: x", "x is not an absolute path"). */
