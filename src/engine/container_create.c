@@ -171,43 +171,6 @@ bool mk_engine_valid_name(const char *n)
     return strlen(n) >= 2;
 }
 
-static const char hosts_base[] = "127.0.0.1\tlocalhost\n"
-                                 "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                 "fe00::0\tip6-localnet\n"
-                                 "ff00::0\tip6-mcastprefix\n"
-                                 "ff02::1\tip6-allnodes\n"
-                                 "ff02::2\tip6-allrouters\n";
-
-/* resolv.conf as docker writes it for a container that cannot reach the
- * host's loopback resolvers: the host's file without 127.x nameservers, and
- * docker's public fallbacks if nothing is left. */
-static char *container_resolv_conf(bool host_net)
-{
-    _cleanup_free_ char *host = NULL;
-    if (mk_read_file("/etc/resolv.conf", &host, NULL, NULL) < 0)
-        host = xstrdup("");
-    if (host_net)
-        return steal_pointer(&host);
-    mk_buf b = {0};
-    bool have_ns = false;
-    char *save = NULL;
-    for (char *line = strtok_r(host, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (mk_str_has_prefix(line, "nameserver")) {
-            const char *a = line + 10;
-            while (*a == ' ' || *a == '\t')
-                a++;
-            if (mk_str_has_prefix(a, "127.") || strcmp(a, "::1") == 0)
-                continue;
-            have_ns = true;
-        }
-        mk_buf_puts(&b, line);
-        mk_buf_puts(&b, "\n");
-    }
-    if (!have_ns)
-        mk_buf_puts(&b, "\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n");
-    return mk_buf_steal(&b);
-}
-
 /* hosts, hostname, resolv.conf: no fsync, like docker; they are small and
  * rewritten from the container's config if ever lost. */
 static int write_plain(int dfd, const char *name, const char *data, mk_err **err)
@@ -216,7 +179,7 @@ static int write_plain(int dfd, const char *name, const char *data, mk_err **err
 }
 
 static int layout_container_dir(struct mk_engine *e, const char *id, const char *hostname,
-                                bool host_net, mk_err **err)
+                                const json_t *host_config, bool host_net, mk_err **err)
 {
     _cleanup_free_ char *dir = mk_store_container_dir(e->store, id);
     if (mkdir(dir, 0710) < 0 && errno != EEXIST)
@@ -232,15 +195,14 @@ static int layout_container_dir(struct mk_engine *e, const char *id, const char 
     if (write_plain(dfd, "hostname", hn, err) < 0)
         return -1;
     _cleanup_free_ char *hosts = NULL;
-    if (host_net) {
-        if (mk_read_file("/etc/hosts", &hosts, NULL, NULL) < 0)
-            hosts = xstrdup(hosts_base);
-    } else {
-        hosts = xstrdup(hosts_base);
-    }
+    if (!host_net || mk_read_file("/etc/hosts", &hosts, NULL, NULL) < 0)
+        hosts = mk_netfiles_hosts(host_config, NULL, 0, 0);
     if (write_plain(dfd, "hosts", hosts, err) < 0)
         return -1;
-    _cleanup_free_ char *resolv = container_resolv_conf(host_net);
+    _cleanup_free_ char *host_resolv = NULL;
+    if (mk_read_file("/etc/resolv.conf", &host_resolv, NULL, NULL) < 0)
+        host_resolv = xstrdup("");
+    _cleanup_free_ char *resolv = mk_netfiles_resolv(host_config, host_resolv, host_net, false);
     return write_plain(dfd, "resolv.conf", resolv, err);
 }
 
@@ -358,7 +320,8 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
         mk_engine_volumes_undo(e, made);
         return -1;
     }
-    if (layout_container_dir(e, id, mk_json_str(config, "Hostname"), host_net, err) < 0 ||
+    if (layout_container_dir(e, id, mk_json_str(config, "Hostname"), host_config, host_net,
+                             err) < 0 ||
         mk_engine_volumes_copy_up(e, id, points, copy_dests, err) < 0) {
         /* Leave nothing half made: the row goes with the directory. */
         _cleanup_err_ mk_err *ignored = NULL;

@@ -24,6 +24,17 @@ int mk_engine_check_platform(const char *ref, const struct mk_image *img,
 /* start: an image of a foreign architecture needs qemu in binfmt_misc
  * (mk_binfmt_ensure); the error says so and why it cannot be had. */
 int mk_engine_ensure_emulation(const struct mk_image *img, mk_err **err);
+/* ---- a container's /etc/hosts and /etc/resolv.conf (container_netfiles.c) ---- */
+/* An --add-host entry, "host:ip" (or host=ip; ip may be IPv6 or
+ * "host-gateway"); INVALID with docker's wording. */
+int mk_extra_host_parse(const char *entry, char **host, char **ip, mk_err **err);
+/* hosts: ip 0 when the container has no address of its own (none, host). */
+char *mk_netfiles_hosts(const json_t *host_config, const char *hostname, uint32_t ip,
+                        uint32_t host_gateway);
+/* resolv.conf from the host's (its text); embedded_dns on user-defined networks. */
+char *mk_netfiles_resolv(const json_t *host_config, const char *host_resolv, bool host_net,
+                         bool embedded_dns);
+
 /* Delete everything a container owns: cgroup, run directory, row; its
  * directory is moved to the trash.  spec may be NULL (it is then read from the
  * bundle when present).  die_attrs, for a --rm container's exit, records its
