@@ -24,6 +24,24 @@ int mk_engine_check_platform(const char *ref, const struct mk_image *img,
 /* start: an image of a foreign architecture needs qemu in binfmt_misc
  * (mk_binfmt_ensure); the error says so and why it cannot be had. */
 int mk_engine_ensure_emulation(const struct mk_image *img, mk_err **err);
+/* ---- published ports (container_ports.c) ---- */
+struct mk_port_map {
+    char proto[4]; /* tcp, udp */
+    unsigned ctr_port;
+    uint32_t host_ip; /* host order, 0: every address */
+    unsigned host_port;
+    int fd; /* the socket that holds the host port */
+};
+/* Bind every published port of a container (-p, and -P's exposed ports);
+ * CONFLICT with docker's "Bind for IP:PORT failed: port is already
+ * allocated".  Nothing is held on failure. */
+int mk_ports_reserve(const json_t *config, const json_t *host_config, struct mk_port_map **out,
+                     size_t *n, mk_err **err);
+void mk_ports_release(struct mk_port_map *v, size_t n);
+/* NetworkSettings.Ports: every exposed port, with its bindings or null. */
+json_t *mk_ports_json(const json_t *config, const json_t *host_config,
+                      const struct mk_port_map *v, size_t n);
+
 /* ---- a container's /etc/hosts and /etc/resolv.conf (container_netfiles.c) ---- */
 /* An --add-host entry, "host:ip" (or host=ip; ip may be IPv6 or
  * "host-gateway"); INVALID with docker's wording. */
