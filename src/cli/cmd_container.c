@@ -65,19 +65,24 @@ int cmd_port(int argc, char **argv)
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;
-    struct mk_container *c = NULL;
     int status = 0;
-    if (mk_container_get(e, rest[0], &c, &err) < 0) {
-        status = mk_cli_fail(NULL, err, 1);
-    } else if (rest[1] != NULL) {
-        /* No container publishes ports until bridge networking exists, so a
-         * well-formed question always gets docker's "not published" answer. */
-        if (check_port_arg(rest[1]) == 0)
-            fprintf(stderr, "Error: No public port '%s' published for %s\n", rest[1], rest[0]);
+    _cleanup_strv_ char **lines = NULL;
+    if (rest[1] != NULL && check_port_arg(rest[1]) < 0) {
         status = 1;
+    } else if (mk_container_port_lines(e, rest[0], rest[1], &lines, &err) < 0) {
+        /* docker prints the missing mapping as a CLI error, the rest as the daemon's. */
+        if (err->kind == MK_ERR_NOT_FOUND && rest[1] != NULL &&
+            mk_str_has_prefix(err->msg, "No public port")) {
+            fprintf(stderr, "Error: %s\n", err->msg);
+            mk_err_free(err);
+            status = 1;
+        } else {
+            status = mk_cli_fail(NULL, err, 1);
+        }
+    } else {
+        for (size_t i = 0; lines[i] != NULL; i++)
+            printf("%s\n", lines[i]);
     }
-    /* Without PRIVATE_PORT: the (empty) list of mappings, as docker prints it. */
-    mk_container_free(c);
     mk_engine_free(e);
     return status;
 }

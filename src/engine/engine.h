@@ -32,6 +32,11 @@ struct mk_platform;
 int mk_container_create_platform(struct mk_engine *e, const char *name,
                                  const struct mk_platform *platform, const json_t *body,
                                  char **out_id, json_t **warnings, mk_err **err);
+/* docker port: "80/tcp -> 0.0.0.0:8080" lines, or "0.0.0.0:8080" for one
+ * private port ("80" is 80/tcp); NOT_FOUND "No public port '80/tcp'
+ * published for REF" when that one is not published. */
+int mk_container_port_lines(struct mk_engine *e, const char *ref, const char *private_port,
+                            char ***out, mk_err **err);
 /* docker's `-p` syntax, [ip:][hostPort[-end]:]containerPort[-end][/proto],
  * added to HostConfig.PortBindings and Config.ExposedPorts (engine/ports.c);
  * the docker CLI's errors. */

@@ -24,6 +24,13 @@ int mk_engine_check_platform(const char *ref, const struct mk_image *img,
 /* start: an image of a foreign architecture needs qemu in binfmt_misc
  * (mk_binfmt_ensure); the error says so and why it cannot be had. */
 int mk_engine_ensure_emulation(const struct mk_image *img, mk_err **err);
+/* ---- a running container's network state (container_network.c) ---- */
+int mk_container_net_state_write(struct mk_engine *e, const char *id, const json_t *state,
+                                 mk_err **err);
+/* NULL when the container is not running or has no network of its own. */
+json_t *mk_container_net_state(struct mk_engine *e, const struct mk_container *c);
+void mk_container_net_state_remove(struct mk_engine *e, const char *id);
+
 /* ---- published ports (container_ports.c) ---- */
 struct mk_port_map {
     char proto[4]; /* tcp, udp */
