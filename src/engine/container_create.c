@@ -23,6 +23,35 @@ static const char *const supported_host_keys[] = {
     "CgroupnsMode", "OomKillDisable", "CgroupParent", "Mounts", "VolumesFrom", NULL,
 };
 
+/* --network/--pid container:X name a container that exists (docker checks
+ * at create; it must run at start). */
+static int check_container_modes(struct mk_engine *e, const json_t *hc, mk_err **err)
+{
+    const char *ipc = mk_json_str(hc, "IpcMode");
+    if (ipc != NULL && mk_str_has_prefix(ipc, "container:"))
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "--ipc=%s is not supported yet: mocker cannot share a container's "
+                          "/dev/shm",
+                          ipc);
+    static const char *const keys[] = {"NetworkMode", "PidMode"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *mode = mk_json_str(hc, keys[i]);
+        if (mode == NULL || !mk_str_has_prefix(mode, "container:"))
+            continue;
+        struct mk_container *t = NULL;
+        if (mk_container_get(e, mode + 10, &t, err) < 0)
+            return -1;
+        mk_container_free(t);
+    }
+    const char *net = mk_json_str(hc, "NetworkMode");
+    if (net != NULL && mk_str_has_prefix(net, "container:") &&
+        json_object_size(json_object_get(hc, "PortBindings")) > 0)
+        return mk_err_set(err, MK_ERR_INVALID,
+                          "conflicting options: port publishing and the container type network "
+                          "mode");
+    return 0;
+}
+
 static int check_host_config(const json_t *hc, mk_err **err)
 {
     const char *key;
@@ -41,9 +70,10 @@ static int check_host_config(const json_t *hc, mk_err **err)
         return -1;
     const char *net = mk_json_str(hc, "NetworkMode");
     if (net != NULL && *net != '\0' && strcmp(net, "none") != 0 && strcmp(net, "host") != 0 &&
-        strcmp(net, "default") != 0)
+        strcmp(net, "default") != 0 && !mk_str_has_prefix(net, "container:"))
         return mk_err_set(err, MK_ERR_UNSUPPORTED,
-                          "network mode \"%s\" is not supported by mocker yet (only none and host)",
+                          "network mode \"%s\" is not supported by mocker yet (only none, host "
+                          "and container:NAME)",
                           net);
     const char *cgns = mk_json_str(hc, "CgroupnsMode");
     if (cgns != NULL && *cgns != '\0' && strcmp(cgns, "host") != 0 && strcmp(cgns, "private") != 0)
@@ -223,7 +253,7 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
         return mk_err_set(err, MK_ERR_INVALID, "No command specified");
     json_t *hc = json_object_get(body, "HostConfig");
     _cleanup_json_ json_t *host_config = hc ? json_deep_copy(hc) : json_object();
-    if (check_host_config(host_config, err) < 0 ||
+    if (check_host_config(host_config, err) < 0 || check_container_modes(e, host_config, err) < 0 ||
         mk_health_config_validate(json_object_get(body, "Healthcheck"), err) < 0)
         return -1;
     /* Refuse bad capabilities now, as docker does, not at the first start. */
@@ -256,6 +286,23 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
     }
 
     _cleanup_free_ char *id = mk_random_hex(64);
+    /* Sharing a container's network is sharing its name on it. */
+    const char *net_mode = mk_json_str(host_config, "NetworkMode");
+    if (net_mode != NULL && mk_str_has_prefix(net_mode, "container:")) {
+        if (*mk_json_str(config, "Hostname") != '\0') {
+            mk_image_free(img);
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "conflicting options: hostname and the network mode");
+        }
+        struct mk_container *t = NULL;
+        if (mk_container_get(e, net_mode + 10, &t, err) < 0) {
+            mk_image_free(img);
+            return -1;
+        }
+        const char *hn = mk_json_str(json_object_get(t->config, "Config"), "Hostname");
+        json_object_set_new(config, "Hostname", json_string(hn != NULL ? hn : ""));
+        mk_container_free(t);
+    }
     if (*mk_json_str(config, "Hostname") == '\0') {
         _cleanup_free_ char *short_id = xstrndup(id, 12);
         json_object_set_new(config, "Hostname", json_string(short_id));

@@ -42,19 +42,82 @@ static int image_of(struct mk_engine *e, const struct mk_container *c, struct mk
     return 0;
 }
 
+static int build_spec_files(struct mk_engine *e, const struct mk_container *c,
+                            const struct mk_image *img, const char *files_of,
+                            const char *join_net, const char *join_pid,
+                            json_t **out, mk_err **err);
+static int build_spec(struct mk_engine *e, const struct mk_container *c,
+                      const struct mk_image *img, bool to_run, json_t **out, mk_err **err);
+
+/* For a spec that is not run (cp, export, update): a container:X namespace
+ * is named, not resolved. */
 int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json_t **out,
                          mk_err **err)
 {
     struct mk_image *img = NULL;
     if (image_of(e, c, &img, err) < 0)
         return -1;
-    int ret = mk_engine_build_spec_image(e, c, img, out, err);
+    int ret = build_spec(e, c, img, false, out, err);
     mk_image_free(img);
     return ret;
 }
 
-int mk_engine_build_spec_image(struct mk_engine *e, const struct mk_container *c,
-                               const struct mk_image *img, json_t **out, mk_err **err)
+/* --network/--pid container:X: the namespace of X's init, which must
+ * run (docker's words). */
+static int join_ns(struct mk_engine *e, const json_t *hc, const char *key, const char *what,
+                   const char *ns, bool to_run, char **path, struct mk_container **target,
+                   mk_err **err)
+{
+    const char *mode = mk_json_str(hc, key);
+    *path = NULL;
+    if (mode == NULL || !mk_str_has_prefix(mode, "container:"))
+        return 0;
+    struct mk_container *t = NULL;
+    if (mk_container_get(e, mode + 10, &t, err) < 0)
+        return -1;
+    /* A spec that will not run (cp, update of a stopped container) only
+     * needs to name the namespace. */
+    if (!to_run && !mk_container_is_running(t)) {
+        *path = xstrdup(mode);
+        mk_container_free(t);
+        return 0;
+    }
+    if (!mk_container_is_running(t)) {
+        mk_err_set(err, MK_ERR_CONFLICT, "cannot join %s of a non running container: %s", what,
+                   mode + 10);
+        mk_container_free(t);
+        return -1;
+    }
+    *path = xasprintf("/proc/%d/ns/%s", (int)t->pid, ns);
+    if (target != NULL && *target == NULL)
+        *target = t;
+    else
+        mk_container_free(t);
+    return 0;
+}
+
+static int build_spec(struct mk_engine *e, const struct mk_container *c,
+                      const struct mk_image *img, bool to_run, json_t **out, mk_err **err)
+{
+    const json_t *hc = json_object_get(c->config, "HostConfig");
+    _cleanup_free_ char *join_net = NULL, *join_pid = NULL;
+    struct mk_container *net_owner = NULL;
+    if (join_ns(e, hc, "NetworkMode", "network", "net", to_run, &join_net, &net_owner, err) < 0 ||
+        join_ns(e, hc, "PidMode", "PID", "pid", to_run, &join_pid, NULL, err) < 0) {
+        mk_container_free(net_owner);
+        return -1;
+    }
+    /* Sharing a network namespace shares its hosts and resolv.conf too. */
+    const char *files_of = net_owner != NULL ? net_owner->id : c->id;
+    int r = build_spec_files(e, c, img, files_of, join_net, join_pid, out, err);
+    mk_container_free(net_owner);
+    return r;
+}
+
+static int build_spec_files(struct mk_engine *e, const struct mk_container *c,
+                            const struct mk_image *img, const char *files_of,
+                            const char *join_net, const char *join_pid,
+                            json_t **out, mk_err **err)
 {
     _cleanup_strv_ char **lowers = NULL;
     if (mk_image_lower_dirs(e->store, img, &lowers, err) < 0)
@@ -63,9 +126,10 @@ int mk_engine_build_spec_image(struct mk_engine *e, const struct mk_container *c
     _cleanup_free_ char *rootfs = mk_path_join(dir, "rootfs");
     _cleanup_free_ char *upper = mk_path_join(dir, "upper");
     _cleanup_free_ char *work = mk_path_join(dir, "work");
-    _cleanup_free_ char *hosts = mk_path_join(dir, "hosts");
-    _cleanup_free_ char *hostname = mk_path_join(dir, "hostname");
-    _cleanup_free_ char *resolv = mk_path_join(dir, "resolv.conf");
+    _cleanup_free_ char *files = mk_store_container_dir(e->store, files_of);
+    _cleanup_free_ char *hosts = mk_path_join(files, "hosts");
+    _cleanup_free_ char *hostname = mk_path_join(files, "hostname");
+    _cleanup_free_ char *resolv = mk_path_join(files, "resolv.conf");
     const json_t *config = json_object_get(c->config, "Config");
     struct mk_spec_input in = {
         .id = c->id,
@@ -82,6 +146,8 @@ int mk_engine_build_spec_image(struct mk_engine *e, const struct mk_container *c
         .init_path = e->init_path,
         .cgroup_parent = "/mocker",
         .mount_points = json_object_get(c->config, "MountPoints"),
+        .join_net = join_net,
+        .join_pid = join_pid,
     };
     json_t *spec = NULL;
     if (mk_spec_build(&in, &spec, err) < 0)
@@ -481,7 +547,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         max_file = atoi(mf) > 0 ? atoi(mf) : 1;
     if (mk_engine_runtime_path(mk_json_str(hc, "Runtime"), &runtime, err) < 0 ||
         image_of(e, c, &img, err) < 0 || mk_engine_ensure_emulation(img, err) < 0 ||
-        mk_engine_build_spec_image(e, c, img, &spec, err) < 0 || use_netns(spec, &netns, err) < 0)
+        build_spec(e, c, img, true, &spec, err) < 0 || use_netns(spec, &netns, err) < 0)
         goto fail;
     mk_trace("monitor-spec");
     dir = mk_store_container_dir(e->store, c->id);

@@ -11,9 +11,6 @@ int mk_engine_open_plain(struct mk_engine **out, mk_err **err);
 /* Build the OCI spec of c (image layers, paths, resources...). */
 int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json_t **out,
                          mk_err **err);
-/* Build the OCI spec of c whose image img is already at hand. */
-int mk_engine_build_spec_image(struct mk_engine *e, const struct mk_container *c,
-                               const struct mk_image *img, json_t **out, mk_err **err);
 /* ---- platforms (container_platform.c) ---- */
 struct mk_platform;
 /* create: an image (found by ref) not of the platform asked for is NOT_FOUND

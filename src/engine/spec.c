@@ -182,17 +182,32 @@ static int parse_security_opts(const json_t *list, struct secopts *so, mk_err **
 
 struct ns_modes {
     bool host_net, host_ipc, host_pid, host_uts, ipc_none, host_cgroupns;
+    const char *join_net, *join_pid; /* container:X, by path */
 };
 
-static int parse_modes(const json_t *hc, struct ns_modes *m, mk_err **err)
+/* container:X modes need the engine to have found X's namespace. */
+static int join_path(const char *mode, const char *path, const char **out, mk_err **err)
+{
+    if (path == NULL)
+        return mk_err_set(err, MK_ERR_INVALID, "%s: the container's namespace was not resolved",
+                          mode);
+    *out = path;
+    return 0;
+}
+
+static int parse_modes(const json_t *hc, const struct mk_spec_input *in, struct ns_modes *m,
+                       mk_err **err)
 {
     memset(m, 0, sizeof(*m));
     const char *net = str_or(hc, "NetworkMode", "");
-    if (strcmp(net, "host") == 0)
+    if (strcmp(net, "host") == 0) {
         m->host_net = true;
-    else if (mk_str_has_prefix(net, "container:"))
-        return mk_err_set(err, MK_ERR_UNSUPPORTED, "--network=%s is not supported yet", net);
-    /* "default"/"bridge" get an empty network namespace for now, like "none". */
+    } else if (mk_str_has_prefix(net, "container:")) {
+        if (join_path(net, in->join_net, &m->join_net, err) < 0)
+            return -1;
+    }
+    /* Any other mode (none, default, bridge, a network's name) is a network
+     * namespace of the container's own, which the monitor connects. */
     else if (*net != '\0' && strcmp(net, "none") != 0 && strcmp(net, "default") != 0 &&
              strcmp(net, "bridge") != 0)
         return mk_err_set(err, MK_ERR_UNSUPPORTED, "network %s is not supported yet", net);
@@ -202,16 +217,23 @@ static int parse_modes(const json_t *hc, struct ns_modes *m, mk_err **err)
         m->host_ipc = true;
     else if (strcmp(ipc, "none") == 0)
         m->ipc_none = true;
+    /* Joining the namespace alone would share SysV IPC but not the POSIX
+     * shared memory in /dev/shm, which is a mount of the container's own. */
     else if (mk_str_has_prefix(ipc, "container:"))
-        return mk_err_set(err, MK_ERR_UNSUPPORTED, "--ipc=%s is not supported yet", ipc);
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "--ipc=%s is not supported yet: mocker cannot share a container's "
+                          "/dev/shm",
+                          ipc);
     else if (*ipc != '\0' && strcmp(ipc, "private") != 0 && strcmp(ipc, "shareable") != 0)
         return mk_err_set(err, MK_ERR_INVALID, "invalid IPC mode: %s", ipc);
 
     const char *pid = str_or(hc, "PidMode", "");
     if (strcmp(pid, "host") == 0)
         m->host_pid = true;
-    else if (mk_str_has_prefix(pid, "container:"))
-        return mk_err_set(err, MK_ERR_UNSUPPORTED, "--pid=%s is not supported yet", pid);
+    else if (mk_str_has_prefix(pid, "container:")) {
+        if (join_path(pid, in->join_pid, &m->join_pid, err) < 0)
+            return -1;
+    }
     else if (*pid != '\0' && strcmp(pid, "private") != 0)
         return mk_err_set(err, MK_ERR_INVALID, "invalid PID mode: %s", pid);
 
@@ -1300,16 +1322,22 @@ static int build_process(const struct build_ctx *b, char *const *caps, json_t **
     return 0;
 }
 
+static json_t *ns_entry(const char *type, const char *path)
+{
+    return path != NULL ? json_pack("{s:s,s:s}", "type", type, "path", path)
+                        : json_pack("{s:s}", "type", type);
+}
+
 static json_t *build_namespaces(const struct ns_modes *m)
 {
     json_t *a = json_array();
     json_array_append_new(a, json_pack("{s:s}", "type", "mount"));
     if (!m->host_net)
-        json_array_append_new(a, json_pack("{s:s}", "type", "network"));
+        json_array_append_new(a, ns_entry("network", m->join_net));
     if (!m->host_uts)
         json_array_append_new(a, json_pack("{s:s}", "type", "uts"));
     if (!m->host_pid)
-        json_array_append_new(a, json_pack("{s:s}", "type", "pid"));
+        json_array_append_new(a, ns_entry("pid", m->join_pid));
     if (!m->host_ipc)
         json_array_append_new(a, json_pack("{s:s}", "type", "ipc"));
     if (!m->host_cgroupns)
@@ -1367,7 +1395,7 @@ int mk_spec_build(const struct mk_spec_input *in, json_t **out, mk_err **err)
         .hc = json_is_object(in->host_config) ? in->host_config : empty,
     };
     const json_t *hc = b.hc;
-    if (check_unsupported(hc, err) < 0 || parse_modes(hc, &b.modes, err) < 0 ||
+    if (check_unsupported(hc, err) < 0 || parse_modes(hc, in, &b.modes, err) < 0 ||
         parse_security_opts(json_object_get(hc, "SecurityOpt"), &b.sec, err) < 0)
         return -1;
     b.privileged = mk_json_bool(hc, "Privileged", false);

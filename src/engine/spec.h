@@ -27,6 +27,9 @@ struct mk_spec_input {
     /* The container's MountPoints (engine/container_volumes.c): volumes and
      * --mount binds as binds of their Source, tmpfs with TmpfsData. */
     const json_t *mount_points;
+    /* --network/--pid container:X: the namespace of X's init to join
+     * (/proc/PID/ns/...), resolved by the engine; NULL otherwise. */
+    const char *join_net, *join_pid;
 };
 
 /* Build the spec.  Errors are INVALID with docker's wording for bad input

@@ -310,3 +310,32 @@ test_swappiness_and_blkio_weight() {
     assert_eq 125 "$rc"
     assert_contains "$out" "valid memory swappiness range is 0-100"
 }
+
+test_network_and_pid_of_another_container() {
+    web=$($M run -d $IMG sleep 60)
+    trap '$M rm -f "$web" >/dev/null 2>&1' EXIT
+    $M exec "$web" sh -c 'nc -l -p 7777 -e echo from-web &' # a listener on the shared loopback
+    # The same network namespace (its loopback), pid namespace and hostname.
+    capture $M run --rm --network "container:$web" --pid "container:$web" $IMG \
+        sh -c 'hostname; ps -o comm | grep -c sleep; nc 127.0.0.1 7777 </dev/null'
+    assert_eq 0 "$rc" "run in another container's namespaces: $out"
+    assert_eq "${web:0:12}
+1
+from-web" "$out"
+    capture $M run --rm --network "container:$web" -h other $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "conflicting options: hostname and the network mode"
+    capture $M run --rm --network "container:$web" -p 80 $IMG true
+    assert_eq 125 "$rc"
+    capture $M run --rm --network container:nope $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "No such container: nope"
+    capture $M run --rm --ipc "container:$web" $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "cannot share a container's /dev/shm"
+    stopped=$($M create $IMG true)
+    capture $M run --rm --network "container:$stopped" $IMG true
+    assert_eq 125 "$rc"
+    assert_contains "$out" "cannot join network of a non running container"
+    $M rm "$stopped" >/dev/null
+}
