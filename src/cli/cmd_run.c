@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <arpa/inet.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -28,6 +29,9 @@ struct run_flags {
     bool no_healthcheck;
     char **devices, **device_cgroup_rules, *cgroupns, *cgroup_parent;
     char **mounts, **volumes_from;
+    char **publish, **expose, **dns, **dns_search, **dns_options, **add_hosts, **aliases;
+    char *ip, *mac_address;
+    bool publish_all;
     bool usage_error; /* build_body's error is a bad flag value: docker's usage output */
     bool oom_kill_disable;
 };
@@ -39,7 +43,6 @@ static const char *const health_keys[4] = {"Interval", "Timeout", "StartPeriod",
 
 #define REFUSE_V(n, s, why) {n, s, MK_OPT_REFUSED_VALUE, NULL, why, NULL}
 #define REFUSE_B(n, s, why) {n, s, MK_OPT_REFUSED_BOOL, NULL, why, NULL}
-#define NET_ISSUE  "networking (bridge networks, ports, DNS) is not implemented yet"
 #define VOL_ISSUE  "volume plugins are not supported: the local driver is the only one"
 #define IMG_ISSUE  "registries and pulling are not implemented yet"
 
@@ -95,12 +98,20 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         {"uts", 0, MK_OPT_STRING, &f->uts, "UTS namespace to use", NULL},
         {"pull", 0, MK_OPT_STRING, &f->pull, "Pull image before running (\"missing\", \"never\")", NULL},
         {"quiet", 'q', MK_OPT_BOOL, &f->quiet, "Suppress the pull output", NULL},
-        REFUSE_V("publish", 'p', NET_ISSUE), REFUSE_B("publish-all", 'P', NET_ISSUE),
-        REFUSE_V("expose", 0, NET_ISSUE), REFUSE_V("dns", 0, NET_ISSUE),
-        REFUSE_V("dns-search", 0, NET_ISSUE), REFUSE_V("dns-option", 0, NET_ISSUE),
-        REFUSE_V("add-host", 0, NET_ISSUE), REFUSE_V("mac-address", 0, NET_ISSUE),
-        REFUSE_V("ip", 0, NET_ISSUE), REFUSE_V("ip6", 0, NET_ISSUE),
-        REFUSE_V("network-alias", 0, NET_ISSUE), REFUSE_V("link", 0, NET_ISSUE),
+        {"publish", 'p', MK_OPT_LIST, &f->publish, "Publish a container's port(s) to the host", NULL},
+        {"publish-all", 'P', MK_OPT_BOOL, &f->publish_all, "Publish all exposed ports to random ports", NULL},
+        {"expose", 0, MK_OPT_LIST, &f->expose, "Expose a port or a range of ports", NULL},
+        {"dns", 0, MK_OPT_LIST, &f->dns, "Set custom DNS servers", NULL},
+        {"dns-search", 0, MK_OPT_LIST, &f->dns_search, "Set custom DNS search domains", NULL},
+        {"dns-option", 0, MK_OPT_LIST, &f->dns_options, "Set DNS options", NULL},
+        {"dns-opt", 0, MK_OPT_LIST, &f->dns_options, NULL, NULL},
+        {"add-host", 0, MK_OPT_LIST, &f->add_hosts, "Add a custom host-to-IP mapping (host:ip)", NULL},
+        {"mac-address", 0, MK_OPT_STRING, &f->mac_address, "Container MAC address (e.g., 92:d0:c6:0a:29:33)", NULL},
+        {"ip", 0, MK_OPT_STRING, &f->ip, "IPv4 address (e.g., 172.30.100.104)", NULL},
+        REFUSE_V("ip6", 0, "IPv6 networking is not supported by mocker"),
+        {"network-alias", 0, MK_OPT_LIST, &f->aliases, "Add network-scoped alias for the container", NULL},
+        {"net-alias", 0, MK_OPT_LIST, &f->aliases, NULL, NULL},
+        REFUSE_V("link", 0, "legacy links between containers: use a user-defined network, where containers find each other by name"),
         {"mount", 0, MK_OPT_LIST, &f->mounts, "Attach a filesystem mount to the container", NULL},
         {"volumes-from", 0, MK_OPT_LIST, &f->volumes_from, "Mount volumes from the specified container(s)", NULL},
         REFUSE_V("volume-driver", 0, VOL_ISSUE),
@@ -156,13 +167,15 @@ static void free_flags(struct run_flags *f)
                      &f->cpuset_mems, &f->shm_size, &f->ipc, &f->pid, &f->uts, &f->detach_keys,
                      &f->pull, &f->health_cmd, &f->health_durations[0], &f->health_durations[1],
                      &f->health_durations[2], &f->health_durations[3], &f->restart, &f->cgroupns,
-                     &f->cgroup_parent, &f->platform};
+                     &f->cgroup_parent, &f->platform, &f->ip, &f->mac_address};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
     char ***lists[] = {&f->env, &f->env_file, &f->labels, &f->volumes, &f->tmpfs, &f->log_opts,
                        &f->cap_add, &f->cap_drop, &f->security_opt, &f->ulimits, &f->sysctls,
                        &f->group_add, &f->label_files, &f->annotations, &f->attach,
-                       &f->devices, &f->device_cgroup_rules, &f->mounts, &f->volumes_from};
+                       &f->devices, &f->device_cgroup_rules, &f->mounts, &f->volumes_from,
+                       &f->publish, &f->expose, &f->dns, &f->dns_search, &f->dns_options,
+                       &f->add_hosts, &f->aliases};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         mk_strv_free(*lists[i]);
 }
@@ -396,6 +409,79 @@ static int device_fields(struct run_flags *f, json_t *hc, mk_err **err)
     return 0;
 }
 
+static json_t *strv_array(char **v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static bool valid_mac(const char *s)
+{
+    unsigned b[6];
+    char tail;
+    return strlen(s) == 17 &&
+           sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                  &tail) == 6;
+}
+
+/* -p/-P/--expose, --dns*, --add-host, --mac-address, --ip, --network-alias:
+ * the docker CLI's checks and the create body's fields. */
+static int network_fields(struct run_flags *f, json_t *body, json_t *hc, mk_err **err)
+{
+    json_t *bindings = json_object(), *exposed = json_object();
+    json_object_set_new(hc, "PortBindings", bindings);
+    json_object_set_new(body, "ExposedPorts", exposed);
+    for (size_t i = 0; f->publish && f->publish[i]; i++)
+        if (mk_port_spec_parse(f->publish[i], bindings, exposed, err) < 0)
+            return -1;
+    for (size_t i = 0; f->expose && f->expose[i]; i++)
+        if (mk_expose_parse(f->expose[i], exposed, err) < 0)
+            return -1;
+    if (f->publish_all)
+        json_object_set_new(hc, "PublishAllPorts", json_true());
+    for (size_t i = 0; f->dns && f->dns[i]; i++) {
+        unsigned char a[16];
+        if (inet_pton(AF_INET, f->dns[i], a) != 1 && inet_pton(AF_INET6, f->dns[i], a) != 1) {
+            f->usage_error = true;
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "invalid argument \"%s\" for \"--dns\" flag: IP address is not "
+                              "correctly formatted: %s",
+                              f->dns[i], f->dns[i]);
+        }
+    }
+    json_object_set_new(hc, "Dns", strv_array(f->dns));
+    json_object_set_new(hc, "DnsSearch", strv_array(f->dns_search));
+    json_object_set_new(hc, "DnsOptions", strv_array(f->dns_options));
+    for (size_t i = 0; f->add_hosts && f->add_hosts[i]; i++) {
+        _cleanup_err_ mk_err *bad = NULL;
+        if (mk_extra_host_parse(f->add_hosts[i], NULL, NULL, &bad) < 0) {
+            f->usage_error = true;
+            return mk_err_set(err, MK_ERR_INVALID, "invalid argument \"%s\" for \"--add-host\" flag: %s",
+                              f->add_hosts[i], bad->msg);
+        }
+    }
+    json_object_set_new(hc, "ExtraHosts", strv_array(f->add_hosts));
+    if (f->mac_address != NULL) {
+        if (!valid_mac(f->mac_address))
+            return mk_err_set(err, MK_ERR_INVALID, "%s is not a valid mac address", f->mac_address);
+        json_object_set_new(body, "MacAddress", json_string(f->mac_address));
+    }
+    if (f->ip != NULL || f->aliases != NULL) {
+        /* For the network named by --network, as the docker CLI sends it. */
+        const char *net = f->network != NULL ? f->network : "default";
+        json_t *ep = json_object();
+        if (f->ip != NULL)
+            json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", f->ip));
+        if (f->aliases != NULL)
+            json_object_set_new(ep, "Aliases", strv_array(f->aliases));
+        json_object_set_new(body, "NetworkingConfig",
+                            json_pack("{s:{s:o}}", "EndpointsConfig", net, ep));
+    }
+    return 0;
+}
+
 static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **err)
 {
     _cleanup_json_ json_t *body = json_object();
@@ -509,6 +595,8 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
                               "conflicting options: cannot specify both --restart and --rm");
     }
     json_object_set_new(hc, "NetworkMode", json_string(f->network ? f->network : "default"));
+    if (network_fields(f, body, hc, err) < 0)
+        return -1;
     json_t *log_cfg = json_object();
     for (size_t i = 0; f->log_opts && f->log_opts[i]; i++) {
         _cleanup_free_ char *kv = xstrdup(f->log_opts[i]);

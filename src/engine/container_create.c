@@ -52,6 +52,37 @@ static int check_container_modes(struct mk_engine *e, const json_t *hc, mk_err *
     return 0;
 }
 
+/* NetworkingConfig.EndpointsConfig (--ip, --network-alias): docker's checks
+ * for what only user-defined networks have. */
+static int check_endpoints(const json_t *body, const json_t *hc, mk_err **err)
+{
+    const json_t *eps = json_object_get(json_object_get(body, "NetworkingConfig"), "EndpointsConfig");
+    const char *mode = mk_json_str(hc, "NetworkMode");
+    bool builtin = mode == NULL || *mode == '\0' || strcmp(mode, "default") == 0 ||
+                   strcmp(mode, "bridge") == 0 || strcmp(mode, "none") == 0 ||
+                   strcmp(mode, "host") == 0 || mk_str_has_prefix(mode, "container:");
+    const char *mac = mk_json_str(body, "MacAddress");
+    if (mac != NULL && *mac != '\0' && builtin)
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "--mac-address is not supported yet on network mode %s",
+                          mode != NULL && *mode ? mode : "default");
+    const char *name;
+    json_t *ep;
+    json_object_foreach((json_t *)eps, name, ep)
+    {
+        const char *ip = mk_json_str(json_object_get(ep, "IPAMConfig"), "IPv4Address");
+        if (builtin && ip != NULL && *ip != '\0')
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "user specified IP address is supported on user defined networks "
+                              "only");
+        if (builtin && json_array_size(json_object_get(ep, "Aliases")) > 0)
+            return mk_err_set(err, MK_ERR_INVALID,
+                              "network-scoped alias is supported only for containers in user "
+                              "defined networks");
+    }
+    return 0;
+}
+
 static int check_host_config(const json_t *hc, mk_err **err)
 {
     const char *key;
@@ -254,6 +285,7 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
     json_t *hc = json_object_get(body, "HostConfig");
     _cleanup_json_ json_t *host_config = hc ? json_deep_copy(hc) : json_object();
     if (check_host_config(host_config, err) < 0 || check_container_modes(e, host_config, err) < 0 ||
+        check_endpoints(body, host_config, err) < 0 ||
         mk_health_config_validate(json_object_get(body, "Healthcheck"), err) < 0)
         return -1;
     /* Refuse bad capabilities now, as docker does, not at the first start. */
@@ -345,6 +377,14 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
     c.created = mk_now_ns();
     _cleanup_json_ json_t *stored = json_pack("{s:O,s:O,s:O}", "Config", config, "HostConfig",
                                               host_config, "MountPoints", points);
+    /* --ip and --network-alias, in the shape `network connect` also writes. */
+    const json_t *eps = json_object_get(json_object_get(body, "NetworkingConfig"), "EndpointsConfig");
+    if (json_object_size(eps) > 0)
+        json_object_set_new(stored, "NetworkingConfig",
+                            json_pack("{s:O}", "EndpointsConfig", eps));
+    const char *mac = mk_json_str(body, "MacAddress");
+    if (mac != NULL && *mac != '\0')
+        json_object_set_new(config, "MacAddress", json_string(mac));
     c.config = stored;
     c.status = "created";
     /* A random name can collide with another run's: pick again, as docker does. */

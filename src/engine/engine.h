@@ -32,6 +32,9 @@ struct mk_platform;
 int mk_container_create_platform(struct mk_engine *e, const char *name,
                                  const struct mk_platform *platform, const json_t *body,
                                  char **out_id, json_t **warnings, mk_err **err);
+/* An --add-host entry, "host:ip" (or host=ip; ip may be IPv6 or
+ * "host-gateway"); INVALID with docker's wording.  host and ip may be NULL. */
+int mk_extra_host_parse(const char *entry, char **host, char **ip, mk_err **err);
 /* docker port: "80/tcp -> 0.0.0.0:8080" lines, or "0.0.0.0:8080" for one
  * private port ("80" is 80/tcp); NOT_FOUND "No public port '80/tcp'
  * published for REF" when that one is not published. */

@@ -47,9 +47,6 @@ json_t *mk_ports_json(const json_t *config, const json_t *host_config,
                       const struct mk_port_map *v, size_t n);
 
 /* ---- a container's /etc/hosts and /etc/resolv.conf (container_netfiles.c) ---- */
-/* An --add-host entry, "host:ip" (or host=ip; ip may be IPv6 or
- * "host-gateway"); INVALID with docker's wording. */
-int mk_extra_host_parse(const char *entry, char **host, char **ip, mk_err **err);
 /* hosts: ip 0 when the container has no address of its own (none, host). */
 char *mk_netfiles_hosts(const json_t *host_config, const char *hostname, uint32_t ip,
                         uint32_t host_gateway);
