@@ -37,7 +37,7 @@
 #define DRAIN_NS         (50LL * 1000000) /* output still arriving after the init exited */
 #define FLUSH_TIMEOUT_NS (5LL * 1000000000)
 
-enum tag_kind { TAG_SIGNAL, TAG_LISTEN, TAG_OUTPUT, TAG_STDIN, TAG_CLIENT, TAG_HEALTH };
+enum tag_kind { TAG_SIGNAL, TAG_LISTEN, TAG_OUTPUT, TAG_STDIN, TAG_CLIENT, TAG_HEALTH, TAG_SOURCE };
 
 /* Every epoll registration points at a struct starting with its kind. */
 struct output {
@@ -92,6 +92,7 @@ struct monitor {
     bool stop_requested; /* a STOP frame: no restart after this run */
     int64_t started_ns;  /* monotonic, the current run's start */
     int mounts;          /* keeps the run's rootfs mounted (mk_runtime_run) */
+    enum tag_kind source_tag;
 };
 
 static int64_t mono_ns(void)
@@ -553,6 +554,9 @@ static void dispatch(struct monitor *m, struct epoll_event *ev)
         else
             stdin_flush(m);
         break;
+    case TAG_SOURCE:
+        m->p->source_process(m->p->source_ctx);
+        break;
     case TAG_HEALTH:
         /* No probes into a container whose init is gone. */
         if (!m->exited)
@@ -643,6 +647,14 @@ static void run_until_exit(struct monitor *m)
             return;
         }
         int timeout = expire_stalled(m);
+        if (m->p->source_process != NULL) {
+            int t = m->p->source_timeout_ms(m->p->source_ctx);
+            if (t == 0) {
+                m->p->source_process(m->p->source_ctx);
+                t = m->p->source_timeout_ms(m->p->source_ctx);
+            }
+            timeout = timeout < 0 || (t >= 0 && t < timeout) ? t : timeout;
+        }
         if (m->exited) {
             int t = ms_until(drain_deadline);
             timeout = timeout < 0 || t < timeout ? t : timeout;
@@ -1062,6 +1074,14 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
         goto fail;
     mk_fd_set_nonblock(m.listen_fd, true);
     ep_set(&m, m.listen_fd, &m.listen_tag, EPOLLIN, &m.listen_registered);
+    if (p->source_process != NULL) {
+        m.source_tag = TAG_SOURCE;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &m.source_tag};
+        if (epoll_ctl(m.epfd, EPOLL_CTL_ADD, p->source_fd, &ev) < 0) {
+            mk_err_sys(err, "watch the container's DNS server");
+            goto fail;
+        }
+    }
     mk_trace("monitor-listening");
     if (open_log(&m, err) < 0 || start_container(&m, err) < 0)
         goto fail;

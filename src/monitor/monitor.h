@@ -121,6 +121,14 @@ struct mk_monitor_params {
     int log_max_file;     /* >= 1 */
     int client_fd;        /* an already-connected attach client (the CLI that started us), or -1 */
     const struct mk_health_probe *health; /* NULL: no healthcheck */
+    /* Another event source the loop serves (the embedded DNS server of a
+     * container on a user-defined network), when source_process is set:
+     * source_fd is watched for EPOLLIN, and source_process called when it is
+     * readable or when source_timeout_ms (-1: no timeout) has passed. */
+    int source_fd;
+    int (*source_timeout_ms)(void *ctx);
+    void (*source_process)(void *ctx);
+    void *source_ctx;
     /* The container's rootfs is unmounted after its exit is reported instead
      * of before hooks.exited (it then sees the rootfs still mounted
      * somewhere): for --rm, whose exit hook removes everything else. */
