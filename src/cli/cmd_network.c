@@ -33,14 +33,15 @@ static int pair_with_subnets(char **subnets, char **gateways, char **ranges, con
                              const char **range)
 {
     *gw = *range = NULL;
-    if (mk_strv_len(subnets) < mk_strv_len(gateways) || mk_strv_len(subnets) < mk_strv_len(ranges)) {
+    if (mk_strv_len(subnets) < mk_strv_len(gateways) ||
+        mk_strv_len(subnets) < mk_strv_len(ranges)) {
         fprintf(stderr, "every ip-range or gateway must have a corresponding subnet\n");
         return -1;
     }
     for (size_t i = 0; ranges[i] != NULL; i++) {
         const char *slash = strchr(ranges[i], '/');
-        _cleanup_free_ char *base = xstrndup(ranges[i], slash ? (size_t)(slash - ranges[i])
-                                                              : strlen(ranges[i]));
+        _cleanup_free_ char *base =
+            xstrndup(ranges[i], slash ? (size_t)(slash - ranges[i]) : strlen(ranges[i]));
         const char *owner = NULL;
         for (size_t j = 0; subnets[j] != NULL && owner == NULL; j++)
             if (slash != NULL && in_subnet(subnets[j], base))
@@ -147,9 +148,16 @@ int cmd_network_create(int argc, char **argv)
         mk_cli_kv_set(lab, labels[i]);
     for (size_t i = 0; opts_kv && opts_kv[i]; i++)
         mk_cli_kv_set(o, opts_kv[i]);
-    struct mk_network_create_opts co = {
-        .name = rest[0], .driver = d, .subnet = subnets[0], .gateway = gw, .ip_range = range,
-        .internal = internal, .attachable = attachable, .ipv6 = ipv6, .labels = lab, .options = o};
+    struct mk_network_create_opts co = {.name = rest[0],
+                                        .driver = d,
+                                        .subnet = subnets[0],
+                                        .gateway = gw,
+                                        .ip_range = range,
+                                        .internal = internal,
+                                        .attachable = attachable,
+                                        .ipv6 = ipv6,
+                                        .labels = lab,
+                                        .options = o};
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;
@@ -351,11 +359,11 @@ static json_t *network_row(const struct mk_network *n, bool no_trunc)
     _cleanup_free_ char *created = created_at(n->created);
     _cleanup_free_ char *id = no_trunc ? xstrdup(n->id) : xstrndup(n->id, 12);
     bool bridge = strcmp(n->driver, "bridge") == 0;
-    json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "CreatedAt", created, "Driver",
-                            n->driver, "ID", id, "IPv4", bridge ? "true" : "false", "IPv6",
-                            "false", "Internal",
-                            mk_json_bool(n->config, "Internal", false) ? "true" : "false", "Labels",
-                            labels.data ? labels.data : "", "Name", n->name, "Scope", "local");
+    json_t *row =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "CreatedAt", created, "Driver",
+                  n->driver, "ID", id, "IPv4", bridge ? "true" : "false", "IPv6", "false",
+                  "Internal", mk_json_bool(n->config, "Internal", false) ? "true" : "false",
+                  "Labels", labels.data ? labels.data : "", "Name", n->name, "Scope", "local");
     mk_buf_free(&labels);
     return row;
 }
@@ -367,7 +375,8 @@ int cmd_network_ls(int argc, char **argv)
     char *format = NULL;
     _cleanup_strv_ char **filters = NULL;
     struct mk_opt opts[] = {
-        {"filter", 'f', MK_OPT_LIST, &filters, "Provide filter values (e.g. \"driver=bridge\")", NULL},
+        {"filter", 'f', MK_OPT_LIST, &filters, "Provide filter values (e.g. \"driver=bridge\")",
+         NULL},
         {"format", 0, MK_OPT_STRING, &format, "Format output using a custom template", NULL},
         {"no-trunc", 0, MK_OPT_BOOL, &no_trunc, "Do not truncate the output", NULL},
         {"quiet", 'q', MK_OPT_BOOL, &quiet, "Only display network IDs", NULL},
@@ -408,10 +417,10 @@ int cmd_network_ls(int argc, char **argv)
     const char *use = fmt;
     if (quiet && (fmt == NULL || *fmt == '\0' || strcmp(fmt, "table") == 0))
         use = "{{.ID}}";
-    _cleanup_json_ json_t *headers = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", "NETWORK ID", "Name", "NAME", "Driver",
-        "DRIVER", "Scope", "SCOPE", "IPv4", "IPV4", "IPv6", "IPV6", "Internal", "INTERNAL",
-        "Labels", "LABELS", "CreatedAt", "CREATED AT");
+    _cleanup_json_ json_t *headers =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", "NETWORK ID", "Name", "NAME",
+                  "Driver", "DRIVER", "Scope", "SCOPE", "IPv4", "IPV4", "IPv6", "IPV6", "Internal",
+                  "INTERNAL", "Labels", "LABELS", "CreatedAt", "CREATED AT");
     if (mk_format_rows(use, "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", headers, rows,
                        stdout, &err) < 0)
         return mk_cli_fail("template parsing error", err, 1);
@@ -427,7 +436,8 @@ int cmd_network_prune(int argc, char **argv)
     bool force = false;
     _cleanup_strv_ char **filters = NULL;
     struct mk_opt opts[] = {
-        {"filter", 0, MK_OPT_LIST, &filters, "Provide filter values (e.g. \"until=<timestamp>\")", NULL},
+        {"filter", 0, MK_OPT_LIST, &filters, "Provide filter values (e.g. \"until=<timestamp>\")",
+         NULL},
         {"force", 'f', MK_OPT_BOOL, &force, "Do not prompt for confirmation", NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };

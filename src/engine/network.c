@@ -21,8 +21,8 @@
 #include <net/if.h>
 #include <string.h>
 
-#define DEFAULT_BRIDGE "mocker0"
-#define BRIDGE_PREFIX  "mk-"
+#define DEFAULT_BRIDGE  "mocker0"
+#define BRIDGE_PREFIX   "mk-"
 #define OPT_BRIDGE_NAME "com.docker.network.bridge.name"
 #define OPT_MTU         "com.docker.network.driver.mtu"
 #define IP_FORWARD      "/proc/sys/net/ipv4/ip_forward"
@@ -239,8 +239,7 @@ static int check_overlap(struct mk_engine *e, const struct mk_ipv4_net *want, mk
     for (size_t i = 0; i < nn && r == 0; i++) {
         struct mk_ipv4_net sn;
         const char *s = mk_json_str(nets[i]->config, "Subnet");
-        if (s != NULL && mk_ipv4_subnet_parse(s, &sn, NULL) == 0 &&
-            mk_ipv4_net_overlaps(&sn, want))
+        if (s != NULL && mk_ipv4_subnet_parse(s, &sn, NULL) == 0 && mk_ipv4_net_overlaps(&sn, want))
             r = mk_err_set(err, MK_ERR_FORBIDDEN,
                            "Pool overlaps with other one on this address space");
     }
@@ -291,8 +290,7 @@ static int network_ipam(struct mk_engine *e, const struct mk_network_create_opts
     uint32_t gw = mk_ipam_gateway(&subnet);
     if (o->gateway != NULL) {
         if (mk_ipv4_parse(o->gateway, &gw, NULL) < 0 || !mk_ipv4_net_contains(&subnet, gw))
-            return mk_err_set(err, MK_ERR_INVALID, "no matching subnet for gateway %s",
-                              o->gateway);
+            return mk_err_set(err, MK_ERR_INVALID, "no matching subnet for gateway %s", o->gateway);
         uint32_t host = gw & ~mk_ipv4_mask(subnet.prefix);
         if (subnet.prefix < 31 && (host == 0 || host == ~mk_ipv4_mask(subnet.prefix)))
             return mk_err_set(err, MK_ERR_FORBIDDEN,
@@ -400,22 +398,25 @@ int mk_network_create(struct mk_engine *e, const struct mk_network_create_opts *
     const char *bridge_opt = mk_json_str(opts, OPT_BRIDGE_NAME);
     _cleanup_free_ char *bridge =
         bridge_opt != NULL ? xstrdup(bridge_opt) : xasprintf(BRIDGE_PREFIX "%.12s", id);
-    _cleanup_json_ json_t *cfg =
-        json_pack("{s:b,s:b,s:b,s:o,s:O,s:s}", "Internal", o->internal, "Attachable",
-                  o->attachable, "EnableIPv6", 0, "Labels", object_or_empty(o->labels), "Options",
-                  opts, "Bridge", bridge);
+    _cleanup_json_ json_t *cfg = json_pack(
+        "{s:b,s:b,s:b,s:o,s:O,s:s}", "Internal", o->internal, "Attachable", o->attachable,
+        "EnableIPv6", 0, "Labels", object_or_empty(o->labels), "Options", opts, "Bridge", bridge);
 
     if (mk_store_begin(e->store, err) < 0)
         return -1;
     struct mk_network *old = NULL;
-    if (mk_store_network_get(e->store, o->name, &old, NULL) == 0 && strcmp(old->name, o->name) == 0) {
+    if (mk_store_network_get(e->store, o->name, &old, NULL) == 0 &&
+        strcmp(old->name, o->name) == 0) {
         mk_network_free(old);
         mk_store_rollback(e->store);
         return mk_err_set(err, MK_ERR_CONFLICT, "network with name %s already exists", o->name);
     }
     mk_network_free(old);
-    struct mk_network n = {.id = id, .name = (char *)o->name, .driver = (char *)driver,
-                           .created = mk_now_ns(), .config = cfg};
+    struct mk_network n = {.id = id,
+                           .name = (char *)o->name,
+                           .driver = (char *)driver,
+                           .created = mk_now_ns(),
+                           .config = cfg};
     if (network_ipam(e, o, cfg, err) < 0 || check_bridge_free(e, id, bridge, err) < 0 ||
         mk_store_network_insert(e->store, &n, err) < 0)
         goto fail;
@@ -555,8 +556,8 @@ static json_t *containers_json(struct mk_engine *e, const struct mk_network *n, 
         _cleanup_free_ char *epid = endpoint_id(eps[i]);
         json_object_set_new(out, c->id,
                             json_pack("{s:s,s:s,s:s,s:s,s:s}", "Name", c->name, "EndpointID", epid,
-                                      "MacAddress", eps[i]->mac, "IPv4Address", addr,
-                                      "IPv6Address", ""));
+                                      "MacAddress", eps[i]->mac, "IPv4Address", addr, "IPv6Address",
+                                      ""));
         mk_container_free(c);
     }
     mk_net_endpoint_list_free(eps, neps);
@@ -652,8 +653,7 @@ int mk_network_prune(struct mk_engine *e, int64_t until_ns, char *const *labels,
     char **out = xcalloc(1, sizeof(*out));
     for (size_t i = 0; i < n; i++) {
         if (mk_network_predefined(v[i]) || (until_ns != 0 && v[i]->created >= until_ns) ||
-            !mk_volume_labels_match(json_object_get(v[i]->config, "Labels"), labels,
-                                    not_labels))
+            !mk_volume_labels_match(json_object_get(v[i]->config, "Labels"), labels, not_labels))
             continue;
         struct mk_network *gone = NULL;
         mk_err *busy = NULL;
@@ -808,7 +808,8 @@ static int edit_stopped(struct mk_engine *e, const char *ctr_ref, struct endpoin
     if (mk_store_container_get(e->store, ctr_ref, &c, err) < 0)
         goto fail;
     if (!is_stopped(c)) {
-        mk_err_set(err, MK_ERR_CONFLICT, "container %s changed state meanwhile; try again", c->name);
+        mk_err_set(err, MK_ERR_CONFLICT, "container %s changed state meanwhile; try again",
+                   c->name);
         goto fail;
     }
     json_t *eps = endpoints_config(e, c);
@@ -853,12 +854,11 @@ int mk_network_connect(struct mk_engine *e, const char *net_ref, const char *ctr
         check_connect(c, n, ip, aliases, err) < 0)
         goto out;
     struct endpoints_edit ed = {.n = n};
-    ed.endpoint = json_pack("{s:o,s:o,s:s}", "IPAMConfig",
-                            ip != NULL ? json_pack("{s:s}", "IPv4Address", ip) : json_null(),
-                            "Aliases",
-                            aliases != NULL && aliases[0] != NULL ? mk_json_from_strv(aliases)
-                                                                  : json_null(),
-                            "NetworkID", n->id);
+    ed.endpoint =
+        json_pack("{s:o,s:o,s:s}", "IPAMConfig",
+                  ip != NULL ? json_pack("{s:s}", "IPv4Address", ip) : json_null(), "Aliases",
+                  aliases != NULL && aliases[0] != NULL ? mk_json_from_strv(aliases) : json_null(),
+                  "NetworkID", n->id);
     if (is_stopped(c))
         r = edit_stopped(e, ctr_ref, &ed, err);
     else
@@ -870,8 +870,8 @@ out:
     return r;
 }
 
-int mk_network_disconnect(struct mk_engine *e, const char *net_ref, const char *ctr_ref,
-                          bool force, mk_err **err)
+int mk_network_disconnect(struct mk_engine *e, const char *net_ref, const char *ctr_ref, bool force,
+                          mk_err **err)
 {
     struct mk_container *c = NULL;
     struct mk_network *n = NULL;

@@ -77,8 +77,7 @@ static int network_query(struct mk_store *s, enum store_stmt which, const char *
     return store_db_err(s, err, "look up network");
 }
 
-int mk_store_network_get(struct mk_store *s, const char *ref, struct mk_network **out,
-                         mk_err **err)
+int mk_store_network_get(struct mk_store *s, const char *ref, struct mk_network **out, mk_err **err)
 {
     struct mk_network *n = NULL;
     int r = 0;
@@ -194,16 +193,17 @@ int mk_store_endpoint_add(struct mk_store *s, const struct mk_net_endpoint *ep, 
     if (code == SQLITE_CONSTRAINT_UNIQUE && strstr(msg, "endpoints.ip") != NULL)
         return mk_err_set(err, MK_ERR_CONFLICT, "Address already in use");
     if (code == SQLITE_CONSTRAINT_PRIMARYKEY)
-        return mk_err_set(err, MK_ERR_CONFLICT, "container %s already has an endpoint on network %s",
-                          ep->container_id, ep->network_id);
+        return mk_err_set(err, MK_ERR_CONFLICT,
+                          "container %s already has an endpoint on network %s", ep->container_id,
+                          ep->network_id);
     return store_db_err(s, err, "add endpoint");
 }
 
 int mk_store_endpoint_remove(struct mk_store *s, const char *network_id, const char *container_id,
                              mk_err **err)
 {
-    _cleanup_stmt_ sqlite3_stmt *st = store_stmt(
-        s, network_id != NULL ? ST_ENDPOINT_REMOVE : ST_ENDPOINT_REMOVE_CONTAINER, err);
+    _cleanup_stmt_ sqlite3_stmt *st =
+        store_stmt(s, network_id != NULL ? ST_ENDPOINT_REMOVE : ST_ENDPOINT_REMOVE_CONTAINER, err);
     if (st == NULL)
         return -1;
     if (network_id != NULL) {

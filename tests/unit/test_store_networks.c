@@ -16,8 +16,11 @@ static char *err_msg(mk_err *err)
 
 static int add_network(const char *id, const char *name, mk_err **err)
 {
-    struct mk_network n = {.id = (char *)id, .name = (char *)name, .driver = (char *)"bridge",
-                           .created = 1, .config = json_pack("{s:s}", "Subnet", "10.9.0.0/24")};
+    struct mk_network n = {.id = (char *)id,
+                           .name = (char *)name,
+                           .driver = (char *)"bridge",
+                           .created = 1,
+                           .config = json_pack("{s:s}", "Subnet", "10.9.0.0/24")};
     int r = mk_store_network_insert(s, &n, err);
     json_decref(n.config);
     return r;
@@ -25,16 +28,21 @@ static int add_network(const char *id, const char *name, mk_err **err)
 
 static int add_container(const char *id, mk_err **err)
 {
-    struct mk_container c = {.id = (char *)id, .name = (char *)id, .image = (char *)"x",
-                             .image_id = (char *)"sha256:00", .created = 1,
+    struct mk_container c = {.id = (char *)id,
+                             .name = (char *)id,
+                             .image = (char *)"x",
+                             .image_id = (char *)"sha256:00",
+                             .created = 1,
                              .status = (char *)"created"};
     return mk_store_container_insert(s, &c, err);
 }
 
 static int add_endpoint(const char *net, const char *ctr, uint32_t ip, mk_err **err)
 {
-    struct mk_net_endpoint ep = {.network_id = (char *)net, .container_id = (char *)ctr,
-                                 .ip = ip, .mac = (char *)"02:42:0a:09:00:02",
+    struct mk_net_endpoint ep = {.network_id = (char *)net,
+                                 .container_id = (char *)ctr,
+                                 .ip = ip,
+                                 .mac = (char *)"02:42:0a:09:00:02",
                                  .aliases = json_pack("[s]", "web")};
     int r = mk_store_endpoint_add(s, &ep, err);
     json_decref(ep.aliases);
@@ -94,8 +102,8 @@ static void test_resolution(void)
     CHECK_STR(n->name, "abcd");
     mk_network_free(n);
     n = NULL;
-    CHECK(mk_store_network_get(s, "abcd0000000000000000000000000000000000000000000000000000000000", &n,
-                               &err) < 0);
+    CHECK(mk_store_network_get(s, "abcd0000000000000000000000000000000000000000000000000000000000",
+                               &n, &err) < 0);
     CHECK(err->kind == MK_ERR_INVALID);
     _cleanup_free_ char *amb = err_msg(err);
     err = NULL;
@@ -117,10 +125,10 @@ static void test_resolution(void)
     CHECK(mk_store_network_get(s, b, &n, &err) == 0);
     CHECK_STR(mk_json_str(n->config, "Gateway"), "10.10.0.1");
     mk_network_free(n);
-    CHECK(mk_store_network_delete(s, "ffff000000000000000000000000000000000000000000000000000000000003",
-                                  &err) == 0);
-    CHECK(mk_store_network_delete(s, "ffff000000000000000000000000000000000000000000000000000000000003",
-                                  &err) < 0);
+    CHECK(mk_store_network_delete(
+              s, "ffff000000000000000000000000000000000000000000000000000000000003", &err) == 0);
+    CHECK(mk_store_network_delete(
+              s, "ffff000000000000000000000000000000000000000000000000000000000003", &err) < 0);
     CHECK(err->kind == MK_ERR_NOT_FOUND);
     mk_err_clear(&err);
 }
