@@ -203,7 +203,9 @@ struct mk_network {
     int64_t created; /* ns */
     /* {"Subnet","Gateway","IPRange" (IPv4 CIDR strings, absent when none),
      *  "Internal","Attachable","EnableIPv6" (booleans), "Labels","Options"
-     *  (objects of strings), "Bridge" (the Linux bridge's name)} */
+     *  (objects of strings), "Bridge" (the Linux bridge's name), "UserSubnet"
+     *  (true when the user gave the subnet: only then may a container ask
+     *  for an address of its own, as docker)} */
     json_t *config;
 };
 void mk_network_free(struct mk_network *n);
