@@ -74,6 +74,14 @@ int mk_cli_write_output(const char *path, int (*fn)(int fd, void *ctx, mk_err **
 /* A --mount value (docker's CSV of key=value) as a HostConfig.Mounts entry. */
 int mk_cli_mount_parse(const char *value, json_t **out, mk_err **err);
 
+/* volume/network inspect: get(ref) for each ref (NULL and *err when not
+ * found), printed as docker prints them with fmt (NULL: indented JSON). */
+int mk_cli_inspect_each(char **refs, const char *fmt,
+                        json_t *(*get)(struct mk_engine *e, const char *ref, mk_err **err));
+
+/* "k=v" into obj; a bare "k" is "k" = "" (docker's opts.ConvertKVStringsToMap). */
+void mk_cli_kv_set(json_t *obj, const char *kv);
+
 /* Opening the engine once per command. */
 struct mk_engine *mk_cli_engine(void);
 
@@ -122,6 +130,15 @@ int cmd_volume_inspect(int argc, char **argv);
 int cmd_volume_ls(int argc, char **argv);
 int cmd_volume_rm(int argc, char **argv);
 int cmd_volume_prune(int argc, char **argv);
+int cmd_network_create(int argc, char **argv);
+int cmd_network_inspect(int argc, char **argv);
+int cmd_network_ls(int argc, char **argv);
+int cmd_network_rm(int argc, char **argv);
+int cmd_network_prune(int argc, char **argv);
+int cmd_network_connect(int argc, char **argv);
+int cmd_network_disconnect(int argc, char **argv);
+int cmd_network_ensure(int argc, char **argv);
+int cmd_network_reconcile(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_load(int argc, char **argv);

@@ -4,18 +4,6 @@
 
 #include <string.h>
 
-/* "k=v" into obj; a bare "k" is "k" = "" (docker's opts.ConvertKVStringsToMap). */
-static void kv_set(json_t *obj, const char *kv)
-{
-    const char *eq = strchr(kv, '=');
-    if (eq == NULL) {
-        json_object_set_new(obj, kv, json_string(""));
-        return;
-    }
-    _cleanup_free_ char *k = xstrndup(kv, (size_t)(eq - kv));
-    json_object_set_new(obj, k, json_string(eq + 1));
-}
-
 int cmd_volume_create(int argc, char **argv)
 {
     static const struct mk_cmd cmd = {"volume create", "volume create [OPTIONS] [VOLUME]",
@@ -43,9 +31,9 @@ int cmd_volume_create(int argc, char **argv)
     }
     _cleanup_json_ json_t *lab = json_object(), *o = json_object();
     for (size_t i = 0; labels && labels[i]; i++)
-        kv_set(lab, labels[i]);
+        mk_cli_kv_set(lab, labels[i]);
     for (size_t i = 0; opts_kv && opts_kv[i]; i++)
-        kv_set(o, opts_kv[i]);
+        mk_cli_kv_set(o, opts_kv[i]);
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;
@@ -63,7 +51,15 @@ int cmd_volume_create(int argc, char **argv)
     return 0;
 }
 
-static int render_each(const char *fmt, const json_t *all);
+static json_t *volume_inspect_one(struct mk_engine *e, const char *name, mk_err **err)
+{
+    struct mk_volume *v = NULL;
+    if (mk_volume_get(e, name, &v, err) < 0)
+        return NULL;
+    json_t *obj = mk_volume_inspect_json(e, v);
+    mk_volume_free(v);
+    return obj;
+}
 
 int cmd_volume_inspect(int argc, char **argv)
 {
@@ -79,59 +75,7 @@ int cmd_volume_inspect(int argc, char **argv)
     _cleanup_free_ char *fmt = format;
     if (r >= 0)
         return r;
-    struct mk_engine *e = mk_cli_engine();
-    if (e == NULL)
-        return 1;
-    _cleanup_json_ json_t *all = json_array();
-    int status = 0;
-    /* as the docker CLI: what was found is printed first, then the errors */
-    mk_err **errs = xcalloc(mk_strv_len(rest) + 1, sizeof(*errs));
-    size_t nerrs = 0;
-    for (size_t i = 0; rest[i] != NULL; i++) {
-        struct mk_volume *v = NULL;
-        if (mk_volume_get(e, rest[i], &v, &errs[nerrs]) < 0) {
-            nerrs++;
-            continue;
-        }
-        json_array_append_new(all, mk_volume_inspect_json(e, v));
-        mk_volume_free(v);
-    }
-    mk_engine_free(e);
-    if (fmt == NULL || *fmt == '\0') {
-        _cleanup_free_ char *out = mk_json_dump_pretty(all);
-        printf("%s\n", out);
-    } else {
-        status = render_each(fmt, all);
-    }
-    fflush(stdout);
-    for (size_t i = 0; i < nerrs; i++)
-        status = mk_cli_fail(NULL, errs[i], 1);
-    free(errs);
-    return status;
-}
-
-/* inspect -f: the template for each object, a line each. */
-static int render_each(const char *fmt, const json_t *all)
-{
-    struct mk_template *t = NULL;
-    mk_err *err = NULL;
-    if (mk_template_parse(fmt, &t, &err) < 0)
-        return mk_cli_fail("template parsing error", err, 1);
-    size_t i;
-    json_t *v;
-    json_array_foreach(all, i, v)
-    {
-        mk_buf out = {0};
-        if (mk_template_render(t, v, &out, &err) < 0) {
-            mk_buf_free(&out);
-            mk_template_free(t);
-            return mk_cli_fail("template", err, 1);
-        }
-        printf("%.*s\n", (int)out.len, out.data ? out.data : "");
-        mk_buf_free(&out);
-    }
-    mk_template_free(t);
-    return 0;
+    return mk_cli_inspect_each(rest, fmt, volume_inspect_one);
 }
 
 static int volume_rm_one(struct mk_engine *e, const char *name, void *ctx, mk_err **err)

@@ -106,6 +106,17 @@ static const struct {
     {"image", "pull", cmd_pull, NULL},
     {"image", "push", cmd_push, NULL},
     {"image", "prune", cmd_image_prune, "Remove unused images"},
+    {"network", "connect", cmd_network_connect, "Connect a container to a network"},
+    {"network", "create", cmd_network_create, "Create a network"},
+    {"network", "disconnect", cmd_network_disconnect, "Disconnect a container from a network"},
+    {"network", "inspect", cmd_network_inspect, "Display detailed information on one or more networks"},
+    {"network", "ls", cmd_network_ls, "List networks"},
+    {"network", "list", cmd_network_ls, NULL},
+    {"network", "prune", cmd_network_prune, "Remove all unused networks"},
+    {"network", "rm", cmd_network_rm, "Remove one or more networks"},
+    {"network", "remove", cmd_network_rm, NULL},
+    {"network", "__ensure", cmd_network_ensure, NULL},
+    {"network", "__reconcile", cmd_network_reconcile, NULL},
     {"volume", "create", cmd_volume_create, "Create a volume"},
     {"volume", "inspect", cmd_volume_inspect, "Display detailed information on one or more volumes"},
     {"volume", "ls", cmd_volume_ls, "List volumes"},
@@ -124,6 +135,7 @@ static const struct {
 } groups[] = {
     {"container", "Manage containers"},
     {"image", "Manage images"},
+    {"network", "Manage networks"},
     {"system", "Manage mocker"},
     {"volume", "Manage volumes"},
 };
@@ -202,7 +214,9 @@ static int group_usage(const char *group)
     printf("Usage:  mocker %s COMMAND\n\n%s\n\nCommands:\n", group, group_summary(group));
     size_t rows[NGROUPED], n = 0;
     for (size_t k = 0; k < NGROUPED; k++)
-        if (strcmp(grouped[k].group, group) == 0 && row_summary(k) != NULL)
+        /* "__x" rows are internal (tests, other tools), never listed */
+        if (strcmp(grouped[k].group, group) == 0 && row_summary(k) != NULL &&
+            grouped[k].sub[0] != '_')
             rows[n++] = k;
     qsort(rows, n, sizeof(rows[0]), by_sub);
     for (size_t i = 0; i < n; i++)

@@ -7,6 +7,7 @@
 #ifndef MK_ENGINE_H
 #define MK_ENGINE_H
 
+#include "network/network.h"
 #include "store/store.h"
 #include "util/tarfs.h"
 
@@ -186,6 +187,76 @@ bool mk_volume_labels_match(const json_t *labels, char *const *want, char *const
  * ones with all; *names the removed, *reclaimed their bytes. */
 int mk_volume_prune(struct mk_engine *e, bool all, char *const *labels, char *const *not_labels,
                     char ***names, int64_t *reclaimed, mk_err **err);
+
+/* ---- networks (engine/network.c) ---- */
+/* docker network create, after the CLI has paired each --gateway and
+ * --ip-range with its --subnet: NULL strings are "not given". */
+struct mk_network_create_opts {
+    const char *name;
+    const char *driver; /* NULL or "": bridge, the only driver mocker has */
+    const char *subnet, *gateway, *ip_range;
+    bool internal, attachable, ipv6;
+    json_t *labels;  /* object of strings (borrowed), may be NULL */
+    json_t *options; /* -o, object of strings (borrowed), may be NULL */
+};
+/* Validate as dockerd does, pick a subnet clear of the host's routes and of
+ * every other network when none is given, record the network and make its
+ * Linux bridge (up, with the gateway address). */
+int mk_network_create(struct mk_engine *e, const struct mk_network_create_opts *o,
+                      struct mk_network **out, mk_err **err);
+/* Resolve ref (id, name, id prefix) with the store's wording. */
+int mk_network_get(struct mk_engine *e, const char *ref, struct mk_network **out, mk_err **err);
+/* What the container side calls before attaching a container: resolve ref and
+ * make sure the network can take it now: for `bridge`, the first call picks
+ * and stores its subnet (daemon.json "bip", else a free one) and bridge name
+ * (daemon.json "bridge", else mocker0); for a bridge network, its Linux bridge
+ * is (re)made when missing (after a reboot) and IPv4 forwarding is on. */
+int mk_network_ensure(struct mk_engine *e, const char *ref, struct mk_network **out, mk_err **err);
+/* The IPv4 side of a bridge network's config, parsed.  INVALID for a network
+ * without a subnet (host, none, bridge before mk_network_ensure). */
+struct mk_network_ipv4 {
+    struct mk_ipv4_net subnet;
+    uint32_t gateway;
+    struct mk_ipv4_net range; /* --ip-range; the subnet when none was given */
+    int mtu;                  /* com.docker.network.driver.mtu, 0 when not set */
+};
+int mk_network_ipv4(const struct mk_network *n, struct mk_network_ipv4 *out, mk_err **err);
+/* bridge, host and none. */
+bool mk_network_predefined(const struct mk_network *n);
+/* docker network inspect's object, Containers from the network's endpoints. */
+json_t *mk_network_inspect_json(struct mk_engine *e, const struct mk_network *n);
+/* docker network rm: predefined networks and networks with endpoints are
+ * refused with dockerd's wording; the Linux bridge goes with the row. */
+int mk_network_remove(struct mk_engine *e, const char *ref, mk_err **err);
+/* docker network prune: user networks without endpoints created before
+ * until_ns (0: any) whose labels match; *names the removed ones. */
+int mk_network_prune(struct mk_engine *e, int64_t until_ns, char *const *labels,
+                     char *const *not_labels, char ***names, mk_err **err);
+/* Delete the Linux bridges this store made (marked with its root) that no
+ * network row owns: what a crash between making a bridge and recording its
+ * network leaves. */
+int mk_network_reconcile(struct mk_engine *e, mk_err **err);
+/* docker network connect / disconnect.  A stopped container's stored
+ * NetworkingConfig.EndpointsConfig.<network name> ({IPAMConfig:{IPv4Address},
+ * Aliases, NetworkID}) is what changes; a running one goes through the
+ * _live functions below.  A container whose config has no EndpointsConfig yet
+ * is taken to be on the network its HostConfig.NetworkMode names
+ * ("default": bridge), which then becomes its first entry. */
+int mk_network_connect(struct mk_engine *e, const char *net_ref, const char *ctr_ref,
+                       const char *ip, char *const *aliases, mk_err **err);
+int mk_network_disconnect(struct mk_engine *e, const char *net_ref, const char *ctr_ref,
+                          bool force, mk_err **err);
+/* Connect / disconnect a running container (engine/network_live.c); endpoint
+ * is the EndpointsConfig entry to add.  Not wired yet: UNSUPPORTED. */
+int mk_container_network_connect_live(struct mk_engine *e, const struct mk_container *c,
+                                      const struct mk_network *n, const json_t *endpoint,
+                                      mk_err **err);
+int mk_container_network_disconnect_live(struct mk_engine *e, const struct mk_container *c,
+                                         const struct mk_network *n, bool force, mk_err **err);
+
+/* A copy of the object with its keys sorted, as docker prints a Go map
+ * (NULL gives an empty object). */
+json_t *mk_engine_json_sorted(const json_t *obj);
 
 /* The event log (docker events): see mk_store_event_list. */
 int mk_events_list(struct mk_engine *e, int64_t after_seq, int64_t since_ns, int64_t until_ns,

@@ -172,8 +172,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* docker's JSON has a map's keys in order (Go sorts them). */
-static json_t *sorted_copy(const json_t *obj)
+json_t *mk_engine_json_sorted(const json_t *obj)
 {
     size_t n = json_object_size(obj), i = 0;
     const char **keys = xcalloc(n + 1, sizeof(*keys));
@@ -194,9 +193,9 @@ json_t *mk_volume_inspect_json(struct mk_engine *e, const struct mk_volume *v)
     _cleanup_free_ char *created = created_string(v->created);
     _cleanup_free_ char *mountpoint = mk_volume_data_path(e, v->name);
     /* docker shows Options as null when the volume has none */
-    json_t *opts = json_object_size(v->options) > 0 ? sorted_copy(v->options) : json_null();
+    json_t *opts = json_object_size(v->options) > 0 ? mk_engine_json_sorted(v->options) : json_null();
     return json_pack("{s:s,s:s,s:o,s:s,s:s,s:o,s:s}", "CreatedAt", created, "Driver", v->driver,
-                     "Labels", sorted_copy(v->labels), "Mountpoint", mountpoint, "Name", v->name, "Options",
+                     "Labels", mk_engine_json_sorted(v->labels), "Mountpoint", mountpoint, "Name", v->name, "Options",
                      opts, "Scope", "local");
 }
 

@@ -9,6 +9,7 @@
  * are not resolved to match CIDRs (docker does): a DNS lookup on every pull
  * is slow when the network is, and names are listed as names. */
 #include "registry/internal.h"
+#include "util/daemon_config.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -19,8 +20,7 @@
 
 const char *mk_registry_etc_dir(void)
 {
-    const char *e = getenv("MOCKER_ETC");
-    return e != NULL && *e != '\0' ? e : "/etc/mocker";
+    return mk_etc_dir();
 }
 
 /* "host:port" -> "host"; "[::1]:5000" -> "::1". */
@@ -80,16 +80,14 @@ static bool host_insecure(const char *hostport, char *const *listed)
 /* daemon.json's "insecure-registries"; a missing file is an empty list. */
 static int read_insecure(char ***out, mk_err **err)
 {
-    _cleanup_free_ char *path = mk_path_join(mk_registry_etc_dir(), "daemon.json");
     *out = NULL;
-    if (access(path, F_OK) != 0)
-        return 0;
-    _cleanup_json_ json_t *cfg = mk_json_load_file(path, err);
-    if (cfg == NULL)
-        return mk_err_wrap(err, "%s", path);
+    _cleanup_json_ json_t *cfg = NULL;
+    if (mk_daemon_config_load(&cfg, err) < 0)
+        return -1;
     json_t *list = json_object_get(cfg, "insecure-registries");
     if (list != NULL && !json_is_array(list))
-        return mk_err_set(err, MK_ERR_INVALID, "%s: insecure-registries is not a list", path);
+        return mk_err_set(err, MK_ERR_INVALID, "%s/daemon.json: insecure-registries is not a list",
+                          mk_etc_dir());
     *out = mk_json_strv(list);
     return 0;
 }

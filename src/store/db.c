@@ -84,6 +84,43 @@ static const char *const migrations[] = {
     "  options TEXT NOT NULL,"
     "  created INTEGER NOT NULL,"
     "  anonymous INTEGER NOT NULL DEFAULT 0);",
+    /* 4 -> 5: networks and their endpoints (a container's lease of an
+     * address).  A lease goes with its container's row; a network with
+     * leases cannot be deleted.  The container reference is deferred so
+     * that a start may write the lease and the row in either order.  docker's
+     * three predefined networks come with the schema: the subnet of bridge is
+     * picked when a container first needs it (the host's routes then are
+     * what counts, not the ones at install time). */
+    "CREATE TABLE networks ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  driver TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  config TEXT NOT NULL);"
+    "CREATE TABLE endpoints ("
+    "  network_id TEXT NOT NULL REFERENCES networks(id),"
+    "  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE"
+    "    DEFERRABLE INITIALLY DEFERRED,"
+    "  ip INTEGER NOT NULL,"
+    "  mac TEXT NOT NULL,"
+    "  aliases TEXT NOT NULL DEFAULT '[]',"
+    "  PRIMARY KEY (network_id, container_id),"
+    "  UNIQUE (network_id, ip));"
+    "CREATE INDEX endpoints_container ON endpoints(container_id);"
+    "INSERT INTO networks (id, name, driver, created, config) SELECT"
+    "  lower(hex(randomblob(32))), n.name, n.driver,"
+    "  CAST((julianday('now') - 2440587.5) * 86400000000000.0 AS INTEGER), n.config"
+    "  FROM (SELECT 'bridge' AS name, 'bridge' AS driver,"
+    "    '{\"Bridge\":\"mocker0\",\"Internal\":false,\"Attachable\":false,"
+    "\"EnableIPv6\":false,\"Labels\":{},\"Options\":{"
+    "\"com.docker.network.bridge.default_bridge\":\"true\","
+    "\"com.docker.network.bridge.enable_icc\":\"true\","
+    "\"com.docker.network.bridge.enable_ip_masquerade\":\"true\","
+    "\"com.docker.network.bridge.host_binding_ipv4\":\"0.0.0.0\","
+    "\"com.docker.network.bridge.name\":\"mocker0\","
+    "\"com.docker.network.driver.mtu\":\"1500\"}}' AS config"
+    "    UNION ALL SELECT 'host', 'host', '{\"Labels\":{},\"Options\":{}}'"
+    "    UNION ALL SELECT 'none', 'null', '{\"Labels\":{},\"Options\":{}}') n;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -92,6 +129,8 @@ static const char *const migrations[] = {
     "monitor_start, exit_code, oom_killed, started_at, finished_at, error, restart_count"
 #define IMAGE_COLS "id, manifest_digest, config, size, created, parent"
 #define VOLUME_COLS "name, driver, labels, options, created, anonymous"
+#define NETWORK_COLS "id, name, driver, created, config"
+#define ENDPOINT_COLS "network_id, container_id, ip, mac, aliases"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_CONTAINER_INSERT] = "INSERT INTO containers (" CONTAINER_COLS ") VALUES "
@@ -155,6 +194,21 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_VOLUME_DELETE] = "DELETE FROM volumes WHERE name = ?1",
     [ST_VOLUME_USERS] = "SELECT c.id FROM containers c, json_each(c.config, '$.MountPoints') m "
                         "WHERE json_extract(m.value, '$.Name') = ?1 ORDER BY c.created",
+    [ST_NETWORK_INSERT] = "INSERT INTO networks (" NETWORK_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_NETWORK_BY_ID] = "SELECT " NETWORK_COLS " FROM networks WHERE id = ?1",
+    [ST_NETWORK_BY_NAME] = "SELECT " NETWORK_COLS " FROM networks WHERE name = ?1",
+    [ST_NETWORK_BY_PREFIX] = "SELECT " NETWORK_COLS " FROM networks "
+                             "WHERE id >= ?1 AND id < ?1 || char(127)",
+    [ST_NETWORK_LIST] = "SELECT " NETWORK_COLS " FROM networks ORDER BY name",
+    [ST_NETWORK_SAVE_CONFIG] = "UPDATE networks SET config = ?2 WHERE id = ?1",
+    [ST_NETWORK_DELETE] = "DELETE FROM networks WHERE id = ?1",
+    [ST_ENDPOINT_ADD] = "INSERT INTO endpoints (" ENDPOINT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_ENDPOINT_REMOVE] = "DELETE FROM endpoints WHERE network_id = ?1 AND container_id = ?2",
+    [ST_ENDPOINT_REMOVE_CONTAINER] = "DELETE FROM endpoints WHERE container_id = ?1",
+    [ST_ENDPOINT_BY_NETWORK] = "SELECT " ENDPOINT_COLS " FROM endpoints WHERE network_id = ?1 "
+                               "ORDER BY ip",
+    [ST_ENDPOINT_BY_CONTAINER] = "SELECT " ENDPOINT_COLS " FROM endpoints "
+                                 "WHERE container_id = ?1 ORDER BY network_id",
 };
 
 int store_db_err(struct mk_store *s, mk_err **err, const char *what)
@@ -217,6 +271,17 @@ char *store_column_strdup(sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
+json_t *store_column_json(sqlite3_stmt *st, int col, bool array)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    json_t *j = t != NULL ? json_loads(t, 0, NULL) : NULL;
+    if (array ? !json_is_array(j) : !json_is_object(j)) {
+        json_decref(j);
+        j = array ? json_array() : json_object();
+    }
+    return j;
 }
 
 static int store_exec_sql(struct mk_store *s, const char *sql, mk_err **err)

@@ -47,6 +47,18 @@ enum store_stmt {
     ST_VOLUME_LIST,
     ST_VOLUME_DELETE,
     ST_VOLUME_USERS,
+    ST_NETWORK_INSERT,
+    ST_NETWORK_BY_ID,
+    ST_NETWORK_BY_NAME,
+    ST_NETWORK_BY_PREFIX,
+    ST_NETWORK_LIST,
+    ST_NETWORK_SAVE_CONFIG,
+    ST_NETWORK_DELETE,
+    ST_ENDPOINT_ADD,
+    ST_ENDPOINT_REMOVE,
+    ST_ENDPOINT_REMOVE_CONTAINER,
+    ST_ENDPOINT_BY_NETWORK,
+    ST_ENDPOINT_BY_CONTAINER,
     ST_COUNT
 };
 
@@ -85,5 +97,8 @@ int store_tx_end(struct mk_store *s, bool owned, bool ok, mk_err **err);
 void store_bind_text(sqlite3_stmt *st, int idx, const char *v);
 /* Column text as a new string, NULL for SQL NULL. */
 char *store_column_strdup(sqlite3_stmt *st, int col);
+/* Column JSON as a new object (array when array is true); an empty one for
+ * SQL NULL or anything else. */
+json_t *store_column_json(sqlite3_stmt *st, int col, bool array);
 
 #endif

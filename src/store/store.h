@@ -1,7 +1,8 @@
 /* store.h: mocker's persistent state.
  *
  * Layout under the root (default /var/lib/mocker, MOCKER_ROOT):
- *   mocker.db                 SQLite, WAL: images, tags, containers, volumes, events
+ *   mocker.db                 SQLite, WAL: images, tags, containers, volumes, networks,
+ *                             endpoints, events
  *   blobs/sha256/<hex>        content-addressed blobs (OCI image-layout style)
  *   blobs/tmp/                blobs being written (removed if a writer dies)
  *   layers/<chain-hex>/diff   unpacked layers, used as overlay lower dirs
@@ -193,6 +194,60 @@ int mk_store_volume_list(struct mk_store *s, struct mk_volume ***out, size_t *n,
  * volume, oldest first; a NULL-terminated list, empty when unused. */
 int mk_store_volume_users(struct mk_store *s, const char *name, char ***ids, mk_err **err);
 int mk_store_volume_delete(struct mk_store *s, const char *name, mk_err **err);
+
+/* ---- networks and endpoints (networks.c) ---- */
+struct mk_network {
+    char *id;        /* 64 hex */
+    char *name;
+    char *driver;    /* "bridge", "host", "null" */
+    int64_t created; /* ns */
+    /* {"Subnet","Gateway","IPRange" (IPv4 CIDR strings, absent when none),
+     *  "Internal","Attachable","EnableIPv6" (booleans), "Labels","Options"
+     *  (objects of strings), "Bridge" (the Linux bridge's name), "UserSubnet"
+     *  (true when the user gave the subnet: only then may a container ask
+     *  for an address of its own, as docker)} */
+    json_t *config;
+};
+void mk_network_free(struct mk_network *n);
+void mk_network_list_free(struct mk_network **v, size_t n);
+/* A taken name is CONFLICT "network with name NAME already exists". */
+int mk_store_network_insert(struct mk_store *s, const struct mk_network *n, mk_err **err);
+/* docker's resolution order: full id, name, then a unique id prefix.  NOT_FOUND
+ * "network REF not found"; a prefix of several ids is INVALID "network REF is
+ * ambiguous (N matches found based on ID prefix)". */
+int mk_store_network_get(struct mk_store *s, const char *ref, struct mk_network **out,
+                         mk_err **err);
+/* All networks, by name. */
+int mk_store_network_list(struct mk_store *s, struct mk_network ***out, size_t *n, mk_err **err);
+int mk_store_network_save_config(struct mk_store *s, const char *id, const json_t *config,
+                                 mk_err **err);
+/* A network that still has endpoints is CONFLICT (the caller words it). */
+int mk_store_network_delete(struct mk_store *s, const char *id, mk_err **err);
+
+/* A container's lease on a network: its address (IPv4, host byte order), MAC
+ * ("02:42:ac:11:00:02") and network-scoped aliases.  Removing the container's
+ * row removes its leases. */
+struct mk_net_endpoint {
+    char *network_id;
+    char *container_id;
+    uint32_t ip;
+    char *mac;
+    json_t *aliases; /* array of strings, never NULL when read */
+};
+void mk_net_endpoint_free(struct mk_net_endpoint *ep);
+void mk_net_endpoint_list_free(struct mk_net_endpoint **v, size_t n);
+/* CONFLICT "Address already in use" when another container of the network has
+ * the address, CONFLICT too when the container already has an endpoint there. */
+int mk_store_endpoint_add(struct mk_store *s, const struct mk_net_endpoint *ep, mk_err **err);
+/* The container's endpoint on network_id, or with network_id NULL every
+ * endpoint of the container.  Removing what is not there is no error. */
+int mk_store_endpoint_remove(struct mk_store *s, const char *network_id, const char *container_id,
+                             mk_err **err);
+/* A network's endpoints by address; a container's by network id. */
+int mk_store_endpoint_list_by_network(struct mk_store *s, const char *network_id,
+                                      struct mk_net_endpoint ***out, size_t *n, mk_err **err);
+int mk_store_endpoint_list_by_container(struct mk_store *s, const char *container_id,
+                                        struct mk_net_endpoint ***out, size_t *n, mk_err **err);
 
 /* ---- container health (docker's State.Health) ---- */
 /* *out: the stored {"Status","FailingStreak","Log"} object, or NULL (and 0)

@@ -24,24 +24,13 @@ void mk_volume_list_free(struct mk_volume **v, size_t n)
     free(v);
 }
 
-static json_t *column_object(sqlite3_stmt *st, int col)
-{
-    const char *t = (const char *)sqlite3_column_text(st, col);
-    json_t *j = t != NULL ? json_loads(t, 0, NULL) : NULL;
-    if (!json_is_object(j)) {
-        json_decref(j);
-        j = json_object();
-    }
-    return j;
-}
-
 static struct mk_volume *volume_row(sqlite3_stmt *st)
 {
     struct mk_volume *v = xcalloc(1, sizeof(*v));
     v->name = store_column_strdup(st, 0);
     v->driver = store_column_strdup(st, 1);
-    v->labels = column_object(st, 2);
-    v->options = column_object(st, 3);
+    v->labels = store_column_json(st, 2, false);
+    v->options = store_column_json(st, 3, false);
     v->created = sqlite3_column_int64(st, 4);
     v->anonymous = sqlite3_column_int(st, 5) != 0;
     return v;
