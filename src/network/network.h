@@ -113,7 +113,16 @@ int mk_ipam_pick_subnet(const struct mk_ipv4_net *used, size_t nused, struct mk_
  * (upstream sockets, TCP clients) live in an epoll set of its own, so an event
  * loop watches one fd for EPOLLIN, calls mk_dns_server_process() when it is
  * readable or when mk_dns_server_timeout_ms() has passed, and never has to
- * track fds that come and go. */
+ * track fds that come and go:
+ *
+ *     mk_dns_listen(netns_fd, MK_DNS_ADDR, 53, &udp, &tcp, &err);
+ *     dns = mk_dns_server_new(udp, tcp, &cfg, &err);
+ *     epoll_ctl(epfd, EPOLL_CTL_ADD, mk_dns_server_fd(dns), EPOLLIN -> its tag);
+ *     each turn: timeout = min(own, mk_dns_server_timeout_ms(dns)); epoll_wait;
+ *                mk_dns_server_process(dns) if its fd fired or the timeout passed
+ *
+ * (calling mk_dns_server_process more often is harmless).  The callbacks run
+ * synchronously inside mk_dns_server_process. */
 
 #define MK_DNS_ADDR          0x7f00000bu /* 127.0.0.11, host order */
 #define MK_DNS_TTL           600         /* docker's embedded DNS answers with it */

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -1050,6 +1051,77 @@ static void test_busybox_nslookup(void)
     srv = NULL;
 }
 
+/* The host's first non-loopback IPv4 address (host order), 0 if none. */
+static uint32_t host_ipv4(void)
+{
+    struct ifaddrs *ifs = NULL;
+    uint32_t found = 0;
+    if (getifaddrs(&ifs) < 0)
+        return 0;
+    for (struct ifaddrs *i = ifs; i != NULL && found == 0; i = i->ifa_next)
+        if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET) {
+            uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+            if (a >> 24 != 127)
+                found = a;
+        }
+    freeifaddrs(ifs);
+    return found;
+}
+
+/* upstream_netns_fd: an upstream that is not loopback is reached from the
+ * container's namespace, where the host's own address is unreachable (only
+ * lo is up): SERVFAIL at once, nothing sent.  From the caller's it arrives. */
+static void test_upstream_netns(void)
+{
+    uint32_t hostip = host_ipv4();
+    if (geteuid() != 0 || hostip == 0) {
+        printf("# skip: needs root and a non-loopback address\n");
+        return;
+    }
+    _cleanup_close_ int netns = -1;
+    _cleanup_err_ mk_err *err = NULL;
+    if (mk_netns_create(&netns, &err) < 0)
+        FAIL_AT("%s", err->msg);
+    _cleanup_close_ int up = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in any = {.sin_family = AF_INET};
+    CHECK(bind(up, (struct sockaddr *)&any, sizeof(any)) == 0);
+    char ip[16];
+    mk_ipv4_str(hostip, ip);
+    _cleanup_close_ int c = udp_socket(0);
+    uint8_t q[512], buf[512];
+    for (int in_netns = 1; in_netns >= 0; in_netns--) {
+        int udp = -1, tcp = -1;
+        CHECK(mk_dns_listen(-1, 0x7f000001, 0, &udp, &tcp, NULL) == 0);
+        srv_udp_port = port_of(udp);
+        struct mk_dns_config cfg = {.lookup = lookup, .upstream_netns_fd = in_netns ? netns : -1};
+        CHECK(mk_dns_upstream_parse(ip, port_of(up), &cfg.upstreams[0], NULL) == 0);
+        cfg.nupstreams = 1;
+        srv = mk_dns_server_new(udp, tcp, &cfg, &err);
+        if (srv == NULL)
+            FAIL_AT("%s", err->msg);
+        struct reply r;
+        size_t n = mkq(q, 21, "example.net", MK_DNS_TYPE_A, 0);
+        if (in_netns) {
+            CHECK(ask_udp(c, q, n, &r, 1000));
+            CHECK_INT(r.rcode, MK_DNS_SERVFAIL);
+            CHECK(recv(up, buf, sizeof(buf), MSG_DONTWAIT) < 0);
+        } else {
+            struct sockaddr_in sa = lo_addr((uint16_t)srv_udp_port);
+            sendto(c, q, n, 0, (struct sockaddr *)&sa, sizeof(sa));
+            CHECK(pump_until(up, 1000));
+            CHECK(recv(up, buf, sizeof(buf), 0) == (ssize_t)n);
+        }
+        mk_dns_server_free(srv);
+        srv = NULL;
+    }
+    /* A field left 0 is not taken for a namespace. */
+    int udp = -1, tcp = -1;
+    CHECK(mk_dns_listen(-1, 0x7f000001, 0, &udp, &tcp, NULL) == 0);
+    struct mk_dns_config cfg = {.lookup = lookup};
+    CHECK(mk_dns_server_new(udp, tcp, &cfg, &err) == NULL);
+    CHECK(strstr(err->msg, "not a network namespace") != NULL);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1070,5 +1142,6 @@ int main(void)
     RUN(test_server_bounds);
     RUN(test_server_tcp);
     RUN(test_busybox_nslookup);
+    RUN(test_upstream_netns);
     return tap_done();
 }
