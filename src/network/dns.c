@@ -1032,7 +1032,9 @@ void mk_dns_server_free(struct mk_dns_server *s)
 
 /* ---- sockets in a container's namespace ---- */
 
-static int bind_sockets(uint32_t addr, uint16_t port, int *udp_out, int *tcp_out, mk_err **err)
+/* One try; *retry when port 0 gave a UDP port whose TCP twin is taken. */
+static int bind_sockets(uint32_t addr, uint16_t port, int *udp_out, int *tcp_out, bool *retry,
+                        mk_err **err)
 {
     char ip[16];
     mk_ipv4_str(addr, ip);
@@ -1048,24 +1050,41 @@ static int bind_sockets(uint32_t addr, uint16_t port, int *udp_out, int *tcp_out
     int one = 1;
     /* A restarted monitor binds again while the last one's connections linger. */
     if (tcp < 0 || setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        bind(tcp, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(tcp, 64) < 0)
+        bind(tcp, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(tcp, 64) < 0) {
+        *retry = port == 0 && errno == EADDRINUSE;
         return mk_err_sys(err, "listen on %s:%u/tcp", ip, ntohs(sa.sin_port));
+    }
     *udp_out = steal_fd(&udp);
     *tcp_out = steal_fd(&tcp);
     return 0;
+}
+
+static int bind_both(uint32_t addr, uint16_t port, int *udp_out, int *tcp_out, mk_err **err)
+{
+    for (int attempt = 0;; attempt++) {
+        bool retry = false;
+        _cleanup_err_ mk_err *e = NULL;
+        if (bind_sockets(addr, port, udp_out, tcp_out, &retry, &e) == 0)
+            return 0;
+        if (!retry || attempt == 31) {
+            if (err != NULL)
+                *err = steal_pointer(&e);
+            return -1;
+        }
+    }
 }
 
 int mk_dns_listen(int netns_fd, uint32_t addr, uint16_t port, int *udp_fd, int *tcp_fd,
                   mk_err **err)
 {
     if (netns_fd < 0)
-        return bind_sockets(addr, port, udp_fd, tcp_fd, err);
+        return bind_both(addr, port, udp_fd, tcp_fd, err);
     _cleanup_close_ int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (own < 0)
         return mk_err_sys(err, "open /proc/thread-self/ns/net");
     if (setns(netns_fd, CLONE_NEWNET) < 0)
         return mk_err_sys(err, "enter the container's network namespace");
-    int r = bind_sockets(addr, port, udp_fd, tcp_fd, err);
+    int r = bind_both(addr, port, udp_fd, tcp_fd, err);
     if (setns(own, CLONE_NEWNET) < 0)
         abort(); /* every socket made after this would land in the container's */
     return r;

@@ -232,7 +232,10 @@ void mk_dns_server_process(struct mk_dns_server *s);
 void mk_dns_server_free(struct mk_dns_server *s);
 /* A UDP socket and a listening TCP socket bound to addr:port (host order) in
  * the network namespace netns_fd (-1: the caller's), non-blocking.  Port 0
- * picks a free UDP port and the same one for TCP. */
+ * picks a free UDP port and the same one for TCP: docker listens on such a
+ * port and DNATs 127.0.0.11:53 to it, which leaves port 53 of 0.0.0.0 to a
+ * DNS server the container runs itself (a socket on 127.0.0.11:53 makes its
+ * bind fail with EADDRINUSE). */
 int mk_dns_listen(int netns_fd, uint32_t addr, uint16_t port, int *udp_fd, int *tcp_fd,
                   mk_err **err);
 

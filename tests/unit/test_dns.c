@@ -690,7 +690,7 @@ static void test_server_upstream_failover(void)
     int closed = udp_socket(0);
     uint16_t ports[3] = {port_of(closed), port_of(silent), port_of(failing)};
     close(closed);
-    srv = server_start(ports, 3, 200);
+    srv = server_start(ports, 3, 300);
     CHECK(srv != NULL);
     _cleanup_close_ int c = udp_socket(0);
     uint8_t q[512], buf[512];
@@ -699,10 +699,10 @@ static void test_server_upstream_failover(void)
     int64_t t0 = mk_monotonic_ns();
     sendto(c, q, n, 0, (struct sockaddr *)&sa, sizeof(sa));
     CHECK(pump_until(silent, 1000));
-    CHECK((mk_monotonic_ns() - t0) / 1000000 < 150); /* the refused one did not wait */
+    CHECK((mk_monotonic_ns() - t0) / 1000000 < 250); /* the refused one did not wait */
     CHECK(recv(silent, buf, sizeof(buf), 0) > 0);
     CHECK(pump_until(failing, 1000));
-    CHECK((mk_monotonic_ns() - t0) / 1000000 >= 190);
+    CHECK((mk_monotonic_ns() - t0) / 1000000 >= 290);
     struct sockaddr_in from;
     socklen_t fl = sizeof(from);
     ssize_t got = recvfrom(failing, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
@@ -1011,7 +1011,8 @@ static void test_busybox_nslookup(void)
 
     char out[4096];
     int st = nslookup_in(netns, "web", out, sizeof(out));
-    print_comment(out);
+    if (strstr(out, "172.18.0.2") == NULL)
+        print_comment(out);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     CHECK(strstr(out, "172.18.0.2") != NULL);
 
@@ -1042,7 +1043,8 @@ static void test_busybox_nslookup(void)
         _exit(0);
     }
     st = nslookup_in(netns, "outside.example", out, sizeof(out));
-    print_comment(out);
+    if (strstr(out, "10.9.8.7") == NULL)
+        print_comment(out);
     CHECK(strstr(out, "10.9.8.7") != NULL);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
