@@ -134,4 +134,142 @@ int mk_ipam_read_routes(const char *path, struct mk_ipv4_net **out, size_t *n, m
 int mk_ipam_pick_subnet(const struct mk_ipv4_net *used, size_t nused, struct mk_ipv4_net *out,
                         mk_err **err);
 
+/* ---- dns.c: the embedded DNS server of containers on user-defined networks ----
+ *
+ * Docker's 127.0.0.11: A records for the names the container side knows
+ * (container names, aliases, short ids), every other query forwarded to the
+ * upstream resolvers and their answer relayed.  It parses what a container
+ * sends, so every length is checked and nothing it sends can crash it.
+ *
+ * The monitor holds one server per container.  The server's sockets (bound in
+ * the container's namespace by mk_dns_listen) and everything it opens later
+ * (upstream sockets, TCP clients) live in an epoll set of its own, so an event
+ * loop watches one fd for EPOLLIN, calls mk_dns_server_process() when it is
+ * readable or when mk_dns_server_timeout_ms() has passed, and never has to
+ * track fds that come and go:
+ *
+ *     mk_dns_listen(netns_fd, MK_DNS_ADDR, 53, &udp, &tcp, &err);
+ *     dns = mk_dns_server_new(udp, tcp, &cfg, &err);
+ *     epoll_ctl(epfd, EPOLL_CTL_ADD, mk_dns_server_fd(dns), EPOLLIN -> its tag);
+ *     each turn: timeout = min(own, mk_dns_server_timeout_ms(dns)); epoll_wait;
+ *                mk_dns_server_process(dns) if its fd fired or the timeout passed
+ *
+ * (calling mk_dns_server_process more often is harmless).  The callbacks run
+ * synchronously inside mk_dns_server_process. */
+
+#define MK_DNS_ADDR          0x7f00000bu /* 127.0.0.11, host order */
+#define MK_DNS_TTL           600         /* docker's embedded DNS answers with it */
+#define MK_DNS_MAX_UPSTREAMS 3           /* glibc's MAXNS, docker's maxExtDNS */
+
+enum {
+    MK_DNS_TYPE_A = 1,
+    MK_DNS_TYPE_PTR = 12,
+    MK_DNS_TYPE_MX = 15,
+    MK_DNS_TYPE_AAAA = 28,
+    MK_DNS_TYPE_OPT = 41,
+};
+enum {
+    MK_DNS_NOERROR = 0,
+    MK_DNS_FORMERR = 1,
+    MK_DNS_SERVFAIL = 2,
+    MK_DNS_NXDOMAIN = 3,
+    MK_DNS_NOTIMP = 4,
+    MK_DNS_REFUSED = 5,
+};
+
+/* A message's header and its one question (a reply parses the same way). */
+struct mk_dns_query {
+    uint16_t id, flags, qtype, qclass;
+    uint16_t udp_size; /* the EDNS0 payload size it offers, 0 without an OPT record */
+    /* The question's name as sent (case kept: replies echo it), uncompressed. */
+    uint8_t wire[255];
+    size_t wire_len;
+    /* The name in lower case without the trailing dot ("" for the root).  A byte
+     * that is not printable, or a '.' or '\' inside a label, is written \DDD, so
+     * the text never equals a name the wire form is not. */
+    char name[1024];
+};
+/* Parse msg: at least a header, exactly one question; an OPT record among the
+ * additional records is read if the rest of the message parses.  Compressed
+ * names are followed only backwards, so a pointer loop ends.  INVALID on
+ * anything malformed. */
+int mk_dns_parse_query(const void *msg, size_t len, struct mk_dns_query *q, mk_err **err);
+
+/* One answer record: an A (addr, host order) or a PTR (name, dotted, the final
+ * dot optional).  The owner is always the question's name, the TTL MK_DNS_TTL. */
+struct mk_dns_answer {
+    uint16_t type;
+    uint32_t addr;
+    const char *name;
+};
+/* A reply to q in buf: q's id, opcode, RD and CD, RA set, the rcode, q's
+ * question and as many of the n answers as fit in cap bytes (TC set when
+ * some did not, as docker truncates).  Returns its length, 0 when not even
+ * the question fits or a PTR name cannot be encoded. */
+size_t mk_dns_build_reply(const struct mk_dns_query *q, int rcode, const struct mk_dns_answer *an,
+                          size_t n, void *buf, size_t cap);
+
+/* An upstream resolver: an IPv4 or IPv6 address and port. */
+struct mk_dns_upstream {
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } addr;
+    socklen_t len;
+};
+/* "1.2.3.4", "::1", "fe80::1%eth0" with port.  INVALID on anything else. */
+int mk_dns_upstream_parse(const char *s, uint16_t port, struct mk_dns_upstream *out, mk_err **err);
+/* The first MK_DNS_MAX_UPSTREAMS valid nameserver lines of a resolv.conf, port
+ * 53 (invalid addresses skipped, as glibc does).  *n may be 0: docker then
+ * falls back to 8.8.8.8 and 8.8.4.4, a decision left to the caller. */
+int mk_dns_upstreams_from_resolv_conf(const char *path,
+                                      struct mk_dns_upstream out[MK_DNS_MAX_UPSTREAMS], size_t *n,
+                                      mk_err **err);
+
+struct mk_dns_config {
+    /* The IPv4 addresses (host order, at most max) of name: lower case, no
+     * trailing dot, as it was asked ("web", "web.mynet", "3f2a1b0c9d8e");
+     * 0 when the name is not one of the container's networks'. */
+    int (*lookup)(void *ctx, const char *name, uint32_t *addrs, size_t max);
+    /* Optional (NULL: PTR queries are forwarded): the name of addr (host order)
+     * into buf, NUL-terminated; true if known. */
+    bool (*reverse)(void *ctx, uint32_t addr, char *buf, size_t size);
+    void *ctx;
+    struct mk_dns_upstream upstreams[MK_DNS_MAX_UPSTREAMS];
+    size_t nupstreams; /* 0: what is not answered locally gets SERVFAIL */
+    /* The container set ndots explicitly (--dns-option ndots:N): an unknown
+     * single-label name gets an empty answer instead of being forwarded, so the
+     * client goes on with its search domains (docker does the same). */
+    bool ndots_set;
+    /* >= 0: upstreams that are not loopback addresses are reached from this
+     * network namespace (docker dials them from the container's, so an
+     * --internal network resolves nothing outside); loopback ones, such as
+     * 127.0.0.53, always from the caller's.  -1: all from the caller's. */
+    int upstream_netns_fd;
+    int timeout_ms; /* per upstream tried; 0: docker's 4 s */
+};
+
+/* The server answering on udp_fd (a bound UDP socket) and tcp_fd (a listening
+ * TCP socket, or -1), both taken over: closed by mk_dns_server_free, or here
+ * on failure.  cfg is copied (upstream_netns_fd is not: it must stay open). */
+struct mk_dns_server *mk_dns_server_new(int udp_fd, int tcp_fd, const struct mk_dns_config *cfg,
+                                        mk_err **err);
+/* The one fd to watch for EPOLLIN. */
+int mk_dns_server_fd(const struct mk_dns_server *s);
+/* Milliseconds until mk_dns_server_process has a timeout to handle (an
+ * upstream that did not answer, an idle TCP client), -1 if none. */
+int mk_dns_server_timeout_ms(const struct mk_dns_server *s);
+/* Handle whatever is ready and whatever timed out; never blocks. */
+void mk_dns_server_process(struct mk_dns_server *s);
+void mk_dns_server_free(struct mk_dns_server *s);
+/* A UDP socket and a listening TCP socket bound to addr:port (host order) in
+ * the network namespace netns_fd (-1: the caller's), non-blocking.  Port 0
+ * picks a free UDP port and the same one for TCP: docker listens on such a
+ * port and DNATs 127.0.0.11:53 to it, which leaves port 53 of 0.0.0.0 to a
+ * DNS server the container runs itself (a socket on 127.0.0.11:53 makes its
+ * bind fail with EADDRINUSE). */
+int mk_dns_listen(int netns_fd, uint32_t addr, uint16_t port, int *udp_fd, int *tcp_fd,
+                  mk_err **err);
+
 #endif
