@@ -20,7 +20,8 @@ static const char *const supported_host_keys[] = {
     "PidsLimit",   "CpuQuota",  "CpuPeriod",      "CpusetMems",  "MemoryReservation", "BlkioWeight", "MemorySwappiness",
     "ShmSize",     "OomScoreAdj", "Sysctls",      "GroupAdd",    "IpcMode",    "PidMode",
     "UTSMode",     "RestartPolicy", "Annotations", "Devices", "DeviceCgroupRules",
-    "CgroupnsMode", "OomKillDisable", "CgroupParent", "Mounts", "VolumesFrom", NULL,
+    "CgroupnsMode", "OomKillDisable", "CgroupParent", "Mounts", "VolumesFrom", "Dns",
+    "DnsSearch", "DnsOptions", "ExtraHosts", NULL,
 };
 
 /* --network/--pid container:X name a container that exists (docker checks
@@ -54,7 +55,7 @@ static int check_container_modes(struct mk_engine *e, const json_t *hc, mk_err *
 
 /* NetworkingConfig.EndpointsConfig (--ip, --network-alias): docker's checks
  * for what only user-defined networks have. */
-static int check_endpoints(const json_t *body, const json_t *hc, mk_err **err)
+static int check_endpoints(struct mk_engine *e, const json_t *body, const json_t *hc, mk_err **err)
 {
     const json_t *eps = json_object_get(json_object_get(body, "NetworkingConfig"), "EndpointsConfig");
     const char *mode = mk_json_str(hc, "NetworkMode");
@@ -62,10 +63,18 @@ static int check_endpoints(const json_t *body, const json_t *hc, mk_err **err)
                    strcmp(mode, "bridge") == 0 || strcmp(mode, "none") == 0 ||
                    strcmp(mode, "host") == 0 || mk_str_has_prefix(mode, "container:");
     const char *mac = mk_json_str(body, "MacAddress");
-    if (mac != NULL && *mac != '\0' && builtin)
-        return mk_err_set(err, MK_ERR_UNSUPPORTED,
-                          "--mac-address is not supported yet on network mode %s",
-                          mode != NULL && *mode ? mode : "default");
+    bool own_ns = mode == NULL || *mode == '\0' ||
+                  (strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 &&
+                   !mk_str_has_prefix(mode, "container:"));
+    if (mac != NULL && *mac != '\0' && !own_ns)
+        return mk_err_set(err, MK_ERR_INVALID, "conflicting options: mac-address and the network mode");
+    /* A network by name must exist (docker checks at create). */
+    if (own_ns && mode != NULL && *mode != '\0' && strcmp(mode, "default") != 0) {
+        struct mk_network *n = NULL;
+        if (mk_network_get(e, mode, &n, err) < 0)
+            return -1;
+        mk_network_free(n);
+    }
     const char *name;
     json_t *ep;
     json_object_foreach((json_t *)eps, name, ep)
@@ -99,13 +108,6 @@ static int check_host_config(const json_t *hc, mk_err **err)
     }
     if (mk_restart_policy_validate(hc, err) < 0)
         return -1;
-    const char *net = mk_json_str(hc, "NetworkMode");
-    if (net != NULL && *net != '\0' && strcmp(net, "none") != 0 && strcmp(net, "host") != 0 &&
-        strcmp(net, "default") != 0 && !mk_str_has_prefix(net, "container:"))
-        return mk_err_set(err, MK_ERR_UNSUPPORTED,
-                          "network mode \"%s\" is not supported by mocker yet (only none, host "
-                          "and container:NAME)",
-                          net);
     const char *cgns = mk_json_str(hc, "CgroupnsMode");
     if (cgns != NULL && *cgns != '\0' && strcmp(cgns, "host") != 0 && strcmp(cgns, "private") != 0)
         return mk_err_set(err, MK_ERR_INVALID, "invalid cgroup namespace mode: %s", cgns);
@@ -285,7 +287,7 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
     json_t *hc = json_object_get(body, "HostConfig");
     _cleanup_json_ json_t *host_config = hc ? json_deep_copy(hc) : json_object();
     if (check_host_config(host_config, err) < 0 || check_container_modes(e, host_config, err) < 0 ||
-        check_endpoints(body, host_config, err) < 0 ||
+        check_endpoints(e, body, host_config, err) < 0 ||
         mk_health_config_validate(json_object_get(body, "Healthcheck"), err) < 0)
         return -1;
     /* Refuse bad capabilities now, as docker does, not at the first start. */
@@ -349,7 +351,7 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
         json_object_set_new(host_config, "OomKillDisable", json_false());
     const char *net = mk_json_str(host_config, "NetworkMode");
     if (net == NULL || *net == '\0')
-        json_object_set_new(host_config, "NetworkMode", json_string("none"));
+        json_object_set_new(host_config, "NetworkMode", json_string("default"));
     bool host_net = strcmp(mk_json_str(host_config, "NetworkMode"), "host") == 0;
 
     /* docker discards a block I/O weight the kernel cannot apply, and says so. */

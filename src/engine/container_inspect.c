@@ -56,6 +56,58 @@ static json_t *host_config_json(const json_t *stored)
     return h;
 }
 
+static json_t *empty_endpoint(void)
+{
+    return json_pack("{s:n,s:n,s:n,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:s,s:n}", "IPAMConfig",
+                     "Links", "Aliases", "NetworkID", "", "EndpointID", "", "Gateway", "",
+                     "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address",
+                     "", "GlobalIPv6PrefixLen", 0, "MacAddress", "", "DriverOpts");
+}
+
+/* docker's NetworkSettings: what the monitor published while the container
+ * runs (network.json), the networks it is on with empty addresses otherwise.
+ * On the default bridge the primary endpoint's fields are repeated at the top
+ * level, as docker does. */
+static json_t *network_settings_json(struct mk_engine *e, const struct mk_container *c,
+                                     const json_t *hc)
+{
+    _cleanup_json_ json_t *state = mk_container_net_state(e, c);
+    const char *mode = mk_json_str(hc, "NetworkMode");
+    const char *primary = mode == NULL || *mode == '\0' || strcmp(mode, "default") == 0
+                              ? "bridge"
+                              : mode;
+    json_t *networks = json_object();
+    json_t *running = json_object_get(state, "Networks");
+    if (running != NULL) {
+        json_object_update(networks, running);
+    } else if (!mk_str_has_prefix(primary, "container:")) {
+        json_object_set_new(networks, primary, empty_endpoint());
+        const char *name;
+        json_t *ep;
+        json_object_foreach(json_object_get(json_object_get(c->config, "NetworkingConfig"),
+                                            "EndpointsConfig"),
+                            name, ep)
+        {
+            if (strcmp(name, primary) != 0 && strcmp(name, "default") != 0)
+                json_object_set_new(networks, name, empty_endpoint());
+        }
+    }
+    const json_t *top = strcmp(primary, "bridge") == 0 ? json_object_get(networks, "bridge") : NULL;
+    json_t *net = json_pack(
+        "{s:s,s:s,s:b,s:s,s:i,s:O?,s:s,s:n,s:n,s:s,s:s,s:s,s:i,s:s,s:i,s:s,s:s,s:o}", "Bridge",
+        "", "SandboxID", "", "HairpinMode", 0, "LinkLocalIPv6Address", "",
+        "LinkLocalIPv6PrefixLen", 0, "Ports", json_object_get(state, "Ports"), "SandboxKey",
+        state != NULL ? mk_json_str(state, "SandboxKey") : "", "SecondaryIPAddresses",
+        "SecondaryIPv6Addresses", "EndpointID", top ? mk_json_str(top, "EndpointID") : "",
+        "Gateway", top ? mk_json_str(top, "Gateway") : "", "GlobalIPv6Address", "",
+        "GlobalIPv6PrefixLen", 0, "IPAddress", top ? mk_json_str(top, "IPAddress") : "",
+        "IPPrefixLen", top ? (int)mk_json_int(top, "IPPrefixLen", 0) : 0, "IPv6Gateway", "",
+        "MacAddress", top ? mk_json_str(top, "MacAddress") : "", "Networks", networks);
+    if (!json_is_object(json_object_get(net, "Ports")))
+        json_object_set_new(net, "Ports", json_object());
+    return net;
+}
+
 json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container *c)
 {
     const json_t *config = json_object_get(c->config, "Config");
@@ -117,16 +169,7 @@ json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container
     }
     _cleanup_json_ json_t *points = mk_engine_mount_points_json(json_object_get(c->config, "MountPoints"));
     json_array_extend(mounts, points);
-    const char *net_mode = mk_json_str(hc, "NetworkMode");
-    json_t *networks = json_object();
-    json_object_set_new(networks, net_mode ? net_mode : "none",
-                        json_pack("{s:n,s:n,s:n,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:s}", "IPAMConfig",
-                                  "Links", "Aliases", "NetworkID", "", "EndpointID", "",
-                                  "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
-                                  "IPv6Gateway", "", "GlobalIPv6Address", "",
-                                  "GlobalIPv6PrefixLen", 0, "MacAddress", ""));
-    json_t *net = json_pack("{s:s,s:s,s:b,s:{},s:s,s:o}", "Bridge", "", "SandboxID", "",
-                            "HairpinMode", 0, "Ports", "SandboxKey", "", "Networks", networks);
+    json_t *net = network_settings_json(e, c, hc);
 
     json_t *j = json_object();
     json_object_set_new(j, "Id", json_string(c->id));

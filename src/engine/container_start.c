@@ -298,7 +298,15 @@ struct monitor_ctx {
     struct mk_restart_state restart;
     bool restarting; /* the policy decided to start this exited container again */
     bool spec_written; /* config.json is in the bundle */
+    struct mk_container_net *net; /* its networks, up for the monitor's life */
 };
+
+/* The container stopped for good: its addresses, ports and DNS go. */
+static void net_down(struct monitor_ctx *m)
+{
+    mk_container_net_down(m->net);
+    m->net = NULL;
+}
 
 static void hook_started(void *ctx, pid_t pid)
 {
@@ -340,6 +348,7 @@ static void hook_start_failed(void *ctx, const mk_err *err)
 {
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
+    net_down(m);
     if (m->auto_remove) {
         if (mk_engine_remove_files(m->e, c, m->spec, NULL, NULL) == 0)
             mk_engine_remove_anon_volumes(m->e, c);
@@ -373,6 +382,8 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
     _cleanup_free_ char *code_s = xasprintf("%d", code);
     json_t *attrs = json_pack("{s:s}", "exitCode", code_s);
     mk_engine_health_stopped(&m->health);
+    if (!m->restarting)
+        net_down(m);
     if (m->auto_remove) {
         /* docker run --rm returns after the removal: do it before the exit is reported. */
         if (mk_engine_remove_files(m->e, c, m->spec, attrs, NULL) == 0)
@@ -426,6 +437,7 @@ static void hook_restart_cancelled(void *ctx)
 {
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
+    net_down(m);
     m->restarting = false;
     free(c->status);
     c->status = xstrdup("exited");
@@ -557,6 +569,9 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         goto fail;
     if (mk_mkdir_p(rundir, 0700, err) < 0)
         goto fail;
+    if (mk_container_net_up(e, c, netns, &m.net, err) < 0)
+        goto fail;
+    mk_trace("monitor-net");
     log_path = mk_container_log_path(e, c);
     runtime_root = mk_path_join(e->store->runroot, "runc");
     m.c = c;
@@ -581,6 +596,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         .client_fd = client_fd,
         .health = probe ? &m.health.probe : NULL,
         .unmount_late = m.auto_remove,
+        .source_fd = -1,
         .hooks = {.ctx = &m,
                   .started = hook_started,
                   .start_failed = hook_start_failed,
@@ -591,11 +607,14 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
                   .restart_delay = hook_restart_delay,
                   .restart_cancelled = hook_restart_cancelled},
     };
+    mk_container_net_source(m.net, &p);
     /* From here on the monitor reports its own failures. */
     ret = mk_monitor_main(&p, err);
+    net_down(&m);
     mk_engine_health_free(&m.health);
     goto out;
 fail:
+    net_down(&m);
     mk_monitor_send_error(client_fd, *err);
 out:
     mk_closep(&m.lock_fd);

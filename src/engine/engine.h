@@ -223,6 +223,8 @@ struct mk_network_ipv4 {
 int mk_network_ipv4(const struct mk_network *n, struct mk_network_ipv4 *out, mk_err **err);
 /* bridge, host and none. */
 bool mk_network_predefined(const struct mk_network *n);
+/* docker's EndpointID of a container's lease on a network: stable, 64 hex. */
+char *mk_network_endpoint_id(const char *network_id, const char *container_id);
 /* docker network inspect's object, Containers from the network's endpoints. */
 json_t *mk_network_inspect_json(struct mk_engine *e, const struct mk_network *n);
 /* docker network rm: predefined networks and networks with endpoints are

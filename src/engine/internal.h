@@ -28,6 +28,21 @@ int mk_container_net_state_write(struct mk_engine *e, const char *id, const json
 json_t *mk_container_net_state(struct mk_engine *e, const struct mk_container *c);
 void mk_container_net_state_remove(struct mk_engine *e, const char *id);
 
+/* ---- a starting container's networks, made by its monitor (container_netup.c) ---- */
+struct mk_container_net;
+struct mk_monitor_params;
+/* Connect the container (its network namespace netns, held by the monitor)
+ * to its networks, write its hosts and resolv.conf, hold its published ports,
+ * start its DNS server and publish network.json.  *out is NULL when the
+ * container has no network of its own (none, host, container:X).  On failure
+ * nothing is left. */
+int mk_container_net_up(struct mk_engine *e, const struct mk_container *c, int netns,
+                        struct mk_container_net **out, mk_err **err);
+/* Serve the DNS server from the monitor's loop. */
+void mk_container_net_source(struct mk_container_net *cn, struct mk_monitor_params *p);
+/* Undo everything mk_container_net_up made; NULL is fine. */
+void mk_container_net_down(struct mk_container_net *cn);
+
 /* ---- published ports (container_ports.c) ---- */
 struct mk_port_map {
     char proto[4]; /* tcp, udp */

@@ -448,12 +448,21 @@ static int default_bridge_config(struct mk_engine *e, json_t *cfg, mk_err **err)
         return -1;
     const char *bip = mk_json_str(daemon, "bip");
     const char *name = mk_json_str(daemon, "bridge");
+    _cleanup_free_ char *own_name = NULL;
     if (name != NULL) {
         if (*name == '\0' || strcmp(name, "none") == 0 || strlen(name) >= IFNAMSIZ ||
             strcspn(name, "/ \t\n:") != strlen(name))
             return mk_err_set(err, MK_ERR_INVALID,
                               "daemon.json: bridge \"%s\" is not a bridge name mocker can use",
                               name);
+    } else if (strcmp(e->store->root, MK_STORE_DEFAULT_ROOT) != 0) {
+        /* Another store (tests, a second root) must not fight over mocker0:
+         * a name of its own, from its root. */
+        char *d = mk_sha256_digest(e->store->root, strlen(e->store->root));
+        name = own_name = xasprintf("mkbr%.10s", d + 7);
+        free(d);
+    }
+    if (name != NULL) {
         json_object_set_new(cfg, "Bridge", json_string(name));
         json_t *opts = json_object_get(cfg, "Options");
         if (json_is_object(opts))
@@ -525,10 +534,9 @@ fail:
 
 /* ---- inspect ---- */
 
-/* docker's endpoint id, stable for a container's lease on a network. */
-static char *endpoint_id(const struct mk_net_endpoint *ep)
+char *mk_network_endpoint_id(const char *network_id, const char *container_id)
 {
-    _cleanup_free_ char *key = xasprintf("%s/%s", ep->network_id, ep->container_id);
+    _cleanup_free_ char *key = xasprintf("%s/%s", network_id, container_id);
     char *d = mk_sha256_digest(key, strlen(key));
     char *hex = xstrdup(d + 7);
     free(d);
@@ -553,7 +561,7 @@ static json_t *containers_json(struct mk_engine *e, const struct mk_network *n, 
         }
         char buf[16];
         _cleanup_free_ char *addr = xasprintf("%s/%d", mk_ipv4_str(eps[i]->ip, buf), prefix);
-        _cleanup_free_ char *epid = endpoint_id(eps[i]);
+        _cleanup_free_ char *epid = mk_network_endpoint_id(eps[i]->network_id, eps[i]->container_id);
         json_object_set_new(out, c->id,
                             json_pack("{s:s,s:s,s:s,s:s,s:s}", "Name", c->name, "EndpointID", epid,
                                       "MacAddress", eps[i]->mac, "IPv4Address", addr, "IPv6Address",

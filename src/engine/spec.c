@@ -208,9 +208,6 @@ static int parse_modes(const json_t *hc, const struct mk_spec_input *in, struct 
     }
     /* Any other mode (none, default, bridge, a network's name) is a network
      * namespace of the container's own, which the monitor connects. */
-    else if (*net != '\0' && strcmp(net, "none") != 0 && strcmp(net, "default") != 0 &&
-             strcmp(net, "bridge") != 0)
-        return mk_err_set(err, MK_ERR_UNSUPPORTED, "network %s is not supported yet", net);
 
     const char *ipc = str_or(hc, "IpcMode", "");
     if (strcmp(ipc, "host") == 0)

@@ -4,8 +4,9 @@
  * network namespace, up, with docker's MAC (02:42 and the IPv4 address), the
  * address and a default route through the bridge's gateway.
  *
- * Four netlink requests in all (the pair, its host end already a bridge port
- * and up; the container's end up; the address; the route): the host end needs no removal, since it goes with its
+ * Five netlink requests in all (the pair, its host end already a bridge port
+ * and up; the container's end without IPv6, then up; the address; the
+ * route): the host end needs no removal, since it goes with its
  * peer when the container's network namespace dies (removing a veth by hand
  * costs the kernel ~25 ms here; a dying namespace takes it asynchronously). */
 #include "network/network.h"
@@ -44,7 +45,10 @@ int mk_endpoint_add(int host_nl, int ns_nl, const struct mk_endpoint *ep, mk_err
     if (mk_nl_veth_create(host_nl, &v, err) < 0)
         return -1;
     struct in_addr a = {.s_addr = htonl(ep->addr)};
-    if (mk_nl_link_set_up(ns_nl, ep->ifname, err) < 0 ||
+    /* docker turns IPv6 off on a network without it: no link-local address,
+     * no router solicitations. */
+    if (mk_nl_link_set_no_ipv6(ns_nl, ep->ifname, err) < 0 ||
+        mk_nl_link_set_up(ns_nl, ep->ifname, err) < 0 ||
         mk_nl_addr_add(ns_nl, ep->ifname, a, ep->prefix, err) < 0)
         goto undo;
     if (ep->gateway != 0) {

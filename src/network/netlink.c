@@ -26,7 +26,7 @@ struct nl_req {
         struct nlmsghdr hdr;
         char buf[1024];
     } u;
-    struct rtattr *nest[4];
+    struct rtattr *nest[8];
     int depth;
 };
 
@@ -72,6 +72,9 @@ static void req_u32(struct nl_req *r, unsigned short type, uint32_t v)
 
 static void nest_begin(struct nl_req *r, unsigned short type)
 {
+    /* Fixed requests: nesting deeper than the array is a bug here. */
+    if (r->depth >= (int)(sizeof(r->nest) / sizeof(r->nest[0])))
+        abort();
     r->nest[r->depth++] = req_reserve(r, RTA_LENGTH(0));
     r->nest[r->depth - 1]->rta_type = type;
 }
@@ -304,6 +307,22 @@ int mk_nl_link_set_master(int nl, const char *name, const char *master, mk_err *
     if (rc < 0)
         return mk_err_errno(err, -rc, "failed to add interface %s to bridge %s", name, master);
     return 0;
+}
+
+int mk_nl_link_set_no_ipv6(int nl, const char *name, mk_err **err)
+{
+    if (name_ok(name, err) < 0)
+        return -1;
+    struct nl_req r;
+    link_req(&r, RTM_NEWLINK, name);
+    nest_begin(&r, IFLA_AF_SPEC);
+    nest_begin(&r, AF_INET6);
+    uint8_t mode = IN6_ADDR_GEN_MODE_NONE;
+    req_attr(&r, IFLA_INET6_ADDR_GEN_MODE, &mode, 1);
+    nest_end(&r);
+    nest_end(&r);
+    int rc = nl_talk(nl, &r, NULL, NULL);
+    return rc < 0 ? nl_fail(err, rc, "failed to turn IPv6 addresses off on", name) : 0;
 }
 
 int mk_nl_link_set_mac(int nl, const char *name, const unsigned char mac[6], mk_err **err)

@@ -48,6 +48,9 @@ int mk_nl_link_set_up(int nl, const char *name, mk_err **err);
 /* Make link a port of the bridge master. */
 int mk_nl_link_set_master(int nl, const char *name, const char *master, mk_err **err);
 int mk_nl_link_set_mac(int nl, const char *name, const unsigned char mac[6], mk_err **err);
+/* No IPv6 address generation on a link that is still down (no link-local
+ * address, so no IPv6 traffic at all). */
+int mk_nl_link_set_no_ipv6(int nl, const char *name, mk_err **err);
 
 struct mk_nl_link {
     int index;

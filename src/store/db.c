@@ -16,7 +16,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#define STORE_DEFAULT_ROOT    "/var/lib/mocker"
+#define STORE_DEFAULT_ROOT    MK_STORE_DEFAULT_ROOT
 #define STORE_DEFAULT_RUNROOT "/run/mocker"
 #define STORE_BUSY_TIMEOUT_MS 10000
 

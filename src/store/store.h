@@ -20,6 +20,9 @@
 
 #include "util/util.h"
 
+/* The root when MOCKER_ROOT does not say otherwise. */
+#define MK_STORE_DEFAULT_ROOT "/var/lib/mocker"
+
 #include <sqlite3.h>
 
 struct mk_store {

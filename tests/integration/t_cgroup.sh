@@ -76,7 +76,7 @@ cgroup_mem_usage() { # id
 }
 
 test_stats_no_stream() {
-    id=$($M run -d --name st1 -m 64m $IMG sh -c 'x=$(head -c 8000000 /dev/zero | tr "\0" x); touch /tmp/ready; sleep 1000; echo ${#x}')
+    id=$($M run -d --name st1 --network none -m 64m $IMG sh -c 'x=$(head -c 8000000 /dev/zero | tr "\0" x); touch /tmp/ready; sleep 1000; echo ${#x}')
     wait_for 50 $M exec st1 test -e /tmp/ready
     sleep 0.3
     out=$($M stats --no-stream)
@@ -94,7 +94,7 @@ test_stats_no_stream() {
     diff=$((got - want)); diff=${diff#-}
     [ "$diff" -lt $((want / 20 + 65536)) ] || fail "stats says $got bytes, the cgroup $want"
     # A busy container shows its CPU use (one core of a loop: well above 20%).
-    $M run -d --name busy $IMG sh -c 'while true; do :; done' >/dev/null
+    $M run -d --name busy --network none $IMG sh -c 'while true; do :; done' >/dev/null
     cpu=$($M stats --no-stream --format '{{.CPUPerc}}' busy)
     [ "${cpu%%.*}" -ge 20 ] || fail "busy loop at $cpu"
     capture $M stats --no-stream nosuch

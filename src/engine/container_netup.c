@@ -1,0 +1,423 @@
+/* container_netup.c: a starting container's networks, made by its monitor.
+ *
+ * The monitor already holds the container's network namespace (made while
+ * it waited, loopback up).  For each network the container is on, the first
+ * one being the one its NetworkMode names: the network is ensured (its bridge
+ * exists), an address is leased in the store (the endpoints table), and the
+ * endpoint made (network/endpoint.c).  Then the files that depend on the
+ * address (/etc/hosts, /etc/resolv.conf), the published ports (held by the
+ * monitor, forwarded by the firewall's rules), the embedded DNS server on
+ * user-defined networks, and network.json for inspect and port.  Everything
+ * is undone by mk_container_net_down, in the monitor, before the exit is
+ * reported; what a killed monitor leaves (leases, rules) is found by the
+ * next start on the network (leases of containers whose monitor is gone) and
+ * by the firewall's sweep. */
+#include "engine/engine.h"
+#include "engine/internal.h"
+#include "monitor/monitor.h"
+#include "network/network.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+#include <unistd.h>
+
+struct mk_container_net {
+    struct mk_engine *e;
+    char *id;
+    struct mk_port_map *ports;
+    size_t nports;
+    struct mk_dns_server *dns;
+    json_t *names; /* the networks' ids the container is on, for the DNS lookups */
+};
+
+/* The networks the container is on, in order: [[name, endpoint config]...],
+ * empty for none, host and container:X. */
+static json_t *wanted_networks(const struct mk_container *c)
+{
+    json_t *out = json_array();
+    const json_t *hc = json_object_get(c->config, "HostConfig");
+    const char *mode = mk_json_str(hc, "NetworkMode");
+    if (mode == NULL || *mode == '\0' || strcmp(mode, "default") == 0)
+        mode = "bridge";
+    if (strcmp(mode, "none") == 0 || strcmp(mode, "host") == 0 ||
+        mk_str_has_prefix(mode, "container:"))
+        return out;
+    const json_t *eps =
+        json_object_get(json_object_get(c->config, "NetworkingConfig"), "EndpointsConfig");
+    const json_t *first = json_object_get(eps, mode);
+    if (first == NULL && strcmp(mode, "bridge") == 0)
+        first = json_object_get(eps, "default");
+    json_array_append_new(out, json_pack("[s,O?]", mode, first));
+    const char *name;
+    json_t *ep;
+    json_object_foreach((json_t *)eps, name, ep)
+    {
+        if (strcmp(name, mode) == 0 || (strcmp(mode, "bridge") == 0 && strcmp(name, "default") == 0))
+            continue;
+        json_array_append_new(out, json_pack("[s,O]", name, ep));
+    }
+    return out;
+}
+
+/* A lease whose container's monitor is gone (killed with -9: it could not
+ * give it back).  A container being started has no running state yet and
+ * is never taken for one. */
+static bool stale_lease(struct mk_engine *e, const struct mk_net_endpoint *ep)
+{
+    struct mk_container *c = NULL;
+    if (mk_store_container_get(e->store, ep->container_id, &c, NULL) < 0)
+        return true;
+    bool stale = (strcmp(c->status, "running") == 0 || strcmp(c->status, "paused") == 0) &&
+                 !mk_container_is_running(c);
+    mk_container_free(c);
+    return stale;
+}
+
+static bool parse_mac(const char *s, unsigned char mac[6])
+{
+    unsigned b[6];
+    char tail;
+    if (s == NULL || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+                            &b[5], &tail) != 6)
+        return false;
+    for (int i = 0; i < 6; i++)
+        mac[i] = (unsigned char)b[i];
+    return true;
+}
+
+static void mac_text(const unsigned char mac[6], char out[18])
+{
+    snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+             mac[5]);
+}
+
+static int lease(struct mk_engine *e, const struct mk_network *n, const struct mk_network_ipv4 *v4,
+                 const char *cid, uint32_t want, const char *mac, const json_t *aliases,
+                 uint32_t *out, mk_err **err)
+{
+    for (int attempt = 0; attempt < 8; attempt++) {
+        struct mk_net_endpoint **eps = NULL;
+        size_t n_eps = 0;
+        if (mk_store_endpoint_list_by_network(e->store, n->id, &eps, &n_eps, err) < 0)
+            return -1;
+        uint32_t *taken = xcalloc(n_eps + 1, sizeof(*taken));
+        size_t nt = 0;
+        for (size_t i = 0; i < n_eps; i++) {
+            if (stale_lease(e, eps[i]))
+                mk_store_endpoint_remove(e->store, n->id, eps[i]->container_id, NULL);
+            else
+                taken[nt++] = eps[i]->ip;
+        }
+        mk_net_endpoint_list_free(eps, n_eps);
+        int r = want != 0 ? mk_ipam_check(&v4->subnet, v4->gateway, taken, nt, want, err)
+                          : mk_ipam_alloc(&v4->range, v4->gateway, taken, nt, out, err);
+        free(taken);
+        if (r < 0)
+            return -1;
+        if (want != 0)
+            *out = want;
+        char derived[18];
+        if (mac == NULL) {
+            unsigned char b[6];
+            mk_endpoint_mac(*out, b);
+            mac_text(b, derived);
+        }
+        struct mk_net_endpoint ep = {.network_id = n->id,
+                                     .container_id = (char *)cid,
+                                     .ip = *out,
+                                     .mac = (char *)(mac != NULL ? mac : derived),
+                                     .aliases = (json_t *)aliases};
+        mk_err *add_err = NULL;
+        if (mk_store_endpoint_add(e->store, &ep, &add_err) == 0)
+            return 0;
+        /* Another start took the address between the list and the add: again. */
+        if (add_err->kind != MK_ERR_CONFLICT || want != 0) {
+            *err = add_err;
+            return -1;
+        }
+        mk_err_free(add_err);
+    }
+    return mk_err_set(err, MK_ERR_CONFLICT, "could not lease an address on network %s", n->name);
+}
+
+/* One network: lease, endpoint, and its entry of NetworkSettings.Networks. */
+static int join_network(struct mk_engine *e, const struct mk_container *c, int idx,
+                        const char *name, const json_t *epcfg, int netns, int host_nl, int ns_nl,
+                        json_t *networks, uint32_t *primary_ip, bool *user_net, mk_err **err)
+{
+    struct mk_network *n = NULL;
+    if (mk_network_ensure(e, name, &n, err) < 0)
+        return -1;
+    int ret = -1;
+    _cleanup_free_ char *endpoint_id = NULL;
+    _cleanup_free_ char *rnd = NULL;
+    struct mk_network_ipv4 v4;
+    if (strcmp(n->driver, "bridge") != 0) {
+        mk_err_set(err, MK_ERR_INVALID, "container cannot be connected to network %s of driver %s",
+                   n->name, n->driver);
+        goto out;
+    }
+    if (mk_network_ipv4(n, &v4, err) < 0)
+        goto out;
+    uint32_t want = 0;
+    const char *ipstr = mk_json_str(json_object_get(epcfg, "IPAMConfig"), "IPv4Address");
+    if (ipstr != NULL && *ipstr != '\0' && mk_ipv4_parse(ipstr, &want, err) < 0)
+        goto out;
+    unsigned char mac[6];
+    const char *want_mac = idx == 0 ? mk_json_str(json_object_get(c->config, "Config"), "MacAddress")
+                                    : NULL;
+    bool own_mac = want_mac != NULL && *want_mac != '\0' && parse_mac(want_mac, mac);
+    /* The short id is an alias on user-defined networks, as docker's. */
+    bool predefined = mk_network_predefined(n);
+    json_t *aliases = json_array();
+    if (!predefined) {
+        _cleanup_free_ char *short_id = xstrndup(c->id, 12);
+        json_array_append_new(aliases, json_string(short_id));
+        json_array_extend(aliases, json_object_get(epcfg, "Aliases"));
+    }
+    uint32_t ip = 0;
+    char mac_s[18];
+    if (own_mac)
+        mac_text(mac, mac_s);
+    if (lease(e, n, &v4, c->id, want, own_mac ? mac_s : NULL, aliases, &ip, err) < 0) {
+        json_decref(aliases);
+        goto out;
+    }
+    if (!own_mac)
+        mk_endpoint_mac(ip, mac);
+    mac_text(mac, mac_s);
+    char host_name[16], ifname[16];
+    /* Random, as docker's: the previous run's end may still exist, going
+     * with its namespace, when the container starts again. */
+    rnd = mk_random_hex(10);
+    snprintf(host_name, sizeof(host_name), "mkv%s", rnd);
+    snprintf(ifname, sizeof(ifname), "eth%d", idx);
+    bool internal = mk_json_bool(n->config, "Internal", false);
+    struct mk_endpoint ep = {.bridge = mk_json_str(n->config, "Bridge"),
+                             .host_name = host_name,
+                             .ifname = ifname,
+                             .netns_fd = netns,
+                             .addr = ip,
+                             .prefix = v4.subnet.prefix,
+                             .gateway = idx == 0 && !internal ? v4.gateway : 0,
+                             .mac = mac,
+                             .mtu = v4.mtu};
+    if (mk_endpoint_add(host_nl, ns_nl, &ep, err) < 0) {
+        mk_store_endpoint_remove(e->store, n->id, c->id, NULL);
+        json_decref(aliases);
+        goto out;
+    }
+    char ipb[16], gwb[16];
+    endpoint_id = mk_network_endpoint_id(n->id, c->id);
+    json_object_set_new(networks, n->name,
+                        json_pack("{s:O?,s:n,s:o,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:s,s:n}",
+                                  "IPAMConfig", json_object_get(epcfg, "IPAMConfig"), "Links",
+                                  "Aliases", predefined ? json_null() : aliases, "NetworkID",
+                                  n->id, "EndpointID", endpoint_id, "Gateway",
+                                  internal ? "" : mk_ipv4_str(v4.gateway, gwb), "IPAddress",
+                                  mk_ipv4_str(ip, ipb), "IPPrefixLen", v4.subnet.prefix,
+                                  "IPv6Gateway", "", "GlobalIPv6Address", "",
+                                  "GlobalIPv6PrefixLen", 0, "MacAddress", mac_s, "DriverOpts"));
+    if (predefined)
+        json_decref(aliases);
+    if (idx == 0) {
+        *primary_ip = ip;
+        *user_net = !predefined;
+    }
+    ret = 0;
+out:
+    mk_network_free(n);
+    return ret;
+}
+
+/* The embedded DNS server's question: names of containers on the same networks. */
+static int dns_lookup(void *ctx, const char *name, uint32_t *addrs, size_t max)
+{
+    struct mk_container_net *cn = ctx;
+    size_t found = 0;
+    size_t i;
+    json_t *nid;
+    json_array_foreach(cn->names, i, nid)
+    {
+        struct mk_net_endpoint **eps = NULL;
+        size_t n = 0;
+        if (mk_store_endpoint_list_by_network(cn->e->store, json_string_value(nid), &eps, &n,
+                                              NULL) < 0)
+            continue;
+        for (size_t k = 0; k < n && found < max; k++) {
+            bool match = false;
+            size_t a;
+            json_t *al;
+            json_array_foreach(eps[k]->aliases, a, al)
+                match |= strcasecmp(json_string_value(al), name) == 0;
+            if (!match) {
+                struct mk_container *c = NULL;
+                if (mk_store_container_get(cn->e->store, eps[k]->container_id, &c, NULL) == 0) {
+                    match = strcasecmp(c->name, name) == 0;
+                    mk_container_free(c);
+                }
+            }
+            if (match)
+                addrs[found++] = eps[k]->ip;
+        }
+        mk_net_endpoint_list_free(eps, n);
+    }
+    return (int)found;
+}
+
+static int dns_start(struct mk_container_net *cn, const json_t *hc, int netns,
+                     const char *host_resolv_path, mk_err **err)
+{
+    struct mk_dns_config cfg = {.lookup = dns_lookup, .ctx = cn, .upstream_netns_fd = netns};
+    const json_t *dns = json_object_get(hc, "Dns");
+    size_t i;
+    json_t *v;
+    json_array_foreach(dns, i, v)
+    {
+        if (cfg.nupstreams < MK_DNS_MAX_UPSTREAMS &&
+            mk_dns_upstream_parse(json_string_value(v), 53, &cfg.upstreams[cfg.nupstreams],
+                                  NULL) == 0)
+            cfg.nupstreams++;
+    }
+    if (json_array_size(dns) == 0 &&
+        mk_dns_upstreams_from_resolv_conf(host_resolv_path, cfg.upstreams, &cfg.nupstreams,
+                                          NULL) < 0)
+        cfg.nupstreams = 0;
+    if (cfg.nupstreams == 0) {
+        /* docker's fallbacks, as for resolv.conf. */
+        mk_dns_upstream_parse("8.8.8.8", 53, &cfg.upstreams[0], NULL);
+        mk_dns_upstream_parse("8.8.4.4", 53, &cfg.upstreams[1], NULL);
+        cfg.nupstreams = 2;
+    }
+    json_array_foreach(json_object_get(hc, "DnsOptions"), i, v)
+        cfg.ndots_set |= mk_str_has_prefix(json_string_value(v), "ndots:");
+    int udp = -1, tcp = -1;
+    if (mk_dns_listen(netns, MK_DNS_ADDR, 53, &udp, &tcp, err) < 0)
+        return -1;
+    cn->dns = mk_dns_server_new(udp, tcp, &cfg, err);
+    return cn->dns != NULL ? 0 : -1;
+}
+
+static int net_timeout(void *ctx)
+{
+    return mk_dns_server_timeout_ms(((struct mk_container_net *)ctx)->dns);
+}
+
+static void net_process(void *ctx)
+{
+    mk_dns_server_process(((struct mk_container_net *)ctx)->dns);
+}
+
+void mk_container_net_source(struct mk_container_net *cn, struct mk_monitor_params *p)
+{
+    if (cn == NULL || cn->dns == NULL)
+        return;
+    p->source_fd = mk_dns_server_fd(cn->dns);
+    p->source_timeout_ms = net_timeout;
+    p->source_process = net_process;
+    p->source_ctx = cn;
+}
+
+static int write_files(struct mk_engine *e, const struct mk_container *c, uint32_t ip,
+                       bool embedded_dns, mk_err **err)
+{
+    const json_t *hc = json_object_get(c->config, "HostConfig");
+    uint32_t gw = 0;
+    struct mk_network *bridge = NULL;
+    /* host-gateway: the default bridge's gateway, as docker's. */
+    if (mk_network_get(e, "bridge", &bridge, NULL) == 0) {
+        struct mk_network_ipv4 v4;
+        if (mk_network_ipv4(bridge, &v4, NULL) == 0)
+            gw = v4.gateway;
+        mk_network_free(bridge);
+    }
+    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return mk_err_sys(err, "open %s", dir);
+    const char *hostname = mk_json_str(json_object_get(c->config, "Config"), "Hostname");
+    _cleanup_free_ char *hosts = mk_netfiles_hosts(hc, hostname, ip, gw);
+    _cleanup_free_ char *host_resolv = NULL;
+    if (mk_read_file("/etc/resolv.conf", &host_resolv, NULL, NULL) < 0)
+        host_resolv = xstrdup("");
+    _cleanup_free_ char *resolv = mk_netfiles_resolv(hc, host_resolv, false, embedded_dns);
+    if (mk_write_file_replace_at(dfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
+        mk_write_file_replace_at(dfd, "resolv.conf", resolv, strlen(resolv), 0644, err) < 0)
+        return -1;
+    return 0;
+}
+
+int mk_container_net_up(struct mk_engine *e, const struct mk_container *c, int netns,
+                        struct mk_container_net **out, mk_err **err)
+{
+    *out = NULL;
+    _cleanup_json_ json_t *wanted = wanted_networks(c);
+    if (json_array_size(wanted) == 0)
+        return 0;
+    _cleanup_free_ char *sandbox = NULL;
+    struct mk_container_net *cn = xcalloc(1, sizeof(*cn));
+    cn->e = e;
+    cn->id = xstrdup(c->id);
+    cn->names = json_array();
+    /* A restart by hand, or leases a killed monitor of ours left. */
+    mk_store_endpoint_remove(e->store, NULL, c->id, NULL);
+    _cleanup_close_ int host_nl = mk_nl_open(err);
+    _cleanup_close_ int ns_nl = host_nl >= 0 ? mk_nl_open_netns(netns, err) : -1;
+    if (ns_nl < 0)
+        goto fail;
+    json_t *networks = json_object();
+    uint32_t ip = 0;
+    bool user_net = false;
+    size_t i;
+    json_t *w;
+    json_array_foreach(wanted, i, w)
+    {
+        if (join_network(e, c, (int)i, json_string_value(json_array_get(w, 0)),
+                         json_array_get(w, 1), netns, host_nl, ns_nl, networks, &ip, &user_net,
+                         err) < 0) {
+            json_decref(networks);
+            goto fail;
+        }
+        const char *nid = mk_json_str(json_object_get(networks, json_string_value(json_array_get(w, 0))), "NetworkID");
+        if (nid != NULL)
+            json_array_append_new(cn->names, json_string(nid));
+    }
+    const json_t *config = json_object_get(c->config, "Config");
+    const json_t *hc = json_object_get(c->config, "HostConfig");
+    if (write_files(e, c, ip, user_net, err) < 0 ||
+        (user_net && dns_start(cn, hc, netns, "/etc/resolv.conf", err) < 0) ||
+        mk_ports_reserve(config, hc, &cn->ports, &cn->nports, err) < 0) {
+        json_decref(networks);
+        goto fail;
+    }
+    sandbox = xasprintf("/proc/%d/fd/%d", (int)getpid(), netns);
+    json_t *state = json_pack("{s:s,s:o,s:o}", "SandboxKey", sandbox, "Ports",
+                              mk_ports_json(config, hc, cn->ports, cn->nports), "Networks",
+                              networks);
+    int r = mk_container_net_state_write(e, c->id, state, err);
+    json_decref(state);
+    if (r < 0)
+        goto fail;
+    *out = cn;
+    return 0;
+fail:
+    mk_container_net_down(cn);
+    return -1;
+}
+
+void mk_container_net_down(struct mk_container_net *cn)
+{
+    if (cn == NULL)
+        return;
+    mk_ports_release(cn->ports, cn->nports);
+    mk_dns_server_free(cn->dns);
+    mk_store_endpoint_remove(cn->e->store, NULL, cn->id, NULL);
+    mk_container_net_state_remove(cn->e, cn->id);
+    json_decref(cn->names);
+    free(cn->id);
+    free(cn);
+}
