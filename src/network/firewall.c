@@ -46,6 +46,7 @@
 #include "network/network.h"
 #include "network/nftables.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -117,12 +118,43 @@ static char *fw_error_line(const char *buf)
     return xasprintf("%.*s: %.*s", (int)(nl - p), p, (int)cl, cmd);
 }
 
+/* libnftables opens its netlink socket (through libmnl) without
+ * SOCK_CLOEXEC and does not say which fd it is: the fds that nft_ctx_new
+ * opened are marked close-on-exec, so that no exec (a container's init)
+ * inherits a netfilter socket of the host.  Another thread's new fd marked
+ * too is harmless: mocker opens every fd O_CLOEXEC anyway. */
+#define FW_FD_WORDS 64 /* fds below 4096 */
+
+static void fw_open_fds(uint64_t set[FW_FD_WORDS])
+{
+    memset(set, 0, FW_FD_WORDS * sizeof(uint64_t));
+    _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        int fd = atoi(de->d_name);
+        if (de->d_name[0] != '.' && fd != dirfd(d) && fd >= 0 && fd < FW_FD_WORDS * 64)
+            set[fd / 64] |= 1ull << (fd % 64);
+    }
+}
+
+static void fw_cloexec_new_fds(const uint64_t before[FW_FD_WORDS])
+{
+    uint64_t after[FW_FD_WORDS];
+    fw_open_fds(after);
+    for (int fd = 0; fd < FW_FD_WORDS * 64; fd++)
+        if ((after[fd / 64] & ~before[fd / 64]) & (1ull << (fd % 64)))
+            mk_fd_set_cloexec(fd, true);
+}
+
 /* Run a batch of commands: one netlink transaction, all or nothing.  With
  * out, the commands list something and *out is their JSON. */
 static int fw_run(const char *cmds, json_t **out, struct fw_fail *fail)
 {
     if (fw_ctx == NULL) {
+        uint64_t before[FW_FD_WORDS];
+        fw_open_fds(before);
         fw_ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        fw_cloexec_new_fds(before);
         if (fw_ctx == NULL) {
             fail->errnum = EIO;
             fail->msg = xstrdup("cannot create an nftables context");
