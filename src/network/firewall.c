@@ -256,8 +256,8 @@ static const char *fw_proto_name(enum mk_fw_proto p)
 
 /* ---- sysctls ---- */
 
-/* Write want to a /proc/sys file unless it holds it already (a write of
- * ip_forward, even of the same value, walks every interface). */
+/* Write want to a /proc/sys file unless it holds it already: most starts
+ * find both sysctls set and pay two reads. */
 static int fw_sysctl(const char *path, const char *want, mk_err **err)
 {
     _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
