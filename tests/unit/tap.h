@@ -50,6 +50,17 @@ static int tap_n, tap_failed, tap_cur_failed;
             FAIL_AT("%s == %s: got %lld, want %lld", #a, #b, a_, b_);                             \
     } while (0)
 
+/* A mocker call (< 0 on failure) that must succeed: on failure the mk_err it
+ * filled (err_var, given to the call) is printed and cleared. */
+#define CHECK_MK_OK(err_var, call)                                                                \
+    do {                                                                                          \
+        if ((call) < 0) {                                                                         \
+            printf("# %s\n", (err_var) ? (err_var)->msg : "?");                                   \
+            mk_err_clear(&(err_var));                                                             \
+            FAIL_AT("%s", #call);                                                                 \
+        }                                                                                         \
+    } while (0)
+
 static inline int tap_done(void)
 {
     printf("1..%d\n", tap_n);

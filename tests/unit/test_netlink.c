@@ -186,14 +186,7 @@ static void test_bridge_veth_netns(void)
     _cleanup_close_ int nsfd = start_child();
     CHECK(nsfd >= 0);
     mk_err *e = NULL;
-#define OK(call)                                                                                   \
-    do {                                                                                           \
-        if ((call) < 0) {                                                                          \
-            printf("# %s\n", e ? e->msg : "?");                                                    \
-            mk_err_clear(&e);                                                                      \
-            FAIL_AT("%s", #call);                                                                  \
-        }                                                                                          \
-    } while (0)
+#define OK(call) CHECK_MK_OK(e, call)
     OK(mk_nl_bridge_add(nl, br, &e));
     OK(mk_nl_addr_add(nl, br, in4(gw), 24, &e));
     OK(mk_nl_addr_add(nl, br, in4(extra), 32, &e));
