@@ -139,6 +139,7 @@ int cmd_network_connect(int argc, char **argv);
 int cmd_network_disconnect(int argc, char **argv);
 int cmd_network_ensure(int argc, char **argv);
 int cmd_network_reconcile(int argc, char **argv);
+int cmd_network_teardown(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_load(int argc, char **argv);

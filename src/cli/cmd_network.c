@@ -583,21 +583,38 @@ int cmd_network_ensure(int argc, char **argv)
     return 0;
 }
 
-/* `mocker network __reconcile`: delete this store's bridges no network owns. */
-int cmd_network_reconcile(int argc, char **argv)
+/* The hidden maintenance commands: no arguments, one engine call. */
+static int engine_op(const struct mk_cmd *cmd, int argc, char **argv,
+                     int (*op)(struct mk_engine *e, mk_err **err))
 {
-    static const struct mk_cmd cmd = {"network __reconcile", "network __reconcile",
-                                      "Delete bridges no network owns", true};
     struct mk_opt opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
     _cleanup_strv_ char **rest = NULL;
-    int r = mk_cli_args(&cmd, argc, argv, opts, 0, 0, &rest);
+    int r = mk_cli_args(cmd, argc, argv, opts, 0, 0, &rest);
     if (r >= 0)
         return r;
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;
     mk_err *err = NULL;
-    r = mk_network_reconcile(e, &err);
+    r = op(e, &err);
     mk_engine_free(e);
     return r < 0 ? mk_cli_fail(NULL, err, 1) : 0;
+}
+
+/* `mocker network __reconcile`: delete this store's bridges no network owns. */
+int cmd_network_reconcile(int argc, char **argv)
+{
+    static const struct mk_cmd cmd = {"network __reconcile", "network __reconcile",
+                                      "Delete bridges no network owns", true};
+    return engine_op(&cmd, argc, argv, mk_network_reconcile);
+}
+
+/* `mocker network __teardown`: what this store made on the host (every
+ * network's bridge and firewall rules), for test and benchmark stores that
+ * are deleted with their directory (tools/netclean).  The rows stay. */
+int cmd_network_teardown(int argc, char **argv)
+{
+    static const struct mk_cmd cmd = {"network __teardown", "network __teardown",
+                                      "Delete this store's bridges and firewall rules", true};
+    return engine_op(&cmd, argc, argv, mk_network_teardown);
 }

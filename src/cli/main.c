@@ -117,6 +117,7 @@ static const struct {
     {"network", "remove", cmd_network_rm, NULL},
     {"network", "__ensure", cmd_network_ensure, NULL},
     {"network", "__reconcile", cmd_network_reconcile, NULL},
+    {"network", "__teardown", cmd_network_teardown, NULL},
     {"volume", "create", cmd_volume_create, "Create a volume"},
     {"volume", "inspect", cmd_volume_inspect, "Display detailed information on one or more volumes"},
     {"volume", "ls", cmd_volume_ls, "List volumes"},

@@ -21,7 +21,7 @@ static const char *const supported_host_keys[] = {
     "ShmSize",     "OomScoreAdj", "Sysctls",      "GroupAdd",    "IpcMode",    "PidMode",
     "UTSMode",     "RestartPolicy", "Annotations", "Devices", "DeviceCgroupRules",
     "CgroupnsMode", "OomKillDisable", "CgroupParent", "Mounts", "VolumesFrom", "Dns",
-    "DnsSearch", "DnsOptions", "ExtraHosts", NULL,
+    "DnsSearch", "DnsOptions", "ExtraHosts", "PortBindings", "PublishAllPorts", NULL,
 };
 
 /* --network/--pid container:X name a container that exists (docker checks

@@ -30,8 +30,8 @@ struct mk_container_net {
     char *id;
     struct mk_port_map *ports;
     size_t nports;
+    bool fw_ports; /* the firewall forwards them, under the container's id */
     struct mk_dns_server *dns;
-    json_t *names; /* the networks' ids the container is on, for the DNS lookups */
 };
 
 /* The networks the container is on, in order: [[name, endpoint config]...],
@@ -145,10 +145,13 @@ static int lease(struct mk_engine *e, const struct mk_network *n, const struct m
 }
 
 /* One network: lease, endpoint, and its entry of NetworkSettings.Networks. */
-static int join_network(struct mk_engine *e, const struct mk_container *c, int idx,
-                        const char *name, const json_t *epcfg, int netns, int host_nl, int ns_nl,
-                        json_t *networks, uint32_t *primary_ip, bool *user_net, mk_err **err)
+int mk_container_join_network(struct mk_engine *e, const struct mk_container *c, int idx,
+                              const char *name, const json_t *epcfg, int netns, int host_nl,
+                              int ns_nl, json_t *state, uint32_t *primary_ip, bool *user_net,
+                              bool *primary_internal, mk_err **err)
 {
+    json_t *networks = json_object_get(state, "Networks");
+    json_t *ifaces = json_object_get(state, "Interfaces");
     struct mk_network *n = NULL;
     if (mk_network_ensure(e, name, &n, err) < 0)
         return -1;
@@ -224,9 +227,11 @@ static int join_network(struct mk_engine *e, const struct mk_container *c, int i
                                   "GlobalIPv6PrefixLen", 0, "MacAddress", mac_s, "DriverOpts"));
     if (predefined)
         json_decref(aliases);
+    json_object_set_new(ifaces, n->name, json_string(ifname));
     if (idx == 0) {
         *primary_ip = ip;
         *user_net = !predefined;
+        *primary_internal = internal;
     }
     ret = 0;
 out:
@@ -234,38 +239,59 @@ out:
     return ret;
 }
 
-/* The embedded DNS server's question: names of containers on the same networks. */
+/* Whether an endpoint answers to name: an alias (the short id is one) or
+ * its container's name, alone or followed by ".NETWORK". */
+static bool endpoint_named(struct mk_engine *e, const struct mk_net_endpoint *ep,
+                           const char *net_name, const char *name)
+{
+    size_t nl = strlen(net_name), len = strlen(name);
+    _cleanup_free_ char *bare = NULL;
+    if (len > nl + 1 && name[len - nl - 1] == '.' && strcasecmp(name + len - nl, net_name) == 0)
+        bare = xstrndup(name, len - nl - 1);
+    const char *want[2] = {name, bare};
+    for (int w = 0; w < 2 && want[w] != NULL; w++) {
+        size_t a;
+        json_t *al;
+        json_array_foreach(ep->aliases, a, al)
+        {
+            if (strcasecmp(json_string_value(al), want[w]) == 0)
+                return true;
+        }
+    }
+    struct mk_container *c = NULL;
+    if (mk_store_container_get(e->store, ep->container_id, &c, NULL) < 0)
+        return false;
+    bool match = strcasecmp(c->name, name) == 0 || (bare != NULL && strcasecmp(c->name, bare) == 0);
+    mk_container_free(c);
+    return match;
+}
+
+/* The embedded DNS server's question: the containers on the asking one's
+ * user-defined networks, as they are now (connect and disconnect change them
+ * while it runs). */
 static int dns_lookup(void *ctx, const char *name, uint32_t *addrs, size_t max)
 {
     struct mk_container_net *cn = ctx;
-    size_t found = 0;
-    size_t i;
-    json_t *nid;
-    json_array_foreach(cn->names, i, nid)
-    {
-        struct mk_net_endpoint **eps = NULL;
-        size_t n = 0;
-        if (mk_store_endpoint_list_by_network(cn->e->store, json_string_value(nid), &eps, &n,
-                                              NULL) < 0)
+    struct mk_net_endpoint **mine = NULL;
+    size_t nmine = 0, found = 0;
+    if (mk_store_endpoint_list_by_container(cn->e->store, cn->id, &mine, &nmine, NULL) < 0)
+        return 0;
+    for (size_t i = 0; i < nmine && found < max; i++) {
+        struct mk_network *n = NULL;
+        if (mk_store_network_get(cn->e->store, mine[i]->network_id, &n, NULL) < 0)
             continue;
-        for (size_t k = 0; k < n && found < max; k++) {
-            bool match = false;
-            size_t a;
-            json_t *al;
-            json_array_foreach(eps[k]->aliases, a, al)
-                match |= strcasecmp(json_string_value(al), name) == 0;
-            if (!match) {
-                struct mk_container *c = NULL;
-                if (mk_store_container_get(cn->e->store, eps[k]->container_id, &c, NULL) == 0) {
-                    match = strcasecmp(c->name, name) == 0;
-                    mk_container_free(c);
-                }
-            }
-            if (match)
-                addrs[found++] = eps[k]->ip;
+        struct mk_net_endpoint **eps = NULL;
+        size_t neps = 0;
+        if (!mk_network_predefined(n) &&
+            mk_store_endpoint_list_by_network(cn->e->store, n->id, &eps, &neps, NULL) == 0) {
+            for (size_t k = 0; k < neps && found < max; k++)
+                if (endpoint_named(cn->e, eps[k], n->name, name))
+                    addrs[found++] = eps[k]->ip;
+            mk_net_endpoint_list_free(eps, neps);
         }
-        mk_net_endpoint_list_free(eps, n);
+        mk_network_free(n);
     }
+    mk_net_endpoint_list_free(mine, nmine);
     return (int)found;
 }
 
@@ -322,6 +348,30 @@ void mk_container_net_source(struct mk_container_net *cn, struct mk_monitor_para
     p->source_ctx = cn;
 }
 
+/* The held ports forwarded to the container's address by the firewall. */
+static int publish(struct mk_container_net *cn, uint32_t ip, bool internal, mk_err **err)
+{
+    if (cn->nports == 0)
+        return 0;
+    /* docker leaves such ports unreachable without a word: refused here. */
+    if (internal)
+        return mk_err_set(err, MK_ERR_INVALID,
+                          "ports cannot be published from a container on an internal network");
+    struct mk_fw_port *v = xcalloc(cn->nports, sizeof(*v));
+    for (size_t k = 0; k < cn->nports; k++)
+        v[k] = (struct mk_fw_port){.proto = strcmp(cn->ports[k].proto, "udp") == 0 ? MK_FW_UDP
+                                                                                   : MK_FW_TCP,
+                                   .host_ip = cn->ports[k].host_ip,
+                                   .host_port = (uint16_t)cn->ports[k].host_port,
+                                   .ctr_ip = ip,
+                                   .ctr_port = (uint16_t)cn->ports[k].ctr_port};
+    int r = mk_fw_ports_add(cn->id, v, cn->nports, err);
+    free(v);
+    if (r == 0)
+        cn->fw_ports = true;
+    return r;
+}
+
 static int write_files(struct mk_engine *e, const struct mk_container *c, uint32_t ip,
                        bool embedded_dns, mk_err **err)
 {
@@ -362,42 +412,38 @@ int mk_container_net_up(struct mk_engine *e, const struct mk_container *c, int n
     struct mk_container_net *cn = xcalloc(1, sizeof(*cn));
     cn->e = e;
     cn->id = xstrdup(c->id);
-    cn->names = json_array();
     /* A restart by hand, or leases a killed monitor of ours left. */
     mk_store_endpoint_remove(e->store, NULL, c->id, NULL);
     _cleanup_close_ int host_nl = mk_nl_open(err);
     _cleanup_close_ int ns_nl = host_nl >= 0 ? mk_nl_open_netns(netns, err) : -1;
     if (ns_nl < 0)
         goto fail;
-    json_t *networks = json_object();
+    json_t *state = json_pack("{s:{},s:{}}", "Networks", "Interfaces");
     uint32_t ip = 0;
-    bool user_net = false;
+    bool user_net = false, internal = false;
     size_t i;
     json_t *w;
     json_array_foreach(wanted, i, w)
     {
-        if (join_network(e, c, (int)i, json_string_value(json_array_get(w, 0)),
-                         json_array_get(w, 1), netns, host_nl, ns_nl, networks, &ip, &user_net,
-                         err) < 0) {
-            json_decref(networks);
+        if (mk_container_join_network(e, c, (int)i, json_string_value(json_array_get(w, 0)),
+                                      json_array_get(w, 1), netns, host_nl, ns_nl, state, &ip,
+                                      &user_net, &internal, err) < 0) {
+            json_decref(state);
             goto fail;
         }
-        const char *nid = mk_json_str(json_object_get(networks, json_string_value(json_array_get(w, 0))), "NetworkID");
-        if (nid != NULL)
-            json_array_append_new(cn->names, json_string(nid));
     }
     const json_t *config = json_object_get(c->config, "Config");
     const json_t *hc = json_object_get(c->config, "HostConfig");
     if (write_files(e, c, ip, user_net, err) < 0 ||
         (user_net && dns_start(cn, hc, netns, "/etc/resolv.conf", err) < 0) ||
-        mk_ports_reserve(config, hc, &cn->ports, &cn->nports, err) < 0) {
-        json_decref(networks);
+        mk_ports_reserve(config, hc, &cn->ports, &cn->nports, err) < 0 ||
+        publish(cn, ip, internal, err) < 0) {
+        json_decref(state);
         goto fail;
     }
     sandbox = xasprintf("/proc/%d/fd/%d", (int)getpid(), netns);
-    json_t *state = json_pack("{s:s,s:o,s:o}", "SandboxKey", sandbox, "Ports",
-                              mk_ports_json(config, hc, cn->ports, cn->nports), "Networks",
-                              networks);
+    json_object_set_new(state, "SandboxKey", json_string(sandbox));
+    json_object_set_new(state, "Ports", mk_ports_json(config, hc, cn->ports, cn->nports));
     int r = mk_container_net_state_write(e, c->id, state, err);
     json_decref(state);
     if (r < 0)
@@ -413,11 +459,12 @@ void mk_container_net_down(struct mk_container_net *cn)
 {
     if (cn == NULL)
         return;
+    if (cn->fw_ports)
+        mk_fw_ports_remove(cn->id, NULL);
     mk_ports_release(cn->ports, cn->nports);
     mk_dns_server_free(cn->dns);
     mk_store_endpoint_remove(cn->e->store, NULL, cn->id, NULL);
     mk_container_net_state_remove(cn->e, cn->id);
-    json_decref(cn->names);
     free(cn->id);
     free(cn);
 }

@@ -238,6 +238,9 @@ int mk_network_prune(struct mk_engine *e, int64_t until_ns, char *const *labels,
  * network row owns: what a crash between making a bridge and recording its
  * network leaves. */
 int mk_network_reconcile(struct mk_engine *e, mk_err **err);
+/* Delete every bridge and firewall rule of this store's networks, leaving
+ * the rows (test and benchmark stores, before their directory goes). */
+int mk_network_teardown(struct mk_engine *e, mk_err **err);
 /* docker network connect / disconnect.  A stopped container's stored
  * NetworkingConfig.EndpointsConfig.<network name> ({IPAMConfig:{IPv4Address},
  * Aliases, NetworkID}) is what changes; a running one goes through the

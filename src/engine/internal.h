@@ -38,6 +38,14 @@ struct mk_monitor_params;
  * nothing is left. */
 int mk_container_net_up(struct mk_engine *e, const struct mk_container *c, int netns,
                         struct mk_container_net **out, mk_err **err);
+/* One network of a container whose namespace is netns: lease, endpoint
+ * ifname eth<idx> (the default route on eth0), and its entries in state's
+ * "Networks" and "Interfaces" (network.json).  For idx 0 the address, whether
+ * the network is user-defined and internal are returned. */
+int mk_container_join_network(struct mk_engine *e, const struct mk_container *c, int idx,
+                              const char *name, const json_t *epcfg, int netns, int host_nl,
+                              int ns_nl, json_t *state, uint32_t *primary_ip, bool *user_net,
+                              bool *primary_internal, mk_err **err);
 /* Serve the DNS server from the monitor's loop. */
 void mk_container_net_source(struct mk_container_net *cn, struct mk_monitor_params *p);
 /* Undo everything mk_container_net_up made; NULL is fine. */

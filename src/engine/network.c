@@ -127,8 +127,25 @@ static int ip_forward_on(mk_err **err)
 /* Make (or complete, after a crash or reboot) the bridge of n: the link,
  * marked, with the gateway address, up.  Another process making it at the
  * same moment is fine. */
+/* The network's NAT, forwarding and isolation rules (firewall.c). */
+static int firewall_add(const struct mk_network *n, const struct mk_network_ipv4 *v, mk_err **err)
+{
+    struct mk_fw_network fw = {.id = n->id,
+                               .bridge = mk_json_str(n->config, "Bridge"),
+                               .subnet = v->subnet,
+                               .internal = mk_json_bool(n->config, "Internal", false)};
+    if (mk_fw_network_add(&fw, err) < 0)
+        return mk_err_wrap(err, "firewall rules of network %s", n->name);
+    return 0;
+}
+
+/* The Linux bridge, up with the gateway address, and, when it had to be
+ * made (a new network, or after a reboot), its firewall rules: loading the
+ * firewall costs a start ~1.5 ms, so a bridge that is there is trusted to
+ * have them. */
 static int bridge_ensure(struct mk_engine *e, const struct mk_network *n, mk_err **err)
 {
+    bool made = false;
     const char *name = mk_json_str(n->config, "Bridge");
     struct mk_network_ipv4 v;
     if (name == NULL)
@@ -154,6 +171,7 @@ static int bridge_ensure(struct mk_engine *e, const struct mk_network *n, mk_err
             }
             mk_err_free(exists);
         } else {
+            made = true;
             _cleanup_free_ char *alias = sysfs_path(name, "ifalias");
             _cleanup_free_ char *mark = bridge_mark(e);
             if (write_small(alias, mark, err) < 0)
@@ -180,9 +198,9 @@ static int bridge_ensure(struct mk_engine *e, const struct mk_network *n, mk_err
             mk_err_free(exists);
         }
     }
-    if (mk_nl_link_set_up(nl, name, err) < 0)
+    if (mk_nl_link_set_up(nl, name, err) < 0 || ip_forward_on(err) < 0)
         return -1;
-    return ip_forward_on(err);
+    return made ? firewall_add(n, &v, err) : 0;
 }
 
 /* Delete the bridge of n if it is this store's. */
@@ -424,10 +442,12 @@ int mk_network_create(struct mk_engine *e, const struct mk_network_create_opts *
      * a marked bridge without a row, which mk_network_reconcile removes. */
     if (bridge_ensure(e, &n, err) < 0) {
         bridge_delete(e, bridge);
+        mk_fw_network_remove(id, NULL);
         goto fail;
     }
     if (mk_store_commit(e->store, err) < 0) {
         bridge_delete(e, bridge);
+        mk_fw_network_remove(id, NULL);
         return -1;
     }
     network_event(e, &n, "create", NULL);
@@ -633,6 +653,9 @@ static int network_remove_one(struct mk_engine *e, const char *ref, struct mk_ne
     if (mk_store_network_delete(e->store, n->id, err) < 0 || mk_store_commit(e->store, err) < 0)
         goto fail;
     bridge_delete(e, mk_json_str(n->config, "Bridge"));
+    /* Only a network that had a bridge can have rules. */
+    if (strcmp(n->driver, "bridge") == 0)
+        mk_fw_network_remove(n->id, NULL);
     network_event(e, n, "destroy", NULL);
     *removed = n;
     return 0;
@@ -676,6 +699,22 @@ int mk_network_prune(struct mk_engine *e, int64_t until_ns, char *const *labels,
     mk_network_list_free(v, n);
     *names = out;
     return 0;
+}
+
+int mk_network_teardown(struct mk_engine *e, mk_err **err)
+{
+    struct mk_network **v = NULL;
+    size_t n = 0;
+    if (mk_store_network_list(e->store, &v, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i]->driver, "bridge") != 0)
+            continue;
+        mk_fw_network_remove(v[i]->id, NULL);
+        bridge_delete(e, mk_json_str(v[i]->config, "Bridge"));
+    }
+    mk_network_list_free(v, n);
+    return mk_network_reconcile(e, err);
 }
 
 int mk_network_reconcile(struct mk_engine *e, mk_err **err)
@@ -806,8 +845,11 @@ struct endpoints_edit {
     json_t *endpoint;    /* connect: the entry to add (stolen) */
 };
 
-static int edit_stopped(struct mk_engine *e, const char *ctr_ref, struct endpoints_edit *ed,
-                        mk_err **err)
+/* The container's stored NetworkingConfig.EndpointsConfig gains or loses
+ * the network; live: the container runs and its endpoint was just made or
+ * removed (else it must still be stopped). */
+static int edit_endpoints(struct mk_engine *e, const char *ctr_ref, struct endpoints_edit *ed,
+                          bool live, mk_err **err)
 {
     struct mk_container *c = NULL;
     bool connect = ed->endpoint != NULL;
@@ -815,7 +857,7 @@ static int edit_stopped(struct mk_engine *e, const char *ctr_ref, struct endpoin
         return -1;
     if (mk_store_container_get(e->store, ctr_ref, &c, err) < 0)
         goto fail;
-    if (!is_stopped(c)) {
+    if (!live && !is_stopped(c)) {
         mk_err_set(err, MK_ERR_CONFLICT, "container %s changed state meanwhile; try again",
                    c->name);
         goto fail;
@@ -867,10 +909,14 @@ int mk_network_connect(struct mk_engine *e, const char *net_ref, const char *ctr
                   ip != NULL ? json_pack("{s:s}", "IPv4Address", ip) : json_null(), "Aliases",
                   aliases != NULL && aliases[0] != NULL ? mk_json_from_strv(aliases) : json_null(),
                   "NetworkID", n->id);
-    if (is_stopped(c))
-        r = edit_stopped(e, ctr_ref, &ed, err);
-    else
-        r = mk_container_network_connect_live(e, c, n, ed.endpoint, err);
+    if (is_stopped(c)) {
+        r = edit_endpoints(e, ctr_ref, &ed, false, err);
+    } else if (mk_container_network_connect_live(e, c, n, ed.endpoint, err) == 0) {
+        /* Kept for its next start; undone if it cannot be. */
+        r = edit_endpoints(e, ctr_ref, &ed, true, err);
+        if (r < 0)
+            mk_container_network_disconnect_live(e, c, n, true, NULL);
+    }
     json_decref(ed.endpoint);
 out:
     mk_container_free(c);
@@ -902,9 +948,11 @@ int mk_network_disconnect(struct mk_engine *e, const char *net_ref, const char *
     }
     struct endpoints_edit ed = {.n = n, .net_ref = net_ref};
     if (is_stopped(c))
-        r = edit_stopped(e, ctr_ref, &ed, err);
-    else
-        r = mk_container_network_disconnect_live(e, c, n, force, err);
+        r = edit_endpoints(e, ctr_ref, &ed, false, err);
+    else if (n == NULL)
+        r = mk_err_set(err, MK_ERR_NOT_FOUND, "network %s not found", net_ref);
+    else if (mk_container_network_disconnect_live(e, c, n, force, err) == 0)
+        r = edit_endpoints(e, ctr_ref, &ed, true, err);
 out:
     mk_container_free(c);
     mk_network_free(n);
