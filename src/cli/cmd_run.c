@@ -832,7 +832,8 @@ static int run_or_create(int argc, char **argv, bool is_run)
      * own while we create the container. */
     bool own_netns = f.network == NULL || (strcmp(f.network, "host") != 0 &&
                                            !mk_str_has_prefix(f.network, "container:"));
-    if (is_run && mk_engine_monitor_fork(&monitor_fd, own_netns, &err) < 0) {
+    bool ports = f.publish != NULL || f.publish_all;
+    if (is_run && mk_engine_monitor_fork(&monitor_fd, own_netns, own_netns && ports, &err) < 0) {
         status = run_fail(cmd, err, 125, true);
         goto out;
     }

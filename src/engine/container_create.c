@@ -355,6 +355,14 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
     bool host_net = strcmp(mk_json_str(host_config, "NetworkMode"), "host") == 0;
 
     /* docker discards a block I/O weight the kernel cannot apply, and says so. */
+    /* docker drops the ports of a container on the host's network, and says so. */
+    bool ports_discarded = false;
+    if (host_net && (json_object_size(json_object_get(host_config, "PortBindings")) > 0 ||
+                     mk_json_bool(host_config, "PublishAllPorts", false))) {
+        json_object_set_new(host_config, "PortBindings", json_object());
+        json_object_set_new(host_config, "PublishAllPorts", json_false());
+        ports_discarded = true;
+    }
     bool blkio_discarded = false;
     if (mk_json_int(host_config, "BlkioWeight", 0) != 0 && !mk_cgroup_blkio_weight_supported()) {
         json_object_set_new(host_config, "BlkioWeight", json_integer(0));
@@ -425,6 +433,10 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
         *warnings = json_array();
         if (platform_warning != NULL)
             json_array_append_new(*warnings, json_string(platform_warning));
+        if (ports_discarded)
+            json_array_append_new(*warnings,
+                                  json_string("Published ports are discarded when using host "
+                                              "network mode"));
         if (blkio_discarded)
             json_array_append_new(*warnings,
                                   json_string("Your kernel does not support Block I/O weight or "

@@ -348,6 +348,21 @@ void mk_container_net_source(struct mk_container_net *cn, struct mk_monitor_para
     p->source_ctx = cn;
 }
 
+/* Firewall owners to keep: all but the containers of this store that are
+ * not running (other stores' owners are not ours to judge). */
+static bool keep_owner(const char *owner, void *ctx)
+{
+    struct mk_engine *e = ctx;
+    if (!mk_str_has_prefix(owner, "ctr:"))
+        return true;
+    struct mk_container *c = NULL;
+    if (mk_store_container_get(e->store, owner + 4, &c, NULL) < 0)
+        return true;
+    bool keep = mk_container_is_running(c);
+    mk_container_free(c);
+    return keep;
+}
+
 /* The held ports forwarded to the container's address by the firewall. */
 static int publish(struct mk_container_net *cn, uint32_t ip, bool internal, mk_err **err)
 {
@@ -365,7 +380,18 @@ static int publish(struct mk_container_net *cn, uint32_t ip, bool internal, mk_e
                                    .host_port = (uint16_t)cn->ports[k].host_port,
                                    .ctr_ip = ip,
                                    .ctr_port = (uint16_t)cn->ports[k].ctr_port};
-    int r = mk_fw_ports_add(cn->id, v, cn->nports, err);
+    mk_err *conflict = NULL;
+    int r = mk_fw_ports_add(cn->id, v, cn->nports, &conflict);
+    /* The port may be held by a container whose monitor was killed: its
+     * rules are swept and the publish tried once more. */
+    if (r < 0 && conflict->kind == MK_ERR_CONFLICT) {
+        mk_err_free(conflict);
+        conflict = NULL;
+        mk_fw_sweep(keep_owner, cn->e, NULL);
+        r = mk_fw_ports_add(cn->id, v, cn->nports, &conflict);
+    }
+    if (r < 0)
+        *err = conflict;
     free(v);
     if (r == 0)
         cn->fw_ports = true;

@@ -1,6 +1,7 @@
 /* container_ops.c: looking containers up, stop, kill, wait and rm. */
 #include "engine/engine.h"
 #include "engine/internal.h"
+#include "network/network.h"
 #include "monitor/monitor.h"
 #include "runtime/runtime.h"
 
@@ -355,6 +356,11 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
         }
         mk_container_free(now);
     }
+    /* A monitor killed with -9 could not take its published ports back. */
+    const json_t *hc = json_object_get(c->config, "HostConfig");
+    if (json_object_size(json_object_get(hc, "PortBindings")) > 0 ||
+        mk_json_bool(hc, "PublishAllPorts", false))
+        mk_fw_ports_remove(c->id, NULL);
     /* Mark first: a rm killed half way is finished by the next rm. */
     free(c->status);
     c->status = xstrdup("removing");

@@ -662,7 +662,7 @@ static void detach_forked(int conn)
 /* The forked monitor: opens the store while the CLI creates the container,
  * then starts the container it is handed.  The CLI closing the connection
  * instead (the create failed) ends it quietly. */
-static int forked_monitor(bool netns_wanted)
+static int forked_monitor(bool netns_wanted, bool firewall_wanted)
 {
     _cleanup_err_ mk_err *err = NULL;
     struct mk_engine *e = NULL;
@@ -673,6 +673,9 @@ static int forked_monitor(bool netns_wanted)
     if (netns_wanted && mk_netns_create(&netns, NULL) < 0)
         netns = -1;
     mk_trace("monitor-netns");
+    /* Published ports: libnftables loaded while we wait (~1.5 ms). */
+    if (firewall_wanted)
+        mk_fw_prepare(NULL);
     enum mk_frame_type type;
     _cleanup_free_ char *id = NULL;
     size_t len;
@@ -692,7 +695,7 @@ static int forked_monitor(bool netns_wanted)
     return ret < 0 ? 1 : 0;
 }
 
-int mk_engine_monitor_fork(int *monitor_fd, bool netns, mk_err **err)
+int mk_engine_monitor_fork(int *monitor_fd, bool netns, bool firewall, mk_err **err)
 {
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
@@ -708,7 +711,7 @@ int mk_engine_monitor_fork(int *monitor_fd, bool netns, mk_err **err)
         close(sp[0]);
         detach_forked(sp[1]);
         /* Not exit(): the CLI's stdio buffers and atexit handlers are not ours. */
-        _exit(forked_monitor(netns));
+        _exit(forked_monitor(netns, firewall));
     }
     close(sp[1]);
     *monitor_fd = sp[0];

@@ -67,8 +67,9 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
  * container, then waits on *monitor_fd.  mk_container_start_forked hands it
  * the container (consuming monitor_fd) and returns the init's pid; closing
  * monitor_fd instead makes the monitor exit.  With netns, the monitor also
- * makes the container's network namespace while it waits. */
-int mk_engine_monitor_fork(int *monitor_fd, bool netns, mk_err **err);
+ * makes the container's network namespace while it waits; with firewall
+ * (ports to publish), it loads the firewall's library. */
+int mk_engine_monitor_fork(int *monitor_fd, bool netns, bool firewall, mk_err **err);
 int mk_container_start_forked(struct mk_engine *e, const char *id, int monitor_fd, int *attach_fd,
                               pid_t *pid, mk_err **err);
 /* Stop: the stop signal, then SIGKILL after timeout seconds (-1: the
