@@ -63,18 +63,22 @@ static json_t *wanted_networks(const struct mk_container *c)
     return out;
 }
 
-/* A lease whose container's monitor is gone (killed with -9: it could not
- * give it back).  A container being started has no running state yet and
- * is never taken for one. */
+/* A lease whose container has no monitor (killed with -9, or gone with a
+ * reboot, before it could give the lease back).  Every monitor holds its
+ * container's run lock for its whole life, from before it leases until
+ * after it gives the leases back, so a lock nobody holds means nobody will. */
 static bool stale_lease(struct mk_engine *e, const struct mk_net_endpoint *ep)
 {
-    struct mk_container *c = NULL;
-    if (mk_store_container_get(e->store, ep->container_id, &c, NULL) < 0)
-        return true;
-    bool stale = (strcmp(c->status, "running") == 0 || strcmp(c->status, "paused") == 0) &&
-                 !mk_container_is_running(c);
-    mk_container_free(c);
-    return stale;
+    mk_err *busy = NULL;
+    int fd = mk_engine_lock_container(e, ep->container_id, false, &busy);
+    if (fd < 0) {
+        /* CONFLICT: a monitor (or a cp) holds it; the directory gone: a
+         * container being removed, whose row takes the lease with it. */
+        mk_err_free(busy);
+        return false;
+    }
+    close(fd);
+    return true;
 }
 
 static bool parse_mac(const char *s, unsigned char mac[6])
