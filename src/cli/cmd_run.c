@@ -29,7 +29,7 @@ struct run_flags {
     bool no_healthcheck;
     char **devices, **device_cgroup_rules, *cgroupns, *cgroup_parent;
     char **mounts, **volumes_from;
-    char **publish, **expose, **dns, **dns_search, **dns_options, **add_hosts, **aliases;
+    char **publish, **expose, **dns, **dns_search, **dns_options, **add_hosts, **aliases, **links;
     char *ip, *mac_address;
     bool publish_all;
     bool usage_error; /* build_body's error is a bad flag value: docker's usage output */
@@ -111,7 +111,7 @@ static void run_opts(struct run_flags *f, struct mk_opt *o, size_t cap, bool is_
         REFUSE_V("ip6", 0, "IPv6 networking is not supported by mocker"),
         {"network-alias", 0, MK_OPT_LIST, &f->aliases, "Add network-scoped alias for the container", NULL},
         {"net-alias", 0, MK_OPT_LIST, &f->aliases, NULL, NULL},
-        REFUSE_V("link", 0, "legacy links between containers: use a user-defined network, where containers find each other by name"),
+        {"link", 0, MK_OPT_LIST, &f->links, "Add link to another container", NULL},
         {"mount", 0, MK_OPT_LIST, &f->mounts, "Attach a filesystem mount to the container", NULL},
         {"volumes-from", 0, MK_OPT_LIST, &f->volumes_from, "Mount volumes from the specified container(s)", NULL},
         REFUSE_V("volume-driver", 0, VOL_ISSUE),
@@ -175,7 +175,7 @@ static void free_flags(struct run_flags *f)
                        &f->group_add, &f->label_files, &f->annotations, &f->attach,
                        &f->devices, &f->device_cgroup_rules, &f->mounts, &f->volumes_from,
                        &f->publish, &f->expose, &f->dns, &f->dns_search, &f->dns_options,
-                       &f->add_hosts, &f->aliases};
+                       &f->add_hosts, &f->aliases, &f->links};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         mk_strv_free(*lists[i]);
 }
@@ -463,6 +463,7 @@ static int network_fields(struct run_flags *f, json_t *body, json_t *hc, mk_err 
         }
     }
     json_object_set_new(hc, "ExtraHosts", strv_array(f->add_hosts));
+    json_object_set_new(hc, "Links", strv_array(f->links));
     if (f->mac_address != NULL) {
         if (!valid_mac(f->mac_address))
             return mk_err_set(err, MK_ERR_INVALID, "%s is not a valid mac address", f->mac_address);

@@ -21,7 +21,7 @@ static const char *const supported_host_keys[] = {
     "ShmSize",     "OomScoreAdj", "Sysctls",      "GroupAdd",    "IpcMode",    "PidMode",
     "UTSMode",     "RestartPolicy", "Annotations", "Devices", "DeviceCgroupRules",
     "CgroupnsMode", "OomKillDisable", "CgroupParent", "Mounts", "VolumesFrom", "Dns",
-    "DnsSearch", "DnsOptions", "ExtraHosts", "PortBindings", "PublishAllPorts", NULL,
+    "DnsSearch", "DnsOptions", "ExtraHosts", "PortBindings", "PublishAllPorts", "Links", NULL,
 };
 
 /* --network/--pid container:X name a container that exists (docker checks
@@ -62,6 +62,12 @@ static int check_endpoints(struct mk_engine *e, const json_t *body, const json_t
     bool builtin = mode == NULL || *mode == '\0' || strcmp(mode, "default") == 0 ||
                    strcmp(mode, "bridge") == 0 || strcmp(mode, "none") == 0 ||
                    strcmp(mode, "host") == 0 || mk_str_has_prefix(mode, "container:");
+    if (json_array_size(json_object_get(hc, "Links")) > 0 && !(mode == NULL || *mode == '\0' ||
+                                                              strcmp(mode, "default") == 0 ||
+                                                              strcmp(mode, "bridge") == 0))
+        return mk_err_set(err, MK_ERR_UNSUPPORTED,
+                          "--link is supported by mocker on the default bridge network only "
+                          "(containers on a user-defined network find each other by name)");
     const char *mac = mk_json_str(body, "MacAddress");
     bool own_ns = mode == NULL || *mode == '\0' ||
                   (strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 &&
@@ -259,7 +265,7 @@ static int layout_container_dir(struct mk_engine *e, const char *id, const char 
         return -1;
     _cleanup_free_ char *hosts = NULL;
     if (!host_net || mk_read_file("/etc/hosts", &hosts, NULL, NULL) < 0)
-        hosts = mk_netfiles_hosts(host_config, NULL, 0, 0);
+        hosts = mk_netfiles_hosts(host_config, NULL, 0, 0, NULL);
     if (write_plain(dfd, "hosts", hosts, err) < 0)
         return -1;
     _cleanup_free_ char *host_resolv = NULL;
@@ -408,6 +414,16 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
             chosen = mk_container_random_name();
         c.name = chosen;
         mk_err_clear(err);
+        /* Links are stored as docker stores them, naming this container. */
+        const json_t *links = json_object_get(host_config, "Links");
+        if (json_array_size(links) > 0) {
+            json_t *norm = NULL;
+            if (mk_links_normalize(e, links, chosen, &norm, err) < 0) {
+                ret = -1;
+                break;
+            }
+            json_object_set_new(json_object_get(stored, "HostConfig"), "Links", norm);
+        }
         ret = mk_store_container_insert(e->store, &c, err);
         if (ret == 0 || (name != NULL && *name != '\0') || (*err)->kind != MK_ERR_CONFLICT)
             break;

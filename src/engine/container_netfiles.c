@@ -2,8 +2,8 @@
  * docker writes them.
  *
  * hosts: docker's six fixed lines, the --add-host entries ("host-gateway"
- * is the default bridge's gateway), then the container's own address with
- * its hostname when it has one on a network.
+ * is the default bridge's gateway), the --link entries, then the container's
+ * own address with its hostname when it has one on a network.
  * resolv.conf: on a user-defined network the embedded DNS server
  * (nameserver 127.0.0.11, options ndots:0, the search domains kept); on the
  * default bridge or none, the host's file without its loopback resolvers
@@ -43,7 +43,7 @@ int mk_extra_host_parse(const char *entry, char **host, char **ip, mk_err **err)
 }
 
 char *mk_netfiles_hosts(const json_t *host_config, const char *hostname, uint32_t ip,
-                        uint32_t host_gateway)
+                        uint32_t host_gateway, const json_t *links)
 {
     mk_buf b = {0};
     mk_buf_puts(&b, hosts_base);
@@ -59,6 +59,8 @@ char *mk_netfiles_hosts(const json_t *host_config, const char *hostname, uint32_
         const char *a = strcmp(addr, "host-gateway") == 0 ? mk_ipv4_str(host_gateway, gw) : addr;
         mk_buf_printf(&b, "%s\t%s\n", a, host);
     }
+    json_array_foreach(links, i, v)
+        mk_buf_printf(&b, "%s\n", json_string_value(v));
     if (ip != 0 && hostname != NULL && *hostname != '\0') {
         char own[16];
         mk_buf_printf(&b, "%s\t%s\n", mk_ipv4_str(ip, own), hostname);

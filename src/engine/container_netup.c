@@ -420,7 +420,12 @@ static int write_files(struct mk_engine *e, const struct mk_container *c, uint32
     if (dfd < 0)
         return mk_err_sys(err, "open %s", dir);
     const char *hostname = mk_json_str(json_object_get(c->config, "Config"), "Hostname");
-    _cleanup_free_ char *hosts = mk_netfiles_hosts(hc, hostname, ip, gw);
+    /* --link: the linked containers under their aliases. */
+    _cleanup_json_ json_t *links = NULL;
+    _cleanup_json_ json_t *env = NULL;
+    if (mk_links_resolve(e, c, &links, &env, err) < 0)
+        return -1;
+    _cleanup_free_ char *hosts = mk_netfiles_hosts(hc, hostname, ip, gw, links);
     _cleanup_free_ char *host_resolv = NULL;
     if (mk_read_file("/etc/resolv.conf", &host_resolv, NULL, NULL) < 0)
         host_resolv = xstrdup("");

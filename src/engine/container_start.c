@@ -523,6 +523,25 @@ static int use_netns(json_t *spec, int *netns, mk_err **err)
     return 0;
 }
 
+/* --link: the linked containers' variables join the process's environment
+ * (docker puts them before the container's own). */
+static int add_link_env(struct mk_engine *e, const struct mk_container *c, json_t *spec,
+                        mk_err **err)
+{
+    if (json_array_size(json_object_get(json_object_get(c->config, "HostConfig"), "Links")) == 0)
+        return 0;
+    json_t *hosts = NULL, *env = NULL;
+    if (mk_links_resolve(e, c, &hosts, &env, err) < 0)
+        return -1;
+    json_t *penv = json_object_get(json_object_get(spec, "process"), "env");
+    json_array_extend(env, penv);
+    json_array_clear(penv);
+    json_array_extend(penv, env);
+    json_decref(hosts);
+    json_decref(env);
+    return 0;
+}
+
 /* Everything between "start this container" and the monitor's loop: the
  * bundle's spec (built here, in the monitor, so the CLI only waits), the log
  * and runtime settings.  A failure is sent to the client as an ERROR frame. */
@@ -559,7 +578,8 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         max_file = atoi(mf) > 0 ? atoi(mf) : 1;
     if (mk_engine_runtime_path(mk_json_str(hc, "Runtime"), &runtime, err) < 0 ||
         image_of(e, c, &img, err) < 0 || mk_engine_ensure_emulation(img, err) < 0 ||
-        build_spec(e, c, img, true, &spec, err) < 0 || use_netns(spec, &netns, err) < 0)
+        build_spec(e, c, img, true, &spec, err) < 0 || use_netns(spec, &netns, err) < 0 ||
+        add_link_env(e, c, spec, err) < 0)
         goto fail;
     mk_trace("monitor-spec");
     dir = mk_store_container_dir(e->store, c->id);

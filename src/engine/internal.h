@@ -51,6 +51,18 @@ void mk_container_net_source(struct mk_container_net *cn, struct mk_monitor_para
 /* Undo everything mk_container_net_up made; NULL is fine. */
 void mk_container_net_down(struct mk_container_net *cn);
 
+/* ---- legacy links, --link (container_links.c) ---- */
+/* "name[:alias]" or docker's stored "/name:/container/alias". */
+int mk_link_parse(const char *raw, char **name, char **alias, mk_err **err);
+/* HostConfig.Links as given into docker's stored form, each linked container
+ * found ("could not get container for NAME: ..."). */
+int mk_links_normalize(struct mk_engine *e, const json_t *links, const char *self, json_t **out,
+                       mk_err **err);
+/* At start: the /etc/hosts lines and environment variables of c's links;
+ * CONFLICT when a linked container does not run. */
+int mk_links_resolve(struct mk_engine *e, const struct mk_container *c, json_t **hosts,
+                     json_t **env, mk_err **err);
+
 /* ---- published ports (container_ports.c) ---- */
 struct mk_port_map {
     char proto[4]; /* tcp, udp */
@@ -72,7 +84,7 @@ json_t *mk_ports_json(const json_t *config, const json_t *host_config,
 /* ---- a container's /etc/hosts and /etc/resolv.conf (container_netfiles.c) ---- */
 /* hosts: ip 0 when the container has no address of its own (none, host). */
 char *mk_netfiles_hosts(const json_t *host_config, const char *hostname, uint32_t ip,
-                        uint32_t host_gateway);
+                        uint32_t host_gateway, const json_t *links);
 /* resolv.conf from the host's (its text); embedded_dns on user-defined networks. */
 char *mk_netfiles_resolv(const json_t *host_config, const char *host_resolv, bool host_net,
                          bool embedded_dns);

@@ -261,7 +261,6 @@ static int check_unsupported(const json_t *hc, mk_err **err)
         const char *key, *flag;
     } keys[] = {
         {"DeviceRequests", "--gpus"},
-        {"Links", "--link"},
         {"BlkioWeightDevice", "--blkio-weight-device"},
         {"BlkioDeviceReadBps", "--device-read-bps"},
         {"BlkioDeviceWriteBps", "--device-write-bps"},

@@ -12,7 +12,7 @@ static json_t *hc(const char *text)
 static void test_hosts(void)
 {
     json_t *h = hc("{\"ExtraHosts\":[\"foo:1.2.3.4\",\"gw:host-gateway\",\"six:::1\"]}");
-    _cleanup_free_ char *s = mk_netfiles_hosts(h, "myhost", 0xac110002, 0xac110001);
+    _cleanup_free_ char *s = mk_netfiles_hosts(h, "myhost", 0xac110002, 0xac110001, NULL);
     CHECK_STR(s, "127.0.0.1\tlocalhost\n"
                  "::1\tlocalhost ip6-localhost ip6-loopback\n"
                  "fe00::0\tip6-localnet\n"
@@ -23,7 +23,7 @@ static void test_hosts(void)
                  "172.17.0.1\tgw\n"
                  "::1\tsix\n"
                  "172.17.0.2\tmyhost\n");
-    _cleanup_free_ char *none = mk_netfiles_hosts(NULL, "myhost", 0, 0);
+    _cleanup_free_ char *none = mk_netfiles_hosts(NULL, "myhost", 0, 0, NULL);
     CHECK(strstr(none, "myhost") == NULL);
     json_decref(h);
     char *host = NULL, *ip = NULL;

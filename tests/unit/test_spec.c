@@ -682,9 +682,9 @@ static void test_namespace_modes(void)
     CHECK(build(BASIC_CONFIG, "{\"IpcMode\":\"container:x\"}", &err4) == NULL);
     CHECK_INT(err4->kind, MK_ERR_UNSUPPORTED);
     _cleanup_err_ mk_err *err2 = NULL;
-    CHECK(build(BASIC_CONFIG, "{\"Links\":[\"a:b\"]}", &err2) == NULL);
+    CHECK(build(BASIC_CONFIG, "{\"CpuRealtimePeriod\":1000}", &err2) == NULL);
     CHECK_INT(err2->kind, MK_ERR_UNSUPPORTED);
-    CHECK_STR(err2->msg, "--link is not supported yet");
+    CHECK_STR(err2->msg, "--cpu-rt-period is not supported yet");
 
     _cleanup_json_ json_t *host_cgns = build(BASIC_CONFIG, "{\"CgroupnsMode\":\"host\"}", NULL);
     CHECK(host_cgns != NULL);
