@@ -68,13 +68,6 @@ static char *env_prefix(const char *alias)
     return p;
 }
 
-static int by_port_key(const void *a, const void *b)
-{
-    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    long px = strtol(x, NULL, 10), py = strtol(y, NULL, 10);
-    return px != py ? (px < py ? -1 : 1) : strcmp(x, y);
-}
-
 static void link_env(json_t *env, const char *pfx, const char *link_name, const char *ip,
                      const struct mk_container *t)
 {
@@ -87,7 +80,7 @@ static void link_env(json_t *env, const char *pfx, const char *link_name, const 
     json_t *v;
     json_object_foreach((json_t *)exposed, key, v)
         keys[k++] = key;
-    qsort(keys, k, sizeof(*keys), by_port_key);
+    qsort(keys, k, sizeof(*keys), mk_port_key_cmp);
     for (size_t i = 0; i < k; i++) {
         long port = strtol(keys[i], NULL, 10);
         const char *slash = strchr(keys[i], '/');

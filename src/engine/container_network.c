@@ -41,13 +41,6 @@ void mk_container_net_state_remove(struct mk_engine *e, const char *id)
     unlink(path);
 }
 
-static int by_port(const void *a, const void *b)
-{
-    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    long px = strtol(x, NULL, 10), py = strtol(y, NULL, 10);
-    return px != py ? (px < py ? -1 : 1) : strcmp(x, y);
-}
-
 int mk_container_port_lines(struct mk_engine *e, const char *ref, const char *private_port,
                             char ***out, mk_err **err)
 {
@@ -65,7 +58,7 @@ int mk_container_port_lines(struct mk_engine *e, const char *ref, const char *pr
     json_t *list;
     json_object_foreach((json_t *)ports, key, list)
         keys[k++] = key;
-    qsort(keys, k, sizeof(*keys), by_port);
+    qsort(keys, k, sizeof(*keys), mk_port_key_cmp);
     char **lines = NULL;
     size_t n = 0;
     for (size_t i = 0; i < k; i++) {

@@ -173,3 +173,10 @@ json_t *mk_ports_json(const json_t *config, const json_t *host_config,
     (void)host_config;
     return ports;
 }
+
+int mk_port_key_cmp(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    long px = strtol(x, NULL, 10), py = strtol(y, NULL, 10);
+    return px != py ? (px < py ? -1 : 1) : strcmp(x, y);
+}

@@ -77,6 +77,8 @@ struct mk_port_map {
 int mk_ports_reserve(const json_t *config, const json_t *host_config, struct mk_port_map **out,
                      size_t *n, mk_err **err);
 void mk_ports_release(struct mk_port_map *v, size_t n);
+/* qsort order of "80/tcp" keys (const char *): by port number, then protocol. */
+int mk_port_key_cmp(const void *a, const void *b);
 /* NetworkSettings.Ports: every exposed port, with its bindings or null. */
 json_t *mk_ports_json(const json_t *config, const json_t *host_config,
                       const struct mk_port_map *v, size_t n);
