@@ -90,6 +90,13 @@ static int check_endpoints(struct mk_engine *e, const json_t *body, const json_t
             return mk_err_set(err, MK_ERR_INVALID,
                               "user specified IP address is supported on user defined networks "
                               "only");
+        size_t k;
+        json_t *al;
+        json_array_foreach(json_object_get(ep, "Aliases"), k, al)
+        {
+            if (!json_is_string(al) || *json_string_value(al) == '\0')
+                return mk_err_set(err, MK_ERR_INVALID, "invalid network alias in %s", name);
+        }
         if (builtin && json_array_size(json_object_get(ep, "Aliases")) > 0)
             return mk_err_set(err, MK_ERR_INVALID,
                               "network-scoped alias is supported only for containers in user "
@@ -268,9 +275,7 @@ static int layout_container_dir(struct mk_engine *e, const char *id, const char 
         hosts = mk_netfiles_hosts(host_config, NULL, 0, 0, NULL);
     if (write_plain(dfd, "hosts", hosts, err) < 0)
         return -1;
-    _cleanup_free_ char *host_resolv = NULL;
-    if (mk_read_file("/etc/resolv.conf", &host_resolv, NULL, NULL) < 0)
-        host_resolv = xstrdup("");
+    _cleanup_free_ char *host_resolv = mk_host_resolv_conf();
     _cleanup_free_ char *resolv = mk_netfiles_resolv(host_config, host_resolv, host_net, false);
     return write_plain(dfd, "resolv.conf", resolv, err);
 }

@@ -171,3 +171,31 @@ char *mk_netfiles_resolv(const json_t *host_config, const char *host_resolv, boo
         mk_buf_puts(&out, "");
     return mk_buf_steal(&out);
 }
+
+char *mk_host_resolv_conf(void)
+{
+    char *text = NULL;
+    if (mk_read_file("/etc/resolv.conf", &text, NULL, NULL) < 0)
+        return xstrdup("");
+    /* systemd-resolved's stub (127.0.0.53) is the host's only resolver: the
+     * upstreams it uses are in its own file, as docker reads them. */
+    bool stub = false, other = false;
+    _cleanup_free_ char *copy = xstrdup(text);
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        const char *ns = line_value(line, "nameserver");
+        if (ns == NULL)
+            continue;
+        if (strcmp(ns, "127.0.0.53") == 0)
+            stub = true;
+        else
+            other = true;
+    }
+    char *resolved = NULL;
+    if (stub && !other &&
+        mk_read_file("/run/systemd/resolve/resolv.conf", &resolved, NULL, NULL) == 0) {
+        free(text);
+        return resolved;
+    }
+    return text;
+}

@@ -63,22 +63,37 @@ static json_t *wanted_networks(const struct mk_container *c)
     return out;
 }
 
-/* A lease whose container has no monitor (killed with -9, or gone with a
- * reboot, before it could give the lease back).  Every monitor holds its
- * container's run lock for its whole life, from before it leases until
- * after it gives the leases back, so a lock nobody holds means nobody will. */
-static bool stale_lease(struct mk_engine *e, const struct mk_net_endpoint *ep)
+/* Whether the container has no monitor (killed with -9, or gone with a
+ * reboot) to give its leases and ports back.  Every monitor holds its
+ * container's run lock for its whole life, from before it leases until after
+ * it gives the leases back, so a lock nobody holds means nobody will.  When
+ * true, *lock (if not NULL) holds the lock: what is removed meanwhile cannot
+ * race a new monitor of the same container. */
+static bool monitor_gone(struct mk_engine *e, const char *container_id, int *lock)
 {
     mk_err *busy = NULL;
-    int fd = mk_engine_lock_container(e, ep->container_id, false, &busy);
+    int fd = mk_engine_lock_container(e, container_id, false, &busy);
     if (fd < 0) {
         /* CONFLICT: a monitor (or a cp) holds it; the directory gone: a
-         * container being removed, whose row takes the lease with it. */
+         * container being removed, whose row takes its leases with it. */
         mk_err_free(busy);
         return false;
     }
-    close(fd);
+    if (lock != NULL)
+        *lock = fd;
+    else
+        close(fd);
     return true;
+}
+
+int mk_lease_remove_if_stale(struct mk_engine *e, const struct mk_net_endpoint *ep)
+{
+    int lock = -1;
+    if (!monitor_gone(e, ep->container_id, &lock))
+        return 0;
+    mk_store_endpoint_remove(e->store, ep->network_id, ep->container_id, NULL);
+    close(lock);
+    return 1;
 }
 
 static bool parse_mac(const char *s, unsigned char mac[6])
@@ -111,9 +126,7 @@ static int lease(struct mk_engine *e, const struct mk_network *n, const struct m
         uint32_t *taken = xcalloc(n_eps + 1, sizeof(*taken));
         size_t nt = 0;
         for (size_t i = 0; i < n_eps; i++) {
-            if (stale_lease(e, eps[i]))
-                mk_store_endpoint_remove(e->store, n->id, eps[i]->container_id, NULL);
-            else
+            if (!mk_lease_remove_if_stale(e, eps[i]))
                 taken[nt++] = eps[i]->ip;
         }
         mk_net_endpoint_list_free(eps, n_eps);
@@ -258,7 +271,7 @@ static bool endpoint_named(struct mk_engine *e, const struct mk_net_endpoint *ep
         json_t *al;
         json_array_foreach(ep->aliases, a, al)
         {
-            if (strcasecmp(json_string_value(al), want[w]) == 0)
+            if (json_is_string(al) && strcasecmp(json_string_value(al), want[w]) == 0)
                 return true;
         }
     }
@@ -352,8 +365,8 @@ void mk_container_net_source(struct mk_container_net *cn, struct mk_monitor_para
     p->source_ctx = cn;
 }
 
-/* Firewall owners to keep: all but the containers of this store that are
- * not running (other stores' owners are not ours to judge). */
+/* Firewall owners to keep: all but the containers of this store whose
+ * monitor is gone (other stores' owners are not ours to judge). */
 static bool keep_owner(const char *owner, void *ctx)
 {
     struct mk_engine *e = ctx;
@@ -362,9 +375,8 @@ static bool keep_owner(const char *owner, void *ctx)
     struct mk_container *c = NULL;
     if (mk_store_container_get(e->store, owner + 4, &c, NULL) < 0)
         return true;
-    bool keep = mk_container_is_running(c);
     mk_container_free(c);
-    return keep;
+    return !monitor_gone(e, owner + 4, NULL);
 }
 
 /* The held ports forwarded to the container's address by the firewall. */
@@ -426,9 +438,7 @@ static int write_files(struct mk_engine *e, const struct mk_container *c, uint32
     if (mk_links_resolve(e, c, &links, &env, err) < 0)
         return -1;
     _cleanup_free_ char *hosts = mk_netfiles_hosts(hc, hostname, ip, gw, links);
-    _cleanup_free_ char *host_resolv = NULL;
-    if (mk_read_file("/etc/resolv.conf", &host_resolv, NULL, NULL) < 0)
-        host_resolv = xstrdup("");
+    _cleanup_free_ char *host_resolv = mk_host_resolv_conf();
     _cleanup_free_ char *resolv = mk_netfiles_resolv(hc, host_resolv, false, embedded_dns);
     if (mk_write_file_replace_at(dfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
         mk_write_file_replace_at(dfd, "resolv.conf", resolv, strlen(resolv), 0644, err) < 0)

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 bool mk_container_is_running(const struct mk_container *c)
 {
@@ -327,6 +328,34 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
     return mk_store_commit(e->store, err);
 }
 
+/* A container that does not run yet may be starting: its monitor holds the
+ * run lock from before it leases addresses and ports until after it gives
+ * them back.  Hold the lock for the removal, or, when a start holds it, wait
+ * (up to 5 s) until the container runs and is removed as running. */
+static int starting(struct mk_engine *e, struct mk_container **c, int *lock, mk_err **err)
+{
+    for (int i = 0; i < 100; i++) {
+        mk_err *busy = NULL;
+        *lock = mk_engine_lock_container(e, (*c)->id, false, &busy);
+        if (*lock >= 0)
+            return 0;
+        bool held = busy->kind == MK_ERR_CONFLICT;
+        mk_err_free(busy);
+        if (!held) /* no directory: a removal half done, which this one finishes */
+            return 0;
+        struct mk_container *now = NULL;
+        if (mk_container_get(e, (*c)->id, &now, err) < 0)
+            return -1;
+        mk_container_free(*c);
+        *c = now;
+        if (mk_container_is_running(now))
+            return 0;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return mk_err_set(err, MK_ERR_CONFLICT, "container %s is being started or copied from", (*c)->id);
+}
+
 int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool remove_volumes,
                         mk_err **err)
 {
@@ -334,6 +363,9 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
     if (mk_container_get(e, ref, &c, err) < 0)
         return -1;
     int ret = -1;
+    _cleanup_close_ int lock = -1;
+    if (!mk_container_is_running(c) && starting(e, &c, &lock, err) < 0)
+        goto out;
     if (mk_container_is_running(c)) {
         if (!force) {
             mk_err_set(err, MK_ERR_CONFLICT,

@@ -65,12 +65,13 @@ static int reserve_one(struct mk_port_map *m, const char *host_port, mk_err **er
                       mk_ipv4_str(m->host_ip, ipbuf), lo, hi);
 }
 
-static bool split_key(const char *key, unsigned *port, char proto[4])
+static bool split_key(const char *key, unsigned *port, char proto[5])
 {
     char *end;
     unsigned long p = strtoul(key, &end, 10);
     const char *pr = *end == '/' ? end + 1 : "tcp";
-    if (p == 0 || p > 65535 || (*end != '/' && *end != '\0') || strlen(pr) > 3)
+    if (p == 0 || p > 65535 || (*end != '/' && *end != '\0') ||
+        (strcmp(pr, "tcp") != 0 && strcmp(pr, "udp") != 0 && strcmp(pr, "sctp") != 0))
         return false;
     *port = (unsigned)p;
     strcpy(proto, pr);
@@ -101,7 +102,7 @@ int mk_ports_reserve(const json_t *config, const json_t *host_config, struct mk_
     json_object_foreach(all, key, list)
     {
         unsigned ctr_port;
-        char proto[4];
+        char proto[5];
         if (!split_key(key, &ctr_port, proto)) {
             mk_err_set(err, MK_ERR_INVALID, "invalid port %s", key);
             goto fail;

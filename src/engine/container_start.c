@@ -523,6 +523,28 @@ static int use_netns(json_t *spec, int *netns, mk_err **err)
     return 0;
 }
 
+/* The run lock, held for the monitor's life.  Held by another monitor: the
+ * container runs already (two starts at once), docker's 304.  Held by a cp
+ * or an export of the stopped container: they finish first. */
+static int take_run_lock(struct mk_engine *e, const char *id, mk_err **err)
+{
+    mk_err *busy = NULL;
+    int fd = mk_engine_lock_container(e, id, false, &busy);
+    if (fd >= 0 || busy->kind != MK_ERR_CONFLICT) {
+        if (fd < 0)
+            *err = busy;
+        return fd;
+    }
+    mk_err_free(busy);
+    struct mk_container *c = NULL;
+    bool running = mk_store_container_get(e->store, id, &c, NULL) == 0 &&
+                   (mk_container_is_running(c) || strcmp(c->status, "restarting") == 0);
+    mk_container_free(c);
+    if (running)
+        return mk_err_set(err, MK_ERR_NOT_MODIFIED, "container %s is already running", id);
+    return mk_engine_lock_container(e, id, true, err);
+}
+
 /* --link: the linked containers' variables join the process's environment
  * (docker puts them before the container's own). */
 static int add_link_env(struct mk_engine *e, const struct mk_container *c, json_t *spec,
@@ -561,7 +583,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
     struct monitor_ctx m = {.e = e, .lock_fd = -1};
     /* Held until the monitor exits (close-on-exec, so never the container's):
      * a cp into the stopped container finishes before this start mounts. */
-    m.lock_fd = mk_engine_lock_container(e, id, true, err);
+    m.lock_fd = take_run_lock(e, id, err);
     if (m.lock_fd < 0 || mk_store_container_get(e->store, id, &c, err) < 0)
         goto fail;
     const json_t *config = json_object_get(c->config, "Config");

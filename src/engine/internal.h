@@ -46,6 +46,9 @@ int mk_container_join_network(struct mk_engine *e, const struct mk_container *c,
                               const char *name, const json_t *epcfg, int netns, int host_nl,
                               int ns_nl, json_t *state, uint32_t *primary_ip, bool *user_net,
                               bool *primary_internal, mk_err **err);
+/* Remove a lease whose container has no monitor any more (-9, a reboot):
+ * 1 if removed, 0 if its container's monitor may still use it. */
+int mk_lease_remove_if_stale(struct mk_engine *e, const struct mk_net_endpoint *ep);
 /* Serve the DNS server from the monitor's loop. */
 void mk_container_net_source(struct mk_container_net *cn, struct mk_monitor_params *p);
 /* Undo everything mk_container_net_up made; NULL is fine. */
@@ -87,6 +90,9 @@ json_t *mk_ports_json(const json_t *config, const json_t *host_config,
 /* hosts: ip 0 when the container has no address of its own (none, host). */
 char *mk_netfiles_hosts(const json_t *host_config, const char *hostname, uint32_t ip,
                         uint32_t host_gateway, const json_t *links);
+/* The host's resolv.conf text (systemd-resolved's upstream file when the
+ * host's only names its stub), "" when there is none. */
+char *mk_host_resolv_conf(void);
 /* resolv.conf from the host's (its text); embedded_dns on user-defined networks. */
 char *mk_netfiles_resolv(const json_t *host_config, const char *host_resolv, bool host_net,
                          bool embedded_dns);

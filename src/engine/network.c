@@ -643,8 +643,12 @@ static int network_remove_one(struct mk_engine *e, const char *ref, struct mk_ne
     }
     if (mk_store_endpoint_list_by_network(e->store, n->id, &eps, &neps, err) < 0)
         goto fail;
+    /* Leases of containers whose monitor was killed do not count. */
+    size_t active = 0;
+    for (size_t i = 0; i < neps; i++)
+        active += mk_lease_remove_if_stale(e, eps[i]) == 0;
     mk_net_endpoint_list_free(eps, neps);
-    if (neps > 0) {
+    if (active > 0) {
         mk_err_set(err, MK_ERR_FORBIDDEN,
                    "error while removing network: network %s id %s has active endpoints", n->name,
                    n->id);

@@ -375,13 +375,19 @@ test_network_connect_disconnect_stopped() {
     expect 1 "Error response from daemon: network web not found" disconnect web cc
     assert_eq "" "$($M network disconnect -f web cc)"
     assert_eq "{}" "$(endpoints cc)"
-    # a running container: not wired yet, refused (125) and nothing changed
+    # a running container: connected live (an interface appears in it) and
+    # the stored config keeps it for the next start; disconnected live too
     $M create --name crun $IMG sleep 30 >/dev/null
     $M start crun >/dev/null
     capture $M network connect auto crun
-    assert_eq 125 "$rc"
-    assert_contains "$out" "is not supported by mocker yet (live connect is not wired)"
-    assert_eq "" "$(endpoints crun)"
+    assert_eq 0 "$rc" "live connect: $out"
+    assert_contains "$(endpoints crun)" '"auto"'
+    assert_contains "$($M exec crun ip -o addr)" "eth1"
+    capture $M network disconnect auto crun
+    assert_eq 0 "$rc" "live disconnect: $out"
+    assert_not_contains "$(endpoints crun)" '"auto"'
+    assert_not_contains "$($M exec crun ip -o addr)" "eth1"
+    $M rm -f crun >/dev/null
     events=$(sqlite3 "$MOCKER_ROOT/mocker.db" "SELECT action FROM events WHERE type = 'network'")
     assert_contains "$events" "connect"
     assert_contains "$events" "disconnect"

@@ -131,7 +131,7 @@ test_ulimit() {
 }
 
 test_unsupported_flag_fails_125() {
-    capture $M run --rm -p 8080:80 $IMG true
+    capture $M run --rm --ip6 ::1 $IMG true
     assert_eq 125 "$rc"
     assert_contains "$out" "not supported"
     capture $M run --rm --bogus $IMG true
