@@ -140,9 +140,9 @@ static int firewall_add(const struct mk_network *n, const struct mk_network_ipv4
 }
 
 /* The Linux bridge, up with the gateway address, and, when it had to be
- * made (a new network, or after a reboot), its firewall rules: loading the
- * firewall costs a start ~1.5 ms, so a bridge that is there is trusted to
- * have them. */
+ * made (a new network, or after a reboot) or lacks the store's mark, its
+ * firewall rules: loading the firewall costs a start ~1.5 ms, so a marked
+ * bridge is trusted to have them. */
 static int bridge_ensure(struct mk_engine *e, const struct mk_network *n, mk_err **err)
 {
     bool made = false;
@@ -172,12 +172,11 @@ static int bridge_ensure(struct mk_engine *e, const struct mk_network *n, mk_err
             mk_err_free(exists);
         } else {
             made = true;
-            _cleanup_free_ char *alias = sysfs_path(name, "ifalias");
-            _cleanup_free_ char *mark = bridge_mark(e);
-            if (write_small(alias, mark, err) < 0)
-                return -1;
         }
     }
+    /* The store's mark goes on last, once the rules are there: a bridge
+     * without it (just made, or left half made by a crash) gets its rules. */
+    bool complete = !made && bridge_is_ours(e, name);
     struct mk_nl_addr *addrs = NULL;
     size_t naddrs = 0;
     if (mk_nl_addr_list(nl, name, &addrs, &naddrs, err) < 0)
@@ -200,7 +199,17 @@ static int bridge_ensure(struct mk_engine *e, const struct mk_network *n, mk_err
     }
     if (mk_nl_link_set_up(nl, name, err) < 0 || ip_forward_on(err) < 0)
         return -1;
-    return made ? firewall_add(n, &v, err) : 0;
+    if (complete)
+        return 0;
+    _cleanup_free_ char *alias = sysfs_path(name, "ifalias");
+    _cleanup_free_ char *mark = bridge_mark(e);
+    if (firewall_add(n, &v, err) < 0 || write_small(alias, mark, err) < 0) {
+        /* Not left up without its rules (no NAT, no isolation). */
+        if (made)
+            mk_nl_link_del(nl, name, NULL);
+        return -1;
+    }
+    return 0;
 }
 
 /* Delete the bridge of n if it is this store's. */

@@ -236,8 +236,9 @@ test_network_rm_prune_and_endpoints() {
     busy=$($M network create --subnet 10.213.48.0/24 busy)
     keep=$($M network create --subnet 10.213.49.0/24 --label keep=yes keep)
     $M network create --subnet 10.213.50.0/24 gone >/dev/null
-    ctr=$($M create --name leaser $IMG true)
-    fake_lease "$busy" "$ctr" $(((10 << 24) | (213 << 16) | (48 << 8) | 5))
+    # A lease held by a running container (one whose monitor is gone would
+    # be stale, and not count).
+    ctr=$($M run -d --name leaser --network busy --ip 10.213.48.5 $IMG sleep 60)
     assert_contains "$($M network inspect -f '{{json .Containers}}' busy)" \
         "{\"$ctr\":{\"Name\":\"leaser\",\"EndpointID\":\""
     assert_contains "$($M network inspect -f '{{json .Containers}}' busy)" \
@@ -268,7 +269,7 @@ keep
     [ ! -e "/sys/class/net/mk-${keep:0:12}" ] || fail "pruned network's bridge left"
     assert_eq "bridge busy host none" "$(echo $($M network ls --format '{{.Name}}'))"
     # the lease goes with its container; then the network can go
-    $M rm "$ctr" >/dev/null
+    $M rm -f "$ctr" >/dev/null
     assert_eq "{}" "$($M network inspect -f '{{json .Containers}}' busy)"
     assert_eq busy "$($M network rm busy)"
     [ ! -e "/sys/class/net/mk-${busy:0:12}" ] || fail "removed network's bridge left"
