@@ -224,15 +224,8 @@ alpha     false" "$($M network ls -f name=alpha --format 'table {{.Name}}\t{{.In
     assert_eq 125 "$rc"
 }
 
-# A lease as the container side records it when a container starts.
-fake_lease() { # NETWORK-ID CONTAINER-ID IP-INTEGER
-    sqlite3 "$MOCKER_ROOT/mocker.db" \
-        "INSERT INTO endpoints VALUES ('$1', '$2', $3, '02:42:0a:d5:30:05', '[]')"
-}
-
 test_network_rm_prune_and_endpoints() {
     net_setup
-    command -v sqlite3 >/dev/null || skip "no sqlite3 CLI to record a lease"
     busy=$($M network create --subnet 10.213.48.0/24 busy)
     keep=$($M network create --subnet 10.213.49.0/24 --label keep=yes keep)
     $M network create --subnet 10.213.50.0/24 gone >/dev/null
