@@ -833,8 +833,12 @@ static int run_or_create(int argc, char **argv, bool is_run)
      * own while we create the container. */
     bool own_netns = f.network == NULL || (strcmp(f.network, "host") != 0 &&
                                            !mk_str_has_prefix(f.network, "container:"));
-    bool ports = f.publish != NULL || f.publish_all;
-    if (is_run && mk_engine_monitor_fork(&monitor_fd, own_netns, own_netns && ports, &err) < 0) {
+    /* The firewall's library is needed for published ports and, on a
+     * user-defined network, the DNS redirect. */
+    bool user_net = own_netns && f.network != NULL && strcmp(f.network, "bridge") != 0 &&
+                    strcmp(f.network, "default") != 0 && strcmp(f.network, "none") != 0;
+    bool firewall = own_netns && (f.publish != NULL || f.publish_all || user_net);
+    if (is_run && mk_engine_monitor_fork(&monitor_fd, own_netns, firewall, &err) < 0) {
         status = run_fail(cmd, err, 125, true);
         goto out;
     }

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct mk_container_net {
@@ -338,9 +339,21 @@ static int dns_start(struct mk_container_net *cn, const json_t *hc, int netns,
     }
     json_array_foreach(json_object_get(hc, "DnsOptions"), i, v)
         cfg.ndots_set |= mk_str_has_prefix(json_string_value(v), "ndots:");
+    /* On a port of its own, 127.0.0.11:53 redirected to it: port 53 stays
+     * free for a DNS server the container runs itself (docker's way). */
     int udp = -1, tcp = -1;
-    if (mk_dns_listen(netns, MK_DNS_ADDR, 53, &udp, &tcp, err) < 0)
+    if (mk_dns_listen(netns, MK_DNS_ADDR, 0, &udp, &tcp, err) < 0)
         return -1;
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    if (getsockname(udp, (struct sockaddr *)&sa, &len) < 0 ||
+        mk_fw_dns_redirect(netns, ntohs(sa.sin_port), err) < 0) {
+        if (*err == NULL)
+            mk_err_sys(err, "getsockname");
+        close(udp);
+        close(tcp);
+        return -1;
+    }
     cn->dns = mk_dns_server_new(udp, tcp, &cfg, err);
     return cn->dns != NULL ? 0 : -1;
 }

@@ -52,6 +52,7 @@
 #include <jansson.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -895,4 +896,64 @@ int mk_fw_reset(mk_err **err)
     int r = fw_remove(fw_all, NULL, err);
     pthread_mutex_unlock(&fw_lock);
     return r;
+}
+
+/* ---- the embedded DNS server's redirect, inside a container ---- */
+
+struct dns_redirect {
+    int netns_fd;
+    uint16_t port;
+    int errnum;
+    char *msg;
+};
+
+/* In a thread of its own, which enters the container's network namespace:
+ * a context made there speaks to that namespace's netfilter. */
+static void *dns_redirect_thread(void *arg)
+{
+    struct dns_redirect *d = arg;
+    if (setns(d->netns_fd, CLONE_NEWNET) < 0) {
+        d->errnum = errno;
+        d->msg = xstrdup("enter the container's network namespace");
+        return NULL;
+    }
+    uint64_t before[FW_FD_WORDS];
+    fw_open_fds(before);
+    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    fw_cloexec_new_fds(before);
+    if (ctx == NULL) {
+        d->errnum = EIO;
+        d->msg = xstrdup("cannot create an nftables context");
+        return NULL;
+    }
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    _cleanup_free_ char *cmds = xasprintf(
+        "add table ip mocker_dns\n"
+        "add chain ip mocker_dns output { type nat hook output priority -100; policy accept; }\n"
+        "add rule ip mocker_dns output ip daddr 127.0.0.11 udp dport 53 dnat to 127.0.0.11:%u\n"
+        "add rule ip mocker_dns output ip daddr 127.0.0.11 tcp dport 53 dnat to 127.0.0.11:%u\n",
+        (unsigned)d->port, (unsigned)d->port);
+    if (nft_run_cmd_from_buffer(ctx, cmds) != 0) {
+        d->errnum = EIO;
+        d->msg = fw_error_line(nft_ctx_get_error_buffer(ctx));
+    }
+    nft_ctx_free(ctx);
+    return NULL;
+}
+
+int mk_fw_dns_redirect(int netns_fd, uint16_t port, mk_err **err)
+{
+    struct dns_redirect d = {.netns_fd = netns_fd, .port = port};
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, dns_redirect_thread, &d);
+    if (rc != 0)
+        return mk_err_errno(err, rc, "redirect the container's DNS: create thread");
+    pthread_join(t, NULL);
+    if (d.msg != NULL) {
+        mk_err_errno(err, d.errnum, "redirect the container's DNS (127.0.0.11:53): %s", d.msg);
+        free(d.msg);
+        return -1;
+    }
+    return 0;
 }

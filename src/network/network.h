@@ -339,5 +339,10 @@ int mk_fw_owners(char ***out, mk_err **err);
 int mk_fw_sweep(bool (*keep)(const char *owner, void *ctx), void *ctx, mk_err **err);
 /* Remove the table and every rule of mocker's elsewhere. */
 int mk_fw_reset(mk_err **err);
+/* Inside the container's network namespace netns_fd: 127.0.0.11:53 (UDP and
+ * TCP) redirected to port, where the embedded DNS server listens, as docker
+ * does, so that port 53 stays free for a DNS server the container runs.  Its
+ * own table there (ip mocker_dns), gone with the namespace. */
+int mk_fw_dns_redirect(int netns_fd, uint16_t port, mk_err **err);
 
 #endif
