@@ -453,13 +453,21 @@ test_bridge_monitor_killed() {
     pid=$($M inspect -f '{{.State.Pid}}' k1)
     mon=$(ps -o ppid= -p "$pid" | tr -d ' ')
     assert_contains "$(ps -o args= -p "$mon")" "mocker" "the monitor (parent of $pid)"
+    # gone, or a zombie until the host's init reaps it
+    dead() { case "$(ps -o stat= -p "$1")" in "" | Z*) return 0 ;; *) return 1 ;; esac; }
     kill -9 "$mon"
+    # the next command that looks at it finds it dead and undoes what the
+    # monitor could not (before rm, whose row deletion would hide a lease)
+    wait_for 20 dead "$mon" || fail "monitor $mon still alive"
+    assert_eq "exited 137" "$($M inspect -f '{{.State.Status}} {{.State.ExitCode}}' k1)"
+    ! nft_has "ctr:$id" || fail "k1's nft element left after inspect: $(nft list table ip mocker | grep -F "ctr:$id")"
+    assert_eq 0 "$(leases "$id")" "k1's lease after inspect"
+    assert_eq "" "$($M port k1)" "port k1"
     $M rm -f k1 >/dev/null
     ! nft_has "ctr:$id" || fail "k1's nft element left: $(nft list table ip mocker | grep -F "ctr:$id")"
     assert_eq 0 "$(leases "$id")" "k1's lease"
-    # the init died of its PDEATHSIG (a zombie until the host's init reaps it)
-    dead() { case "$(ps -o stat= -p "$pid")" in "" | Z*) return 0 ;; *) return 1 ;; esac; }
-    wait_for 10 dead || fail "k1's process $pid still runs: $(ps -o stat,args= -p "$pid")"
+    # the init died of its PDEATHSIG
+    wait_for 10 dead "$pid" || fail "k1's process $pid still runs: $(ps -o stat,args= -p "$pid")"
     # the port is free again: a new container publishes it and answers
     httpd k2 -p "127.0.0.1:$p:80" >/dev/null
     wait_for 50 http_get 127.0.0.1 "$p" || fail "k2 does not answer on $p"
