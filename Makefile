@@ -122,6 +122,7 @@ bench: all
 	./bench/run
 	./bench/stats_ps
 	./bench/pull
+	./bench/net
 
 compat: all
 	./tests/compat/run
