@@ -177,6 +177,16 @@ int mk_container_join_network(struct mk_engine *e, const struct mk_container *c,
     _cleanup_free_ char *endpoint_id = NULL;
     _cleanup_free_ char *rnd = NULL;
     struct mk_network_ipv4 v4;
+    /* Named twice (by name and by id): joined once. */
+    const char *k;
+    json_t *joined;
+    json_object_foreach(networks, k, joined)
+    {
+        if (strcmp(mk_json_str(joined, "NetworkID"), n->id) == 0) {
+            ret = 0;
+            goto out;
+        }
+    }
     if (strcmp(n->driver, "bridge") != 0) {
         mk_err_set(err, MK_ERR_INVALID, "container cannot be connected to network %s of driver %s",
                    n->name, n->driver);
