@@ -20,6 +20,8 @@ net_cleanup() {
     set +e # a trap: nothing here may end the test's status
     for c in $($M ps -aq 2>/dev/null); do $M rm -f "$c" >/dev/null 2>&1; done
     $M network prune -f >/dev/null 2>&1
+    # The store's bridges and their firewall rules (a test's own store too).
+    "$REPO/tools/netclean" "$MOCKER_ROOT"
     for l in $(our_bridges) ${NET_EXTRA_LINKS:-}; do ip link del "$l" 2>/dev/null; done
     return 0
 }
