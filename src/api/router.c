@@ -42,11 +42,11 @@ static bool match(char **pat, char **path, char ***params)
         path[take] = NULL;
         value = mk_strv_join(path, "/");
         path[take] = saved;
-        /* captures in pattern order: insert ours before the later ones */
-        mk_strv_push(params, "");
-        mk_strv_push(params, "");
+        /* captures in pattern order: ours before those of the rest */
         size_t n = mk_strv_len(*params);
-        memmove(*params + mark + 2, *params + mark, (n - 2 - mark) * sizeof(char *));
+        *params = xrealloc(*params, (n + 3) * sizeof(char *));
+        (*params)[n] = NULL; /* a NULL list had no terminator */
+        memmove(*params + mark + 2, *params + mark, (n - mark + 1) * sizeof(char *));
         (*params)[mark] = steal_pointer(&name);
         (*params)[mark + 1] = steal_pointer(&value);
         return true;
