@@ -106,6 +106,7 @@ int cmd_pull(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_history(int argc, char **argv);

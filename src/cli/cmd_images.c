@@ -96,8 +96,6 @@ static void add_rows(json_t *rows, const json_t *sum, bool show_digests, bool no
     }
 }
 
-static const char *const list_filters[] = {"dangling", "reference", "label", "before",
-                                           "since",    "until",     NULL};
 
 int cmd_images(int argc, char **argv)
 {
@@ -132,7 +130,7 @@ int cmd_images(int argc, char **argv)
     struct mk_image_filters f;
     _cleanup_json_ json_t *list = NULL;
     int status = 0;
-    if (mk_image_filters_parse(e->store, filters, list_filters, false, &f, &err) < 0) {
+    if (mk_image_filters_parse(e->store, filters, mk_image_list_filters, false, &f, &err) < 0) {
         mk_engine_free(e);
         return mk_cli_fail(NULL, err, 1);
     }

@@ -6,15 +6,6 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-static const char *go_arch(const char *machine)
-{
-    if (strcmp(machine, "x86_64") == 0)
-        return "amd64";
-    if (strcmp(machine, "aarch64") == 0)
-        return "arm64";
-    return machine;
-}
-
 static int print_template(const char *fmt, const json_t *data)
 {
     struct mk_template *t = NULL;
@@ -53,7 +44,7 @@ int cmd_version(int argc, char **argv)
         return r;
     struct utsname u;
     uname(&u);
-    const char *arch = go_arch(u.machine);
+    const char *arch = mk_go_arch(u.machine);
     _cleanup_json_ json_t *v = json_pack(
         "{s:{s:s,s:s,s:s,s:s,s:s,s:s},s:{s:{s:s},s:s,s:s,s:s,s:s,s:s,s:s,s:s}}", "Client",
         "Version", MK_VERSION, "ApiVersion", "1.47", "Os", "linux", "Arch", arch, "GoVersion",
@@ -78,15 +69,6 @@ int cmd_version(int argc, char **argv)
     return 0;
 }
 
-static int64_t mem_total(void)
-{
-    _cleanup_free_ char *m = NULL;
-    if (mk_read_file("/proc/meminfo", &m, NULL, NULL) < 0)
-        return 0;
-    const char *p = strstr(m, "MemTotal:");
-    return p ? strtoll(p + 9, NULL, 10) * 1024 : 0;
-}
-
 int cmd_info(int argc, char **argv)
 {
     static const struct mk_cmd cmd = {"info", "info [OPTIONS]", "Display system-wide information", true};
@@ -105,50 +87,32 @@ int cmd_info(int argc, char **argv)
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;
-    struct mk_container **list = NULL;
-    size_t n = 0, running = 0, paused = 0, n_images = 0;
-    if (mk_container_list(e, &list, &n, &err) < 0) {
-        mk_engine_free(e);
-        return mk_cli_fail(NULL, err, 1);
-    }
-    for (size_t i = 0; i < n; i++) {
-        running += strcmp(list[i]->status, "running") == 0;
-        paused += strcmp(list[i]->status, "paused") == 0;
-    }
-    mk_container_list_free(list, n);
-    struct mk_image **imgs = NULL;
-    if (mk_store_image_list(e->store, &imgs, &n_images, NULL) == 0)
-        mk_image_list_free(imgs, n_images);
-    struct utsname u;
-    uname(&u);
-    enum mk_cgroup_layout layout = mk_cgroup_detect();
-    const char *cg = layout == MK_CGROUP_V2 ? "2" : "1";
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    _cleanup_free_ char *mem = mk_human_size(mem_total());
-    char host[256] = "";
-    gethostname(host, sizeof(host) - 1);
-    _cleanup_json_ json_t *info = json_pack(
-        "{s:i,s:i,s:i,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s,s:s,s:s,s:{s:{s:s},s:{s:s}}}",
-        "Containers", (int)n, "ContainersRunning", (int)running, "ContainersPaused", (int)paused,
-        "ContainersStopped", (int)(n - running - paused), "Images", (int)n_images,
-        "ServerVersion", MK_VERSION, "Driver", "overlay2", "LoggingDriver", "json-file",
-        "CgroupDriver", "cgroupfs", "CgroupVersion", cg, "KernelVersion", u.release, "OSType",
-        "linux", "Architecture", u.machine, "NCPU", (int)ncpu, "MemTotal", (json_int_t)mem_total(),
-        "Name", host, "DockerRootDir", e->store->root, "DefaultRuntime", "mocker", "Runtimes",
-        "mocker", "path", e->self_exe, "runc", "path", "runc");
+    _cleanup_json_ json_t *info = NULL;
+    r = mk_engine_info_json(e, &info, &err);
     mk_engine_free(e);
+    if (r < 0)
+        return mk_cli_fail(NULL, err, 1);
+    enum mk_cgroup_layout layout = mk_cgroup_detect();
+    int64_t n = mk_json_int(info, "Containers", 0);
+    _cleanup_free_ char *mem = mk_human_size(mk_json_int(info, "MemTotal", 0));
     if (fmt != NULL)
         return print_template(fmt, info);
     printf("Client:\n Version:    %s\n Context:    default\n\n", MK_VERSION);
     printf("Server:\n"
-           " Containers: %zu\n  Running: %zu\n  Paused: %zu\n  Stopped: %zu\n"
-           " Images: %zu\n Server Version: %s\n Storage Driver: overlay2\n"
+           " Containers: %lld\n  Running: %lld\n  Paused: %lld\n  Stopped: %lld\n"
+           " Images: %lld\n Server Version: %s\n Storage Driver: overlay2\n"
            " Logging Driver: json-file\n Cgroup Driver: cgroupfs\n Cgroup Version: %s%s\n"
            " Runtimes: mocker runc\n Default Runtime: mocker\n Kernel Version: %s\n"
-           " OSType: linux\n Architecture: %s\n CPUs: %ld\n Total Memory: %s\n Name: %s\n"
+           " OSType: linux\n Architecture: %s\n CPUs: %lld\n Total Memory: %s\n Name: %s\n"
            " Docker Root Dir: %s\n",
-           n, running, paused, n - running - paused, n_images, MK_VERSION, cg,
+           (long long)n, (long long)mk_json_int(info, "ContainersRunning", 0),
+           (long long)mk_json_int(info, "ContainersPaused", 0),
+           (long long)mk_json_int(info, "ContainersStopped", 0),
+           (long long)mk_json_int(info, "Images", 0), MK_VERSION,
+           mk_json_str(info, "CgroupVersion"),
            layout == MK_CGROUP_HYBRID ? " (hybrid: v1 controllers with a cgroup2 mount)" : "",
-           u.release, u.machine, ncpu, mem, host, mk_json_str(info, "DockerRootDir"));
+           mk_json_str(info, "KernelVersion"), mk_json_str(info, "Architecture"),
+           (long long)mk_json_int(info, "NCPU", 0), mem, mk_json_str(info, "Name"),
+           mk_json_str(info, "DockerRootDir"));
     return 0;
 }

@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
     {"version", cmd_version, "Show the mocker version information"},
     {"info", cmd_info, "Display system-wide information"},
+    {"serve", cmd_serve, "Serve the Docker Engine API on a Unix socket"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"images", cmd_images, "List images"},
     {"history", cmd_history, "Show the history of an image"},

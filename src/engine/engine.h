@@ -154,6 +154,44 @@ int64_t mk_container_rw_size(struct mk_engine *e, const struct mk_container *c);
 void mk_container_event(struct mk_engine *e, const struct mk_container *c, const char *action,
                         const json_t *extra);
 
+/* ---- system (engine/system.c) ---- */
+/* Go's name for a uname machine ("x86_64" -> "amd64"). */
+const char *mk_go_arch(const char *machine);
+/* GET /version's object (docker version's Server part). */
+json_t *mk_engine_version_json(void);
+/* GET /info's object (docker info's Server part). */
+int mk_engine_info_json(struct mk_engine *e, json_t **out, mk_err **err);
+
+/* ---- listing containers (engine/container_list.c): docker ps and GET /containers/json ---- */
+struct mk_container_filters {
+    char **id, **name, **label, **status, **ancestor, **health;
+};
+/* One docker filter key=value; docker's keys mocker does not filter on yet are
+ * UNSUPPORTED, unknown keys INVALID ("Invalid filter 'x'"). */
+int mk_container_filters_add(struct mk_container_filters *f, const char *key, const char *value,
+                             mk_err **err);
+/* The same from "key=value" strings (the CLI's --filter). */
+int mk_container_filters_parse(struct mk_container_filters *f, char *const *kv, mk_err **err);
+void mk_container_filters_clear(struct mk_container_filters *f);
+struct mk_container_row {
+    struct mk_container *c;
+    char *health; /* starting|healthy|unhealthy, NULL without a healthcheck */
+};
+/* docker's selection, newest first: running ones unless all (a status filter
+ * or a limit implies all), at most limit (<0: no limit). */
+int mk_container_select(struct mk_engine *e, const struct mk_container_filters *f, bool all,
+                        long limit, struct mk_container_row **out, size_t *n, mk_err **err);
+void mk_container_rows_free(struct mk_container_row *rows, size_t n);
+/* docker's Status column: "Up 2 minutes (healthy)", "Exited (0) 3 seconds ago"... */
+char *mk_container_status_text(const struct mk_container *c, const char *health, int64_t now);
+/* The Engine API's ContainerSummary (GET /containers/json); size adds SizeRw
+ * and SizeRootFs. */
+json_t *mk_container_summary_json(struct mk_engine *e, const struct mk_container_row *row,
+                                  bool size);
+/* Bytes of the container's writable layer and of that plus its image. */
+void mk_container_sizes(struct mk_engine *e, const struct mk_container *c, int64_t *rw,
+                        int64_t *root_fs);
+
 /* ---- volumes (engine/volume.c) ---- */
 struct mk_volume_create_opts {
     const char *name;   /* NULL or "": a random 64-hex name */

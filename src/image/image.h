@@ -194,6 +194,8 @@ struct mk_image_filters {
 int mk_image_filters_parse(struct mk_store *s, char *const *kv, const char *const *accepted,
                            bool prune, struct mk_image_filters *f, mk_err **err);
 void mk_image_filters_clear(struct mk_image_filters *f);
+/* The filter keys of dockerd's image list (docker images, GET /images/json). */
+extern const char *const mk_image_list_filters[];
 /* The until/before/since/label filters (not dangling or reference). */
 bool mk_image_filters_match(const struct mk_image_filters *f, const struct mk_image *img);
 /* 1 if a stored full reference matches one of patterns (docker's FamiliarMatch:

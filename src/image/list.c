@@ -216,3 +216,6 @@ int mk_image_list(struct mk_store *s, const struct mk_image_filters *f, bool all
     *out = steal_pointer(&list);
     return 0;
 }
+
+const char *const mk_image_list_filters[] = {"dangling", "reference", "label", "before",
+                                             "since",    "until",     NULL};

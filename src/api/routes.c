@@ -1,0 +1,27 @@
+/* routes.c: the Engine API endpoints mocker serves (paths without the
+ * /vX.YY prefix, which http.c strips). */
+#include "api/api.h"
+
+const struct mk_api_route mk_api_routes[] = {
+    {"GET", "/_ping", mk_api_ping},
+    {"HEAD", "/_ping", mk_api_ping},
+    {"GET", "/version", mk_api_version},
+    {"GET", "/info", mk_api_info},
+    {"GET", "/containers/json", mk_api_containers_list},
+    {"GET", "/containers/{id}/json", mk_api_container_inspect},
+    {"GET", "/images/json", mk_api_images_list},
+    /* swarm mode: docker's answer for a node that is not a manager */
+    {"*", "/swarm", mk_api_swarm_inactive},
+    {"*", "/swarm/{rest*}", mk_api_swarm_inactive},
+    {"*", "/nodes", mk_api_swarm_inactive},
+    {"*", "/nodes/{rest*}", mk_api_swarm_inactive},
+    {"*", "/services", mk_api_swarm_inactive},
+    {"*", "/services/{rest*}", mk_api_swarm_inactive},
+    {"*", "/tasks", mk_api_swarm_inactive},
+    {"*", "/tasks/{rest*}", mk_api_swarm_inactive},
+    {"*", "/secrets", mk_api_swarm_inactive},
+    {"*", "/secrets/{rest*}", mk_api_swarm_inactive},
+    {"*", "/configs", mk_api_swarm_inactive},
+    {"*", "/configs/{rest*}", mk_api_swarm_inactive},
+    {NULL, NULL, NULL},
+};
