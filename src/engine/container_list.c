@@ -59,7 +59,10 @@ static bool m_name(const char *p, const void *c)
     regex_t re;
     if (regcomp(&re, p, REG_EXTENDED | REG_NOSUB) != 0)
         return false;
-    bool ok = regexec(&re, ((const struct mk_container *)c)->name, 0, NULL, 0) == 0;
+    /* docker matches the name as given and as its "/name" form. */
+    const char *name = ((const struct mk_container *)c)->name;
+    _cleanup_free_ char *slashed = xasprintf("/%s", name);
+    bool ok = regexec(&re, name, 0, NULL, 0) == 0 || regexec(&re, slashed, 0, NULL, 0) == 0;
     regfree(&re);
     return ok;
 }
@@ -191,8 +194,9 @@ int mk_container_select(struct mk_engine *e, const struct mk_container_filters *
     int r = 0;
     for (size_t i = 0; i < n; i++) {
         struct mk_container *c = list[i];
-        /* docker: a limit counts the newest containers of any state */
-        if (limit >= 0 && (long)i >= limit)
+        /* docker: a limit takes the newest containers of any state that
+         * pass the filters */
+        if (limit >= 0 && (long)kept >= limit)
             break;
         if (!all && limit < 0 && f->status == NULL && !mk_container_is_running(c))
             continue;

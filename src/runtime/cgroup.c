@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -42,10 +43,8 @@ static bool is_fs(const char *path, long magic)
     return statfs(path, &sf) == 0 && (long)sf.f_type == magic;
 }
 
-static void detect(void)
+static void detect_once(void)
 {
-    if (layout >= 0)
-        return;
     if (is_fs(CGROUP_ROOT, CGROUP2_SUPER_MAGIC)) {
         layout = MK_CGROUP_V2;
         hiers[n_hiers++] = (struct hier){"", xstrdup(CGROUP_ROOT), true};
@@ -71,6 +70,13 @@ static void detect(void)
         layout = MK_CGROUP_HYBRID;
         hiers[n_hiers++] = (struct hier){"", xstrdup(CGROUP_ROOT "/unified"), true};
     }
+}
+
+/* Once per process: mocker serve's connection threads share the result. */
+static void detect(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, detect_once);
 }
 
 bool mk_cgroup_blkio_weight_supported(void)
