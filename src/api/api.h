@@ -62,6 +62,18 @@ int mk_api_info(struct mk_api_ctx *c, mk_err **err);
 int mk_api_swarm_inactive(struct mk_api_ctx *c, mk_err **err);
 int mk_api_containers_list(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_inspect(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_create(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_start(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_stop(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_restart(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_kill(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_pause(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_unpause(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_rename(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_wait(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_remove(struct mk_api_ctx *c, mk_err **err);
+int mk_api_containers_prune(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_logs(struct mk_api_ctx *c, mk_err **err);
 int mk_api_images_list(struct mk_api_ctx *c, mk_err **err);
 
 #endif

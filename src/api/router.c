@@ -99,7 +99,9 @@ void mk_api_handle(struct mk_api_ctx *c)
     }
     mk_err *err = NULL;
     if (r->fn(c, &err) < 0) {
-        if (!c->reply->started)
+        if (!c->reply->started && err != NULL && err->kind == MK_ERR_NOT_MODIFIED)
+            mk_http_reply_send(c->reply, 304, NULL, NULL, 0); /* a 304 has no body */
+        else if (!c->reply->started)
             mk_http_reply_error(c->reply, err ? mk_err_http_status(err) : 500,
                                 err ? err->msg : "internal error");
         else /* mid-stream: the response cannot be completed; end the connection */

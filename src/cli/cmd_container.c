@@ -87,36 +87,6 @@ int cmd_port(int argc, char **argv)
     return status;
 }
 
-/* --filter until=... / label=... / label!=..., as docker's prune takes them. */
-static int prune_filters(char **filters, struct mk_prune_filter *f, char ***labels,
-                         char ***not_labels)
-{
-    for (size_t i = 0; filters && filters[i]; i++) {
-        const char *kv = filters[i];
-        const char *eq = strchr(kv, '=');
-        if (eq == NULL) {
-            fprintf(stderr, "Error response from daemon: Invalid filter '%s'\n", kv);
-            return -1;
-        }
-        if (mk_str_has_prefix(kv, "until=")) {
-            mk_err *err = NULL;
-            if (mk_time_parse(eq + 1, mk_now_ns(), &f->until_ns, &err) < 0)
-                return mk_cli_fail(NULL, err, -1);
-        } else if (mk_str_has_prefix(kv, "label!=")) {
-            mk_strv_push(not_labels, kv + 7);
-        } else if (mk_str_has_prefix(kv, "label=")) {
-            mk_strv_push(labels, eq + 1);
-        } else {
-            _cleanup_free_ char *key = xstrndup(kv, (size_t)(eq - kv));
-            fprintf(stderr, "Error response from daemon: Invalid filter '%s'\n", key);
-            return -1;
-        }
-    }
-    f->labels = *labels;
-    f->not_labels = *not_labels;
-    return 0;
-}
-
 int cmd_container_prune(int argc, char **argv)
 {
     static const struct mk_cmd cmd = {"prune", "container prune [OPTIONS]", "Remove all stopped containers", true};
@@ -128,24 +98,29 @@ int cmd_container_prune(int argc, char **argv)
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     _cleanup_strv_ char **rest = NULL;
-    _cleanup_strv_ char **labels = NULL;
-    _cleanup_strv_ char **not_labels = NULL;
     mk_err *err = NULL;
     int r = mk_cli_args(&cmd, argc, argv, opts, 0, 0, &rest);
     if (r >= 0)
         return r;
-    struct mk_prune_filter f = {0};
-    if (prune_filters(filters, &f, &labels, &not_labels) < 0)
-        return 1;
-    if (!force && !mk_cli_confirm("WARNING! This will remove all stopped containers."))
+    struct mk_prune_filter f;
+    if (mk_prune_filter_parse(&f, filters, &err) < 0) {
+        mk_prune_filter_clear(&f);
+        return mk_cli_fail(NULL, err, 1);
+    }
+    if (!force && !mk_cli_confirm("WARNING! This will remove all stopped containers.")) {
+        mk_prune_filter_clear(&f);
         return 0;
+    }
     struct mk_engine *e = mk_cli_engine();
-    if (e == NULL)
+    if (e == NULL) {
+        mk_prune_filter_clear(&f);
         return 1;
+    }
     _cleanup_strv_ char **ids = NULL;
     int64_t reclaimed = 0;
     int status = 0;
     r = mk_container_prune(e, &f, &ids, &reclaimed, &err);
+    mk_prune_filter_clear(&f);
     if (ids != NULL && ids[0] != NULL) {
         printf("Deleted Containers:\n");
         for (size_t i = 0; ids[i]; i++)

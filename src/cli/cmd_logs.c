@@ -5,21 +5,8 @@
 #include <string.h>
 
 struct logs_ctx {
-    struct mk_engine *e;
-    const char *id;
     bool timestamps;
 };
-
-static bool still_running(void *p)
-{
-    struct logs_ctx *l = p;
-    struct mk_container *c = NULL;
-    if (mk_container_get(l->e, l->id, &c, NULL) < 0)
-        return false;
-    bool r = mk_container_is_running(c);
-    mk_container_free(c);
-    return r;
-}
 
 static int print_entry(void *p, const char *stream, int64_t t, const char *data, size_t len)
 {
@@ -58,45 +45,19 @@ int cmd_logs(int argc, char **argv)
     until_s = until;
     if (r >= 0)
         return r;
-    struct mk_log_read_opts lo = {.tail = -1, .follow = follow, .still_running = still_running};
+    struct mk_log_read_opts lo = {.tail = -1, .follow = follow};
     int64_t now = mk_now_ns();
-    if (tail_s != NULL && strcmp(tail_s, "all") != 0) {
-        char *end;
-        long v = strtol(tail_s, &end, 10);
-        if (*tail_s == '\0' || *end != '\0') {
-            fprintf(stderr, "Error response from daemon: invalid value for \"tail\": \"%s\"\n", tail_s);
-            return 1;
-        }
-        lo.tail = v < 0 ? -1 : v;
-    }
-    if ((since_s && mk_time_parse(since_s, now, &lo.since, &err) < 0) ||
+    if (mk_log_tail_parse(tail_s, &lo.tail, &err) < 0 ||
+        (since_s && mk_time_parse(since_s, now, &lo.since, &err) < 0) ||
         (until_s && mk_time_parse(until_s, now, &lo.until, &err) < 0))
         return mk_cli_fail(NULL, err, 1);
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)
         return 1;
     int status = 0;
-    struct mk_container *c = NULL;
-    _cleanup_free_ char *path = NULL;
-    if (mk_container_get(e, rest[0], &c, &err) < 0) {
+    struct logs_ctx l = {.timestamps = timestamps};
+    if (mk_container_logs(e, rest[0], &lo, print_entry, &l, &err) < 0)
         status = mk_cli_fail(NULL, err, 1);
-        goto out;
-    }
-    const char *driver = mk_json_str(json_object_get(json_object_get(c->config, "HostConfig"), "LogConfig"), "Type");
-    if (driver != NULL && strcmp(driver, "none") == 0) {
-        fprintf(stderr, "Error response from daemon: configured logging driver does not support reading\n");
-        status = 1;
-        goto out;
-    }
-    struct logs_ctx l = {.e = e, .id = c->id, .timestamps = timestamps};
-    lo.ctx = &l;
-    path = mk_container_log_path(e, c);
-    if (access(path, F_OK) != 0 && !follow)
-        goto out;
-    if (mk_log_read(path, &lo, print_entry, &l, &err) < 0)
-        status = mk_cli_fail(NULL, err, 1);
-out:
-    mk_container_free(c);
     mk_engine_free(e);
     return status;
 }

@@ -115,6 +115,11 @@ static int check_host_config(const json_t *hc, mk_err **err)
         for (size_t i = 0; supported_host_keys[i] != NULL; i++)
             if (strcmp(key, supported_host_keys[i]) == 0)
                 known = true;
+        /* the docker CLI always sends ConsoleSize, [0,0] when it has no terminal */
+        if (strcmp(key, "ConsoleSize") == 0 && json_is_array(v) &&
+            json_integer_value(json_array_get(v, 0)) == 0 &&
+            json_integer_value(json_array_get(v, 1)) == 0)
+            continue;
         if (!known && !mk_json_is_empty(v))
             return mk_err_set(err, MK_ERR_UNSUPPORTED, "HostConfig.%s is not supported by mocker yet",
                               key);

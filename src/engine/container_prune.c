@@ -12,6 +12,35 @@ int64_t mk_container_rw_size(struct mk_engine *e, const struct mk_container *c)
     return mk_dir_size(upper);
 }
 
+int mk_prune_filter_parse(struct mk_prune_filter *f, char *const *kv, mk_err **err)
+{
+    *f = (struct mk_prune_filter){0};
+    for (size_t i = 0; kv && kv[i]; i++) {
+        const char *eq = strchr(kv[i], '=');
+        if (eq == NULL)
+            return mk_err_set(err, MK_ERR_INVALID, "Invalid filter '%s'", kv[i]);
+        if (mk_str_has_prefix(kv[i], "until=")) {
+            if (mk_time_parse(eq + 1, mk_now_ns(), &f->until_ns, err) < 0)
+                return -1;
+        } else if (mk_str_has_prefix(kv[i], "label!=")) {
+            mk_strv_push(&f->not_labels, kv[i] + 7);
+        } else if (mk_str_has_prefix(kv[i], "label=")) {
+            mk_strv_push(&f->labels, eq + 1);
+        } else {
+            return mk_err_set(err, MK_ERR_INVALID, "Invalid filter '%.*s'", (int)(eq - kv[i]),
+                              kv[i]);
+        }
+    }
+    return 0;
+}
+
+void mk_prune_filter_clear(struct mk_prune_filter *f)
+{
+    mk_strv_free(f->labels);
+    mk_strv_free(f->not_labels);
+    *f = (struct mk_prune_filter){0};
+}
+
 static bool prunable(const struct mk_container *c, const struct mk_prune_filter *f)
 {
     if (mk_container_is_running(c) || strcmp(c->status, "removing") == 0)

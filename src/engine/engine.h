@@ -121,6 +121,29 @@ int mk_container_top(struct mk_engine *e, const char *ref, char *const *ps_args,
 int mk_container_update(struct mk_engine *e, const char *ref, const json_t *changes, mk_err **err);
 /* Block until the container is not running; *exit_code is its exit code. */
 int mk_container_wait(struct mk_engine *e, const char *ref, int *exit_code, mk_err **err);
+/* docker's wait conditions: not-running is mk_container_wait; next-exit waits
+ * for the next exit even of a stopped container (for it to be started and
+ * to stop); removed waits for that exit and then for the container to be
+ * removed (a --rm container's monitor removes it). */
+enum mk_wait_condition { MK_WAIT_NOT_RUNNING, MK_WAIT_NEXT_EXIT, MK_WAIT_REMOVED };
+/* "not-running", "next-exit", "removed" ("" or NULL: not-running); INVALID otherwise. */
+int mk_wait_condition_parse(const char *s, enum mk_wait_condition *out, mk_err **err);
+int mk_container_wait_condition(struct mk_engine *e, const char *ref, enum mk_wait_condition cond,
+                                int *exit_code, mk_err **err);
+/* docker logs: each json-file entry of the container's log (mk_log_read's
+ * options; still_running is filled in here) to fn.  A container whose log
+ * driver is "none" is INVALID with dockerd's wording. */
+struct mk_log_read_opts;
+/* Whether c's log can be read: INVALID "configured logging driver does not
+ * support reading" for the "none" driver. */
+int mk_container_logs_readable(const struct mk_container *c, mk_err **err);
+int mk_container_logs(struct mk_engine *e, const char *ref, struct mk_log_read_opts *opts,
+                      int (*fn)(void *ctx, const char *stream, int64_t time_ns, const char *data,
+                                size_t len),
+                      void *fn_ctx, mk_err **err);
+/* docker's `tail` value ("all", "" or a count; negative is all) as a count
+ * (-1: all); INVALID, dockerd's "invalid value for \"tail\": \"x\"". */
+int mk_log_tail_parse(const char *s, int64_t *out, mk_err **err);
 /* Look up a container, reconciling a state whose monitor died. */
 int mk_container_get(struct mk_engine *e, const char *ref, struct mk_container **out,
                      mk_err **err);
@@ -145,6 +168,10 @@ struct mk_prune_filter {
     char **labels;     /* label=k / label=k=v: all must match */
     char **not_labels; /* label!=k / label!=k=v: none may match */
 };
+/* docker's prune filters ("until=10m", "label=k=v", "label!=k") into f
+ * (owning its lists); others are INVALID, "Invalid filter 'key'". */
+int mk_prune_filter_parse(struct mk_prune_filter *f, char *const *kv, mk_err **err);
+void mk_prune_filter_clear(struct mk_prune_filter *f);
 int mk_container_prune(struct mk_engine *e, const struct mk_prune_filter *f, char ***ids,
                        int64_t *reclaimed, mk_err **err);
 /* Bytes in the container's writable layer (its overlay upper dir). */

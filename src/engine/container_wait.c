@@ -1,0 +1,102 @@
+/* container_wait.c: docker wait's conditions beyond "not running" (the API's
+ * ?condition=next-exit|removed), on top of mk_container_wait.
+ *
+ * A stopped container gives no monitor to wait on until it is started, and a
+ * removal leaves nothing to wait on at all, so those two phases poll the
+ * store: a short read every POLL_MS, cheap next to a container's life. */
+#include "engine/engine.h"
+#include "engine/internal.h"
+
+#include <string.h>
+#include <time.h>
+
+#define POLL_MS 50
+
+int mk_wait_condition_parse(const char *s, enum mk_wait_condition *out, mk_err **err)
+{
+    if (s == NULL || *s == '\0' || strcmp(s, "not-running") == 0)
+        *out = MK_WAIT_NOT_RUNNING;
+    else if (strcmp(s, "next-exit") == 0)
+        *out = MK_WAIT_NEXT_EXIT;
+    else if (strcmp(s, "removed") == 0)
+        *out = MK_WAIT_REMOVED;
+    else
+        return mk_err_set(err, MK_ERR_INVALID, "invalid condition: \"%s\"", s);
+    return 0;
+}
+
+/* Hand e on to the caller's err (or drop it); -1. */
+static int pass_err(mk_err **err, mk_err *e)
+{
+    if (err != NULL)
+        *err = e;
+    else
+        mk_err_free(e);
+    return -1;
+}
+
+static void nap(void)
+{
+    struct timespec ts = {0, POLL_MS * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A stopped container: wait until it has been started again (a new StartedAt)
+ * and has stopped, or is gone (NOT_FOUND, which removed turns into an end). */
+static int wait_next_run(struct mk_engine *e, const char *id, int *exit_code, mk_err **err)
+{
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, id, &c, err) < 0)
+        return -1;
+    int64_t started = c->started_at;
+    mk_container_free(c);
+    for (;;) {
+        if (mk_container_get(e, id, &c, err) < 0)
+            return -1;
+        bool ran = c->started_at != started;
+        bool running = mk_container_is_running(c);
+        *exit_code = c->exit_code;
+        mk_container_free(c);
+        if (running)
+            return mk_container_wait(e, id, exit_code, err);
+        if (ran)
+            return 0;
+        nap();
+    }
+}
+
+int mk_container_wait_condition(struct mk_engine *e, const char *ref, enum mk_wait_condition cond,
+                                int *exit_code, mk_err **err)
+{
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, ref, &c, err) < 0)
+        return -1;
+    /* the id from here on: a rename must not lose the container */
+    _cleanup_free_ char *id = xstrdup(c->id);
+    bool running = mk_container_is_running(c);
+    *exit_code = c->exit_code;
+    mk_container_free(c);
+    if (cond == MK_WAIT_NOT_RUNNING || (cond == MK_WAIT_NEXT_EXIT && running))
+        return mk_container_wait(e, id, exit_code, err);
+    if (cond == MK_WAIT_NEXT_EXIT)
+        return wait_next_run(e, id, exit_code, err);
+    /* removed: the exit first (its code is the answer), then the removal */
+    mk_err *gone = NULL;
+    if (running && mk_container_wait(e, id, exit_code, &gone) < 0) {
+        if (gone->kind != MK_ERR_NOT_FOUND)
+            return pass_err(err, gone);
+        mk_err_free(gone);
+        return 0;
+    }
+    for (;;) {
+        if (mk_container_get(e, id, &c, &gone) < 0) {
+            if (gone->kind != MK_ERR_NOT_FOUND)
+                return pass_err(err, gone);
+            mk_err_free(gone);
+            return 0;
+        }
+        *exit_code = c->exit_code;
+        mk_container_free(c);
+        nap();
+    }
+}
