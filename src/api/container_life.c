@@ -133,17 +133,35 @@ int mk_api_container_rename(struct mk_api_ctx *c, mk_err **err)
     return no_content(c);
 }
 
+/* dockerd answers a wait's headers as soon as the wait is set up, and the
+ * docker CLI's run does not start the container until they have come. */
+static void wait_ready(void *arg)
+{
+    mk_http_reply_begin_chunked(arg, 200, "application/json");
+}
+
 int mk_api_container_wait(struct mk_api_ctx *c, mk_err **err)
 {
     struct mk_engine *e;
     _cleanup_free_ char *cond_s = mk_http_query(c->req, "condition");
     enum mk_wait_condition cond;
-    int code;
-    if (mk_wait_condition_parse(cond_s, &cond, err) < 0 || mk_api_engine(c, &e, err) < 0 ||
-        mk_container_wait_condition(e, ref(c), cond, &code, err) < 0)
+    int code = -1;
+    if (mk_wait_condition_parse(cond_s, &cond, err) < 0 || mk_api_engine(c, &e, err) < 0)
         return -1;
-    _cleanup_json_ json_t *out = json_pack("{s:n,s:i}", "Error", "StatusCode", code);
-    return mk_http_reply_json(c->reply, 200, out);
+    mk_err *failed = NULL;
+    int r = mk_container_wait_condition(e, ref(c), cond, wait_ready, c->reply, &code, &failed);
+    if (r < 0 && !c->reply->started) {
+        *err = failed;
+        return -1;
+    }
+    /* past the headers, a failure is the body's Error, as in dockerd */
+    _cleanup_json_ json_t *out =
+        json_pack("{s:o,s:i}", "Error",
+                  r < 0 ? json_pack("{s:s}", "Message", failed->msg) : json_null(), "StatusCode",
+                  code);
+    mk_err_free(failed);
+    mk_http_reply_json_chunk(c->reply, out);
+    return mk_http_reply_end_chunked(c->reply);
 }
 
 int mk_api_container_remove(struct mk_api_ctx *c, mk_err **err)

@@ -650,6 +650,13 @@ int mk_http_reply_chunk(struct mk_http_reply *w, const void *data, size_t len)
     return put(w, "\r\n", 2);
 }
 
+int mk_http_reply_json_chunk(struct mk_http_reply *w, const json_t *value)
+{
+    _cleanup_free_ char *s = mk_json_dump(value);
+    _cleanup_free_ char *line = xasprintf("%s\n", s);
+    return mk_http_reply_chunk(w, line, strlen(line));
+}
+
 int mk_http_reply_end_chunked(struct mk_http_reply *w)
 {
     if (!w->chunked)

@@ -121,6 +121,8 @@ int mk_http_reply_error(struct mk_http_reply *w, int status, const char *message
 /* A streamed response (events, pull progress, logs): chunks, then the end. */
 int mk_http_reply_begin_chunked(struct mk_http_reply *w, int status, const char *content_type);
 int mk_http_reply_chunk(struct mk_http_reply *w, const void *data, size_t len);
+/* One JSON value and a newline as a chunk (events, progress, a late wait). */
+int mk_http_reply_json_chunk(struct mk_http_reply *w, const json_t *value);
 int mk_http_reply_end_chunked(struct mk_http_reply *w);
 /* Take over the connection for a raw stream (attach, exec start): 101
  * UPGRADED with Upgrade: tcp when the request asked for it, else docker's 200

@@ -43,13 +43,10 @@ static void nap(void)
 
 /* A stopped container: wait until it has been started again (a new StartedAt)
  * and has stopped, or is gone (NOT_FOUND, which removed turns into an end). */
-static int wait_next_run(struct mk_engine *e, const char *id, int *exit_code, mk_err **err)
+static int wait_next_run(struct mk_engine *e, const char *id, int64_t started, int *exit_code,
+                         mk_err **err)
 {
     struct mk_container *c = NULL;
-    if (mk_container_get(e, id, &c, err) < 0)
-        return -1;
-    int64_t started = c->started_at;
-    mk_container_free(c);
     for (;;) {
         if (mk_container_get(e, id, &c, err) < 0)
             return -1;
@@ -66,7 +63,8 @@ static int wait_next_run(struct mk_engine *e, const char *id, int *exit_code, mk
 }
 
 int mk_container_wait_condition(struct mk_engine *e, const char *ref, enum mk_wait_condition cond,
-                                int *exit_code, mk_err **err)
+                                void (*ready)(void *arg), void *arg, int *exit_code,
+                                mk_err **err)
 {
     struct mk_container *c = NULL;
     if (mk_container_get(e, ref, &c, err) < 0)
@@ -74,12 +72,16 @@ int mk_container_wait_condition(struct mk_engine *e, const char *ref, enum mk_wa
     /* the id from here on: a rename must not lose the container */
     _cleanup_free_ char *id = xstrdup(c->id);
     bool running = mk_container_is_running(c);
+    /* the run this wait starts from: a start after this point is "next" */
+    int64_t started = c->started_at;
     *exit_code = c->exit_code;
     mk_container_free(c);
+    if (ready != NULL)
+        ready(arg);
     if (cond == MK_WAIT_NOT_RUNNING || (cond == MK_WAIT_NEXT_EXIT && running))
         return mk_container_wait(e, id, exit_code, err);
     if (cond == MK_WAIT_NEXT_EXIT)
-        return wait_next_run(e, id, exit_code, err);
+        return wait_next_run(e, id, started, exit_code, err);
     /* removed: the exit first (its code is the answer), then the removal */
     mk_err *gone = NULL;
     if (running && mk_container_wait(e, id, exit_code, &gone) < 0) {

@@ -128,8 +128,12 @@ int mk_container_wait(struct mk_engine *e, const char *ref, int *exit_code, mk_e
 enum mk_wait_condition { MK_WAIT_NOT_RUNNING, MK_WAIT_NEXT_EXIT, MK_WAIT_REMOVED };
 /* "not-running", "next-exit", "removed" ("" or NULL: not-running); INVALID otherwise. */
 int mk_wait_condition_parse(const char *s, enum mk_wait_condition *out, mk_err **err);
+/* ready (may be NULL) is called once the container is found and the wait set
+ * up, before blocking: the API answers its headers there, and a client that
+ * starts the container after that point is sure to be seen. */
 int mk_container_wait_condition(struct mk_engine *e, const char *ref, enum mk_wait_condition cond,
-                                int *exit_code, mk_err **err);
+                                void (*ready)(void *arg), void *arg, int *exit_code,
+                                mk_err **err);
 /* docker logs: each json-file entry of the container's log (mk_log_read's
  * options; still_running is filled in here) to fn.  A container whose log
  * driver is "none" is INVALID with dockerd's wording. */

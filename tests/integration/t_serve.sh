@@ -1,43 +1,5 @@
 # t_serve.sh: mocker serve, driven by the real docker CLI, curl and raw sockets.
-
-# Start mocker serve on $PWD/s.sock (stopped when the test's shell exits);
-# $D is the docker CLI pointed at it.
-start_serve() {
-    sock=$PWD/s.sock
-    $M serve -H "unix://$sock" 2>serve.err &
-    serve_pid=$!
-    trap 'kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null' EXIT
-    wait_for 50 test -S "$sock" || fail "serve did not start: $(cat serve.err)"
-    D="docker -H unix://$sock"
-}
-
-# curl on the socket: prints the status code, the body goes to body.out and
-# the headers to head.out.
-api() { # [CURL-ARG...] PATH
-    local path=${*: -1}
-    curl -s --unix-socket "$sock" -D head.out -o body.out -w '%{http_code}' "${@:1:$#-1}" "http://docker$path"
-}
-
-# Send raw bytes ($1, printf-escaped) on one connection; prints what came back.
-raw() {
-    python3 - "$sock" "$1" <<'PY'
-import socket, sys, codecs
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.settimeout(10)
-s.sendall(codecs.escape_decode(sys.argv[2])[0])
-out = b""
-try:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
-except socket.timeout:
-    pass
-sys.stdout.write(out.decode("latin-1"))
-PY
-}
+source "$REPO/tests/integration/serve_lib.sh"
 
 test_serve_docker_cli() {
     $M create --name c1 -l a=b $IMG sleep 100 >/dev/null
@@ -183,4 +145,26 @@ test_serve_socket_preflight() {
     kill -TERM $pid
     wait $pid || true
     [ ! -e "$sock" ] || fail "the socket is left after SIGTERM"
+}
+
+test_serve_run_detached_lifecycle() {
+    start_serve
+    # docker run -d waits for the wait's headers before it starts the container
+    id=$(timeout -s KILL 20 $D run -d --name d1 $IMG sleep 100) || fail "docker run -d did not return"
+    assert_eq "$($M ps -q --no-trunc --filter name=d1)" "$id"
+    assert_eq running "$($D inspect -f '{{.State.Status}}' d1)"
+    timeout -s KILL 20 $D stop -t 1 d1 >/dev/null
+    assert_eq exited "$($M inspect -f '{{.State.Status}}' d1)"
+    # a wait that was already waiting gets the code once the container exits
+    $D start d1 >/dev/null
+    (timeout -s KILL 20 $D wait d1 >wait.out) &
+    wpid=$!
+    sleep 0.3
+    $M kill -s KILL d1 >/dev/null
+    wait $wpid
+    assert_eq 137 "$(cat wait.out)"
+    # wait on a missing container: 404 before any header
+    assert_eq 404 "$(api -X POST /containers/nosuch/wait)"
+    timeout -s KILL 20 $D rm -f d1 >/dev/null
+    assert_eq "" "$($M ps -aq)"
 }
