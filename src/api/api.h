@@ -17,6 +17,7 @@ struct mk_api_ctx {
     struct mk_http_request *req;
     struct mk_http_reply *reply;
     char **params; /* path captures: name, value, name, value, ..., NULL */
+    struct mk_http_parser *parser; /* the connection's (a hijack takes its pending bytes) */
 };
 
 /* A handler answers through c->reply, or returns -1 with *err set before it
@@ -30,6 +31,10 @@ struct mk_api_route {
 };
 extern const struct mk_api_route mk_api_routes[];
 
+/* The request's JSON object body into *out (the caller's).  An empty body is
+ * the error if_empty, or (if_empty NULL) *out NULL; a body that is not JSON,
+ * not an object or declared another Content-Type is INVALID. */
+int mk_api_json_body(const struct mk_api_ctx *c, const char *if_empty, json_t **out, mk_err **err);
 /* The route of table (ended by a NULL pattern) for method and path, with its
  * captures in *params (owned by the caller); NULL when none matches. */
 const struct mk_api_route *mk_api_route_match(const struct mk_api_route *table,
@@ -74,6 +79,12 @@ int mk_api_container_wait(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_remove(struct mk_api_ctx *c, mk_err **err);
 int mk_api_containers_prune(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_logs(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_attach(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_resize(struct mk_api_ctx *c, mk_err **err);
+int mk_api_exec_create(struct mk_api_ctx *c, mk_err **err);
+int mk_api_exec_start(struct mk_api_ctx *c, mk_err **err);
+int mk_api_exec_resize(struct mk_api_ctx *c, mk_err **err);
+int mk_api_exec_inspect(struct mk_api_ctx *c, mk_err **err);
 int mk_api_images_list(struct mk_api_ctx *c, mk_err **err);
 
 #endif

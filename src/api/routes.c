@@ -21,6 +21,12 @@ const struct mk_api_route mk_api_routes[] = {
     {"POST", "/containers/{id}/wait", mk_api_container_wait},
     {"DELETE", "/containers/{id}", mk_api_container_remove},
     {"GET", "/containers/{id}/logs", mk_api_container_logs},
+    {"POST", "/containers/{id}/attach", mk_api_container_attach},
+    {"POST", "/containers/{id}/resize", mk_api_container_resize},
+    {"POST", "/containers/{id}/exec", mk_api_exec_create},
+    {"POST", "/exec/{id}/start", mk_api_exec_start},
+    {"POST", "/exec/{id}/resize", mk_api_exec_resize},
+    {"GET", "/exec/{id}/json", mk_api_exec_inspect},
     {"GET", "/images/json", mk_api_images_list},
     /* swarm mode: docker's answer for a node that is not a manager */
     {"*", "/swarm", mk_api_swarm_inactive},

@@ -100,6 +100,7 @@ static void serve_connection(int fd)
             mk_http_reply_init(&w, fd, req);
             ctx.req = req;
             ctx.reply = &w;
+            ctx.parser = &p;
             mk_api_handle(&ctx);
             open = w.keep_alive && !w.failed;
             mk_http_reply_clear(&w);
