@@ -37,10 +37,14 @@ static int pass_err(mk_err **err, mk_err *e)
     return -1;
 }
 
-static void nap(void)
+/* Sleep *ms, then double it up to POLL_MS: a start or removal that follows
+ * at once (docker run's wait, then start) is seen within a millisecond or two. */
+static void nap(long *ms)
 {
-    struct timespec ts = {0, POLL_MS * 1000000L};
+    struct timespec ts = {0, *ms * 1000000L};
     nanosleep(&ts, NULL);
+    if ((*ms *= 2) > POLL_MS)
+        *ms = POLL_MS;
 }
 
 struct die_scan {
@@ -82,6 +86,7 @@ static int wait_next_run(struct mk_engine *e, const char *id, int64_t started, i
                          int *exit_code, mk_err **err)
 {
     struct mk_container *c = NULL;
+    long delay = 1;
     for (;;) {
         if (mk_container_get(e, id, &c, err) < 0) {
             if (err != NULL && *err != NULL && (*err)->kind == MK_ERR_NOT_FOUND)
@@ -96,7 +101,7 @@ static int wait_next_run(struct mk_engine *e, const char *id, int64_t started, i
             return mk_container_wait(e, id, exit_code, err);
         if (ran)
             return 0;
-        nap();
+        nap(&delay);
     }
 }
 
@@ -129,6 +134,7 @@ int mk_container_wait_condition(struct mk_engine *e, const char *ref, enum mk_wa
         mk_err_free(gone);
         return 0;
     }
+    long delay = 1;
     for (;;) {
         if (mk_container_get(e, id, &c, &gone) < 0) {
             if (gone->kind != MK_ERR_NOT_FOUND)
@@ -137,8 +143,17 @@ int mk_container_wait_condition(struct mk_engine *e, const char *ref, enum mk_wa
             code_from_die_event(e, id, from_seq, exit_code);
             return 0;
         }
+        /* started meanwhile: its exit, then its removal, follow soon */
+        bool now_running = mk_container_is_running(c);
         *exit_code = c->exit_code;
         mk_container_free(c);
-        nap();
+        if (now_running) {
+            if (mk_container_wait(e, id, exit_code, &gone) < 0)
+                mk_err_free(gone);
+            gone = NULL;
+            delay = 1;
+            continue;
+        }
+        nap(&delay);
     }
 }
