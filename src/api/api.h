@@ -65,6 +65,8 @@ int mk_api_ping(struct mk_api_ctx *c, mk_err **err);
 int mk_api_version(struct mk_api_ctx *c, mk_err **err);
 int mk_api_info(struct mk_api_ctx *c, mk_err **err);
 int mk_api_swarm_inactive(struct mk_api_ctx *c, mk_err **err);
+int mk_api_plugins_list(struct mk_api_ctx *c, mk_err **err);
+int mk_api_plugin_missing(struct mk_api_ctx *c, mk_err **err);
 int mk_api_containers_list(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_inspect(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_create(struct mk_api_ctx *c, mk_err **err);

@@ -28,6 +28,9 @@ const struct mk_api_route mk_api_routes[] = {
     {"POST", "/exec/{id}/resize", mk_api_exec_resize},
     {"GET", "/exec/{id}/json", mk_api_exec_inspect},
     {"GET", "/images/json", mk_api_images_list},
+    /* plugins: none are installed */
+    {"GET", "/plugins", mk_api_plugins_list},
+    {"*", "/plugins/{name}/{rest*}", mk_api_plugin_missing},
     /* swarm mode: docker's answer for a node that is not a manager */
     {"*", "/swarm", mk_api_swarm_inactive},
     {"*", "/swarm/{rest*}", mk_api_swarm_inactive},
