@@ -2,6 +2,7 @@
 #ifndef MK_IMAGE_H
 #define MK_IMAGE_H
 
+#include "registry/credentials.h"
 #include "store/store.h"
 
 /* ---- references, normalised as docker does ---- */
@@ -278,6 +279,7 @@ struct mk_pull_opts {
     mk_progress_fn progress; /* called from several threads, one call at a time */
     void *ctx;
     bool no_status; /* pull -a: no "Status: ..." per tag, the caller says it once */
+    const struct mk_auth *auth; /* a client's credentials (X-Registry-Auth), NULL: the stored ones */
 };
 struct mk_pull_result {
     char *id;        /* "sha256:..." of the config */
@@ -298,6 +300,7 @@ struct mk_push_opts {
     mk_progress_fn progress;
     void *ctx;
     bool no_header; /* push -a after its first tag: the repository was named */
+    const struct mk_auth *auth; /* a client's credentials (X-Registry-Auth), NULL: the stored ones */
 };
 /* *out_digest: the pushed manifest's digest. */
 int mk_image_push(struct mk_store *s, const struct mk_push_opts *o, char **out_digest,

@@ -164,7 +164,8 @@ static int push_ref(struct push *p, mk_err **err)
     _cleanup_free_ char *line = xasprintf("The push refers to repository [%s]", repo);
     if (!p->o->no_header)
         report(p, NULL, line, -1, 0);
-    struct mk_registry_opts ro = {.domain = ref->domain, .repo = ref->path, .push = true};
+    struct mk_registry_opts ro = {
+        .domain = ref->domain, .repo = ref->path, .push = true, .auth = p->o->auth};
     int ret = mk_registry_open(&ro, &p->reg, err);
     if (ret == 0) {
         p->mount_from = mount_sources(img, ref);
