@@ -97,7 +97,8 @@ static void stream_progress(void *ctx, const struct mk_progress *p)
         if (p->total > 0)
             json_object_set_new(detail, "total", json_integer(p->total));
         json_object_set_new(msg, "progressDetail", detail);
-    } else if (p->id != NULL) {
+    } else if (p->id != NULL && !mk_str_has_prefix(p->status, "Pulling from ")) {
+        /* a layer's status carries an empty detail; the repository line none */
         json_object_set_new(msg, "progressDetail", json_object());
     }
     if (p->id != NULL)
