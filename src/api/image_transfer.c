@@ -208,13 +208,23 @@ int mk_api_image_push(struct mk_api_ctx *c, mk_err **err)
     if (mk_api_registry_auth(c->req, &auth, &have_auth, err) < 0)
         return -1;
     struct stream s = {.reply = c->reply};
-    struct mk_push_opts o = {
-        .name = name, .progress = stream_progress, .ctx = &s, .auth = have_auth ? &auth : NULL};
+    int64_t size = 0;
+    struct mk_push_opts o = {.name = name, .progress = stream_progress, .ctx = &s,
+                             .auth = have_auth ? &auth : NULL, .out_size = &size};
     _cleanup_free_ char *digest = NULL;
     int r = mk_api_engine(c, &e, err);
     if (r == 0)
         r = mk_image_push(e->store, &o, &digest, err);
     mk_auth_clear(&auth);
+    if (r == 0) {
+        /* dockerd's closing aux message, which clients read the result from */
+        struct mk_ref *ref = NULL;
+        if (mk_ref_parse(name, &ref, NULL) == 0)
+            stream_send(&s, json_pack("{s:{},s:{s:s,s:s,s:I}}", "progressDetail", "aux", "Tag",
+                                      ref->tag != NULL ? ref->tag : "latest", "Digest", digest,
+                                      "Size", (json_int_t)size));
+        mk_ref_free(ref);
+    }
     return stream_finish(&s, r, err);
 }
 

@@ -301,6 +301,7 @@ struct mk_push_opts {
     void *ctx;
     bool no_header; /* push -a after its first tag: the repository was named */
     const struct mk_auth *auth; /* a client's credentials (X-Registry-Auth), NULL: the stored ones */
+    int64_t *out_size;          /* may be NULL: gets the pushed manifest's size */
 };
 /* *out_digest: the pushed manifest's digest. */
 int mk_image_push(struct mk_store *s, const struct mk_push_opts *o, char **out_digest,

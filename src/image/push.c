@@ -133,6 +133,8 @@ static int push_locked(struct push *p, const struct mk_image *img, char **out_di
         return mk_err_wrap(err, "manifest");
     _cleanup_free_ char *digest = mk_sha256_digest(text, len);
     _cleanup_free_ char *line = xasprintf("%s: digest: %s size: %zu", tag, digest, len);
+    if (p->o->out_size != NULL)
+        *p->o->out_size = (int64_t)len;
     report(p, NULL, line, -1, 0);
     _cleanup_free_ char *digest_ref = xasprintf("%s/%s@%s", p->ref->domain, p->ref->path, digest);
     mk_store_digest_add(p->s, digest_ref, img->id, NULL);

@@ -9,6 +9,7 @@ jq_py() { # EXPR: a Python expression on d, the JSON of body.out
 }
 
 test_serve_images_local() {
+    $M image prune -f >/dev/null # what the file's other tests left dangling
     start_serve
     local id
     id=$($M images -q --no-trunc $IMG)
@@ -38,7 +39,7 @@ test_serve_images_local() {
     $D rmi img/a:1 >/dev/null
     assert_eq 409 "$(api -X DELETE /images/$IMG)"
     assert_eq "conflict: unable to remove repository reference \"$IMG\" (must force) - container $($M ps -aq --filter name=c1) is using its referenced image ${id:7:12}" "$(jq_py 'd["message"]')"
-    assert_eq "$IMG:latest" "$($M images --format '{{.Repository}}:{{.Tag}}')" "nothing was removed"
+    assert_eq "$id" "$($M images -q --no-trunc $IMG)" "nothing was removed"
     # commit: the query's options and the body's Config merged into the container's
     $M rm c1 >/dev/null
     $M run --name c2 -e KEEP=1 -e OVER=a $IMG sh -c 'echo x >/made' >/dev/null
@@ -63,11 +64,13 @@ test_serve_images_local() {
     assert_eq 200 "$(api -X POST /images/prune)"
     assert_eq '{"ImagesDeleted":null,"SpaceReclaimed":0}' "$(cat body.out)"
     assert_eq 400 "$(api -X POST '/images/prune?filters=%7B%22bogus%22%3A%5B%22a%22%5D%7D')"
-    capture $D image prune -af
+    # (the other tests of this file share the store: only what has label l goes)
+    capture $D image prune -af --filter label=l=v
     assert_eq 0 "$rc"
     assert_contains "$out" "untagged: img/e:1"
     assert_contains "$out" "deleted: $cid"
-    assert_eq "" "$($M images -q)"
+    assert_eq "" "$($M images -q img/e)"
+    assert_eq "$id" "$($M images -q --no-trunc $IMG)"
 }
 
 test_serve_images_registry() {
@@ -83,6 +86,10 @@ test_serve_images_registry() {
     local digest
     digest=$(reg_digest t/img v1)
     assert_contains "$out" "v1: digest: $digest size: "
+    # dockerd's closing aux message, through the API
+    assert_eq 200 "$(api -X POST "/images/$REG/t/img/push?tag=v1")"
+    assert_contains "$(tail -n 1 body.out)" "{\"progressDetail\":{},\"aux\":{\"Tag\":\"v1\",\"Digest\":\"$digest\",\"Size\":"
+    assert_contains "$(cat body.out)" "\"status\":\"Layer already exists\""
     $D rmi $REG/t/img:v1 >/dev/null
     assert_eq "" "$($M images -q $REG/t/img)"
     capture $D pull $REG/t/img:v1
@@ -118,7 +125,7 @@ test_serve_images_registry() {
     $D save -o saved.tar $REG/t/img:v1
     tar -tf saved.tar | grep -qx manifest.json || fail "save wrote no docker archive"
     $D rmi $REG/t/img:v1 >/dev/null
-    $M image prune -af >/dev/null
+    assert_eq "" "$($M images -aq --no-trunc | grep -x "$id" || true)" "the image is gone"
     capture $D load -i saved.tar
     assert_eq 0 "$rc" "load: $out"
     assert_eq "Loaded image: $REG/t/img:v1" "$(tail -n 1 <<<"$out")"
@@ -158,6 +165,10 @@ test_serve_images_auth() {
     capture $D push $REG/s/img:v1
     assert_eq 1 "$rc"
     assert_contains "$out" "no basic auth credentials"
+    # after the stream began, the failure is docker's error line
+    assert_eq 200 "$(api -X POST "/images/$REG/s/img/push?tag=v1")"
+    assert_eq "{\"status\":\"The push refers to repository [$REG/s/img]\"}" "$(head -n 1 body.out)"
+    assert_eq '{"errorDetail":{"message":"no basic auth credentials"},"error":"no basic auth credentials"}' "$(tail -n 1 body.out)"
     capture $D login -u "$REG_USER" -p wrong "$REG"
     assert_eq 1 "$rc"
     assert_contains "$out" "401 Unauthorized"
