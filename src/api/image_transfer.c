@@ -97,6 +97,8 @@ static void stream_progress(void *ctx, const struct mk_progress *p)
         if (p->total > 0)
             json_object_set_new(detail, "total", json_integer(p->total));
         json_object_set_new(msg, "progressDetail", detail);
+        _cleanup_free_ char *bar = mk_progress_bar(p->current, p->total);
+        json_object_set_new(msg, "progress", json_string(bar));
     } else if (p->id != NULL && !mk_str_has_prefix(p->status, "Pulling from ")) {
         /* a layer's status carries an empty detail; the repository line none */
         json_object_set_new(msg, "progressDetail", json_object());

@@ -272,6 +272,8 @@ struct mk_progress {
     int64_t current, total;
 };
 typedef void (*mk_progress_fn)(void *ctx, const struct mk_progress *p);
+/* docker's "[=====>      ]  12.3MB/45.6MB" (the bar only when total > 0). */
+char *mk_progress_bar(int64_t current, int64_t total);
 
 struct mk_pull_opts {
     const char *name;     /* as the user wrote it: "busybox", "host:5000/a/b@sha256:..." */

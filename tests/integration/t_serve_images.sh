@@ -90,6 +90,21 @@ test_serve_images_registry() {
     assert_eq 200 "$(api -X POST "/images/$REG/t/img/push?tag=v1")"
     assert_contains "$(tail -n 1 body.out)" "{\"progressDetail\":{},\"aux\":{\"Tag\":\"v1\",\"Digest\":\"$digest\",\"Size\":"
     assert_contains "$(cat body.out)" "\"status\":\"Layer already exists\""
+    # a fresh layer's upload: numbers and the bar dockerd would draw
+    local first=$stamp
+    make_local_image $REG/t/copy
+    stamp=$first
+    assert_eq 200 "$(api -X POST "/images/$REG/t/copy/push")"
+    assert_eq "ok" "$(python3 -c '
+import json
+lines = [json.loads(l) for l in open("body.out")]
+up = [l for l in lines if l.get("status") == "Pushing"]
+last = up[-1]
+d = last["progressDetail"]
+assert d["current"] == d["total"] > 0, last
+assert last["progress"].startswith("[=") and last["progress"].endswith("MB"), last
+assert lines[-1]["aux"]["Tag"] == "latest", lines[-1]
+print("ok")')"
     $D rmi $REG/t/img:v1 >/dev/null
     assert_eq "" "$($M images -q $REG/t/img)"
     capture $D pull $REG/t/img:v1
