@@ -88,5 +88,26 @@ int mk_api_exec_start(struct mk_api_ctx *c, mk_err **err);
 int mk_api_exec_resize(struct mk_api_ctx *c, mk_err **err);
 int mk_api_exec_inspect(struct mk_api_ctx *c, mk_err **err);
 int mk_api_images_list(struct mk_api_ctx *c, mk_err **err);
+/* images (images.c, image_transfer.c, image_commit.c, distribution.c) */
+int mk_api_image_inspect(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_history(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_tag(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_remove(struct mk_api_ctx *c, mk_err **err);
+int mk_api_images_prune(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_create(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_push(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_get(struct mk_api_ctx *c, mk_err **err);
+int mk_api_images_get(struct mk_api_ctx *c, mk_err **err);
+int mk_api_images_load(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_commit(struct mk_api_ctx *c, mk_err **err);
+int mk_api_auth(struct mk_api_ctx *c, mk_err **err);
+int mk_api_distribution(struct mk_api_ctx *c, mk_err **err);
+/* X-Registry-Auth: base64url of docker's AuthConfig JSON ({"username",
+ * "password","auth","serveraddress","identitytoken"}) into *out; *have false
+ * for no header or one that names no credentials ("{}", what the CLI sends
+ * without a login).  INVALID when it is not base64url JSON. */
+struct mk_auth;
+int mk_api_registry_auth(const struct mk_http_request *r, struct mk_auth *out, bool *have,
+                         mk_err **err);
 
 #endif

@@ -361,6 +361,9 @@ struct mk_commit_opts {
     const char *comment; /* -m */
     char **changes;      /* -c: Dockerfile instructions */
     bool pause;          /* -p */
+    /* the Engine API's body: a container Config whose set fields win over
+     * the container's (Env by variable, Labels and ExposedPorts by key), or NULL */
+    const json_t *config;
 };
 int mk_container_commit(struct mk_engine *e, const char *ref, const struct mk_commit_opts *o,
                         char **out_id, mk_err **err);
