@@ -1,0 +1,122 @@
+/* body.c: a request's JSON body, read and type-checked as dockerd's Go
+ * decoder would: a field of the wrong type is a 400 naming it, never a value
+ * quietly read as its zero. */
+#include "api/api.h"
+
+#include <string.h>
+
+int mk_api_body_object(const struct mk_api_ctx *c, json_t **out, mk_err **err)
+{
+    const char *ct = mk_http_header(c->req, "Content-Type");
+    if (c->req->body_len > 0 && ct != NULL && !mk_str_has_prefix(ct, "application/json"))
+        return mk_err_set(err, MK_ERR_INVALID,
+                          "Content-Type specified (%s) must be 'application/json'", ct);
+    if (c->req->body_len == 0)
+        return mk_err_set(err, MK_ERR_INVALID, "got EOF while reading request body");
+    json_error_t je;
+    json_t *j = json_loadb(c->req->body, c->req->body_len, 0, &je);
+    if (j == NULL)
+        return mk_err_set(err, MK_ERR_INVALID, "invalid JSON: %s", je.text);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return mk_err_set(err, MK_ERR_INVALID, "invalid JSON: the body is not an object");
+    }
+    *out = j;
+    return 0;
+}
+
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "bool";
+    case JSON_NULL:
+    default:
+        return "null";
+    }
+}
+
+static bool all_strings_in(const json_t *v)
+{
+    const char *k;
+    size_t i;
+    json_t *x;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x)
+        {
+            if (!json_is_string(x))
+                return false;
+        }
+    } else {
+        json_array_foreach(v, i, x)
+        {
+            if (!json_is_string(x))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool type_ok(const json_t *v, enum mk_api_field_type t)
+{
+    switch (t) {
+    case MK_API_STRING:
+        return json_is_string(v);
+    case MK_API_BOOL:
+        return json_is_boolean(v);
+    case MK_API_INT:
+        return json_is_integer(v);
+    case MK_API_OBJECT:
+        return json_is_object(v);
+    case MK_API_STRING_MAP:
+        return json_is_object(v) && all_strings_in(v);
+    case MK_API_STRING_LIST:
+        return json_is_array(v) && all_strings_in(v);
+    case MK_API_LIST:
+        return json_is_array(v);
+    default:
+        return false;
+    }
+}
+
+static const char *const type_names[] = {
+    [MK_API_STRING] = "a string",         [MK_API_BOOL] = "a boolean",
+    [MK_API_INT] = "an integer",          [MK_API_OBJECT] = "an object",
+    [MK_API_STRING_MAP] = "an object of strings", [MK_API_STRING_LIST] = "an array of strings",
+    [MK_API_LIST] = "an array",
+};
+
+int mk_api_check_fields(const json_t *obj, const char *where, const struct mk_api_field *fields,
+                        mk_err **err)
+{
+    for (const struct mk_api_field *f = fields; f->key != NULL; f++) {
+        const json_t *v = json_object_get(obj, f->key);
+        /* null is Go's zero value: the same as leaving the field out */
+        if (v == NULL || json_is_null(v) || type_ok(v, f->type))
+            continue;
+        return mk_err_set(err, MK_ERR_INVALID, "invalid JSON: %s.%s must be %s, not %s", where,
+                          f->key, type_names[f->type],
+                          json_kind(v));
+    }
+    return 0;
+}
+
+int mk_api_refuse_set(const json_t *obj, const char *where, const char *const *keys,
+                      const char *why, mk_err **err)
+{
+    for (size_t i = 0; keys[i] != NULL; i++)
+        if (!mk_json_is_empty(json_object_get(obj, keys[i])))
+            return mk_err_set(err, MK_ERR_UNSUPPORTED, "%s.%s is not supported by mocker: %s",
+                              where, keys[i], why);
+    return 0;
+}
