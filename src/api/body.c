@@ -89,11 +89,15 @@ static bool type_ok(const json_t *v, enum mk_api_field_type t)
     }
 }
 
+/* Go's names of the types, for the decoder's wording */
 static const char *const type_names[] = {
-    [MK_API_STRING] = "a string",         [MK_API_BOOL] = "a boolean",
-    [MK_API_INT] = "an integer",          [MK_API_OBJECT] = "an object",
-    [MK_API_STRING_MAP] = "an object of strings", [MK_API_STRING_LIST] = "an array of strings",
-    [MK_API_LIST] = "an array",
+    [MK_API_STRING] = "string",
+    [MK_API_BOOL] = "bool",
+    [MK_API_INT] = "int",
+    [MK_API_OBJECT] = "struct",
+    [MK_API_STRING_MAP] = "map[string]string",
+    [MK_API_STRING_LIST] = "[]string",
+    [MK_API_LIST] = "[]struct",
 };
 
 int mk_api_check_fields(const json_t *obj, const char *where, const struct mk_api_field *fields,
@@ -104,9 +108,9 @@ int mk_api_check_fields(const json_t *obj, const char *where, const struct mk_ap
         /* null is Go's zero value: the same as leaving the field out */
         if (v == NULL || json_is_null(v) || type_ok(v, f->type))
             continue;
-        return mk_err_set(err, MK_ERR_INVALID, "invalid JSON: %s.%s must be %s, not %s", where,
-                          f->key, type_names[f->type],
-                          json_kind(v));
+        return mk_err_set(err, MK_ERR_INVALID,
+                          "json: cannot unmarshal %s into Go struct field %s.%s of type %s",
+                          json_kind(v), where, f->key, type_names[f->type]);
     }
     return 0;
 }

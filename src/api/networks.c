@@ -78,7 +78,7 @@ static int read_ipam(const json_t *ipam, struct mk_network_create_opts *o, mk_er
     static const char *const config_refused[] = {"AuxiliaryAddresses", NULL};
     if (ipam == NULL || json_is_null(ipam))
         return 0;
-    if (mk_api_check_fields(ipam, "IPAM", ipam_fields, err) < 0 ||
+    if (mk_api_check_fields(ipam, "NetworkCreateRequest.IPAM", ipam_fields, err) < 0 ||
         mk_api_refuse_set(ipam, "IPAM", ipam_refused, "the default IPAM driver takes no options",
                           err) < 0)
         return -1;
@@ -93,7 +93,7 @@ static int read_ipam(const json_t *ipam, struct mk_network_create_opts *o, mk_er
         return 0;
     if (!json_is_object(cfg))
         return mk_err_set(err, MK_ERR_INVALID, "invalid JSON: IPAM.Config[0] must be an object");
-    if (mk_api_check_fields(cfg, "IPAM.Config[0]", ipam_config_fields, err) < 0 ||
+    if (mk_api_check_fields(cfg, "NetworkCreateRequest.IPAM.Config", ipam_config_fields, err) < 0 ||
         mk_api_refuse_set(cfg, "IPAM.Config[0]", config_refused,
                           "auxiliary addresses are not supported by mocker's IPAM", err) < 0)
         return -1;
@@ -154,12 +154,13 @@ int mk_api_network_remove(struct mk_api_ctx *c, mk_err **err)
     return no_content(c);
 }
 
-/* The Container of a connect or disconnect body, which must name one. */
+/* The Container of a connect or disconnect body, which must name one
+ * (dockerd's wording when it does not). */
 static const char *body_container(const json_t *body, mk_err **err)
 {
     const char *ctr = mk_json_str(body, "Container");
     if (ctr == NULL || *ctr == '\0') {
-        mk_err_set(err, MK_ERR_INVALID, "a container is required (Container)");
+        mk_err_set(err, MK_ERR_INVALID, "invalid name or ID supplied: \"\"");
         return NULL;
     }
     return ctr;
@@ -199,10 +200,10 @@ int mk_api_network_connect(struct mk_api_ctx *c, mk_err **err)
     const json_t *ep = json_object_get(body, "EndpointConfig");
     const json_t *ipam = json_object_get(ep, "IPAMConfig");
     if (ctr == NULL ||
-        mk_api_check_fields(ep, "EndpointConfig", endpoint_fields, err) < 0 ||
+        mk_api_check_fields(ep, "NetworkConnectRequest.EndpointConfig", endpoint_fields, err) < 0 ||
         mk_api_refuse_set(ep, "EndpointConfig", ep_refused,
                           "only aliases and an IPv4 address can be set on a connection", err) < 0 ||
-        mk_api_check_fields(ipam, "EndpointConfig.IPAMConfig", ipam_config_ep_fields, err) < 0 ||
+        mk_api_check_fields(ipam, "NetworkConnectRequest.EndpointConfig.IPAMConfig", ipam_config_ep_fields, err) < 0 ||
         mk_api_refuse_set(ipam, "EndpointConfig.IPAMConfig", ipam_refused,
                           "mocker's networks are IPv4 only", err) < 0)
         return -1;
