@@ -110,4 +110,41 @@ struct mk_auth;
 int mk_api_registry_auth(const struct mk_http_request *r, struct mk_auth *out, bool *have,
                          mk_err **err);
 
+/* ---- networks and volumes (networks.c, volumes.c; body.c) ---- */
+/* dockerd's words for a body that is missing (mk_api_json_body's if_empty) */
+#define MK_API_BODY_EOF "got EOF while reading request body"
+enum mk_api_field_type {
+    MK_API_STRING,
+    MK_API_BOOL,
+    MK_API_INT,
+    MK_API_OBJECT,
+    MK_API_STRING_MAP,  /* {"k": "v", ...} */
+    MK_API_STRING_LIST, /* ["a", ...] */
+    MK_API_LIST,
+};
+struct mk_api_field {
+    const char *key;
+    enum mk_api_field_type type;
+};
+/* INVALID naming where.key when a field of obj (fields ends with a NULL key)
+ * has another type; absent and null fields pass. */
+int mk_api_check_fields(const json_t *obj, const char *where, const struct mk_api_field *fields,
+                        mk_err **err);
+/* UNSUPPORTED, with why, when one of keys (NULL-ended) is set to anything but
+ * its zero value. */
+int mk_api_refuse_set(const json_t *obj, const char *where, const char *const *keys,
+                      const char *why, mk_err **err);
+int mk_api_networks_list(struct mk_api_ctx *c, mk_err **err);
+int mk_api_network_inspect(struct mk_api_ctx *c, mk_err **err);
+int mk_api_network_create(struct mk_api_ctx *c, mk_err **err);
+int mk_api_network_remove(struct mk_api_ctx *c, mk_err **err);
+int mk_api_network_connect(struct mk_api_ctx *c, mk_err **err);
+int mk_api_network_disconnect(struct mk_api_ctx *c, mk_err **err);
+int mk_api_networks_prune(struct mk_api_ctx *c, mk_err **err);
+int mk_api_volumes_list(struct mk_api_ctx *c, mk_err **err);
+int mk_api_volume_inspect(struct mk_api_ctx *c, mk_err **err);
+int mk_api_volume_create(struct mk_api_ctx *c, mk_err **err);
+int mk_api_volume_remove(struct mk_api_ctx *c, mk_err **err);
+int mk_api_volumes_prune(struct mk_api_ctx *c, mk_err **err);
+
 #endif

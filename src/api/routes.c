@@ -45,6 +45,19 @@ const struct mk_api_route mk_api_routes[] = {
     /* plugins: none are installed */
     {"GET", "/plugins", mk_api_plugins_list},
     {"*", "/plugins/{name}/{rest*}", mk_api_plugin_missing},
+    /* networks and volumes */
+    {"GET", "/networks", mk_api_networks_list},
+    {"POST", "/networks/create", mk_api_network_create},
+    {"POST", "/networks/prune", mk_api_networks_prune},
+    {"GET", "/networks/{id}", mk_api_network_inspect},
+    {"DELETE", "/networks/{id}", mk_api_network_remove},
+    {"POST", "/networks/{id}/connect", mk_api_network_connect},
+    {"POST", "/networks/{id}/disconnect", mk_api_network_disconnect},
+    {"GET", "/volumes", mk_api_volumes_list},
+    {"POST", "/volumes/create", mk_api_volume_create},
+    {"POST", "/volumes/prune", mk_api_volumes_prune},
+    {"GET", "/volumes/{name}", mk_api_volume_inspect},
+    {"DELETE", "/volumes/{name}", mk_api_volume_remove},
     /* swarm mode: docker's answer for a node that is not a manager */
     {"*", "/swarm", mk_api_swarm_inactive},
     {"*", "/swarm/{rest*}", mk_api_swarm_inactive},

@@ -235,101 +235,6 @@ int cmd_network_rm(int argc, char **argv)
 
 /* ---- ls ---- */
 
-/* The filters of network ls: each key's values are alternatives, the keys
- * must all match. */
-struct network_filters {
-    char **drivers, **ids, **labels, **names, **scopes, **types;
-    int dangling; /* -1: not asked */
-};
-
-static void network_filters_clear(struct network_filters *f)
-{
-    mk_strv_free(f->drivers);
-    mk_strv_free(f->ids);
-    mk_strv_free(f->labels);
-    mk_strv_free(f->names);
-    mk_strv_free(f->scopes);
-    mk_strv_free(f->types);
-}
-
-static int network_filters_parse(char *const *filters, struct network_filters *f, mk_err **err)
-{
-    memset(f, 0, sizeof(*f));
-    f->dangling = -1;
-    for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
-        const char *eq = strchr(filters[i], '=');
-        _cleanup_free_ char *k = xstrndup(filters[i], (size_t)(eq - filters[i]));
-        const char *val = eq + 1;
-        if (strcmp(k, "driver") == 0) {
-            mk_strv_push(&f->drivers, val);
-        } else if (strcmp(k, "id") == 0) {
-            mk_strv_push(&f->ids, val);
-        } else if (strcmp(k, "label") == 0) {
-            mk_strv_push(&f->labels, val);
-        } else if (strcmp(k, "name") == 0) {
-            mk_strv_push(&f->names, val);
-        } else if (strcmp(k, "scope") == 0) {
-            mk_strv_push(&f->scopes, val);
-        } else if (strcmp(k, "type") == 0) {
-            if (strcmp(val, "builtin") != 0 && strcmp(val, "custom") != 0)
-                return mk_err_set(err, MK_ERR_INVALID, "invalid filter: 'type'='%s'", val);
-            mk_strv_push(&f->types, val);
-        } else if (strcmp(k, "dangling") == 0) {
-            if (strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
-                f->dangling = 1;
-            else if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0)
-                f->dangling = 0;
-            else
-                return mk_err_set(err, MK_ERR_INVALID,
-                                  "invalid value for filter 'dangling', must be \"true\" (or "
-                                  "\"1\"), or \"false\" (or \"0\")");
-        } else {
-            return mk_err_set(err, MK_ERR_INVALID, "Invalid filter '%s'", k);
-        }
-    }
-    return 0;
-}
-
-/* One filter key: no values, or one of them matches (by prefix, substring
- * or equality as docker matches that key). */
-enum match { MATCH_EQUAL, MATCH_PREFIX, MATCH_SUBSTRING };
-
-static bool any_match(char *const *want, const char *have, enum match how)
-{
-    if (want == NULL || want[0] == NULL)
-        return true;
-    for (size_t i = 0; want[i] != NULL; i++) {
-        if ((how == MATCH_EQUAL && strcmp(have, want[i]) == 0) ||
-            (how == MATCH_PREFIX && mk_str_has_prefix(have, want[i])) ||
-            (how == MATCH_SUBSTRING && strstr(have, want[i]) != NULL))
-            return true;
-    }
-    return false;
-}
-
-static bool network_matches(struct mk_engine *e, const struct mk_network *n,
-                            const struct network_filters *f)
-{
-    bool builtin = mk_network_predefined(n);
-    if (!any_match(f->drivers, n->driver, MATCH_EQUAL) || !any_match(f->ids, n->id, MATCH_PREFIX) ||
-        !any_match(f->names, n->name, MATCH_SUBSTRING) ||
-        !any_match(f->scopes, "local", MATCH_EQUAL) ||
-        !any_match(f->types, builtin ? "builtin" : "custom", MATCH_EQUAL) ||
-        !mk_volume_labels_match(json_object_get(n->config, "Labels"), f->labels, NULL))
-        return false;
-    if (f->dangling < 0)
-        return true;
-    /* dangling: a user network without containers; not dangling: in use, or predefined */
-    struct mk_net_endpoint **eps = NULL;
-    size_t neps = 0;
-    mk_err *ignored = NULL;
-    if (mk_store_endpoint_list_by_network(e->store, n->id, &eps, &neps, &ignored) < 0)
-        mk_err_free(ignored);
-    mk_net_endpoint_list_free(eps, neps);
-    bool dangling = !builtin && neps == 0;
-    return dangling == (f->dangling == 1);
-}
-
 /* Go's time.Time.String() with its nanoseconds, as network ls's CreatedAt. */
 static char *created_at(int64_t ns)
 {
@@ -389,31 +294,20 @@ int cmd_network_ls(int argc, char **argv)
         return r;
     if ((r = mk_cli_check_filters(&cmd, "-f, --filter", filters)) != 0)
         return r;
-    mk_err *err = NULL;
-    struct network_filters f;
-    if (network_filters_parse(filters, &f, &err) < 0) {
-        network_filters_clear(&f);
-        return mk_cli_fail(NULL, err, 1);
-    }
     struct mk_engine *e = mk_cli_engine();
-    if (e == NULL) {
-        network_filters_clear(&f);
+    if (e == NULL)
         return 1;
-    }
+    mk_err *err = NULL;
     struct mk_network **v = NULL;
     size_t n = 0;
-    if (mk_store_network_list(e->store, &v, &n, &err) < 0) {
-        mk_engine_free(e);
-        network_filters_clear(&f);
+    r = mk_network_select(e, filters, &v, &n, &err);
+    mk_engine_free(e);
+    if (r < 0)
         return mk_cli_fail(NULL, err, 1);
-    }
     _cleanup_json_ json_t *rows = json_array();
     for (size_t i = 0; i < n; i++)
-        if (network_matches(e, v[i], &f))
-            json_array_append_new(rows, network_row(v[i], no_trunc));
+        json_array_append_new(rows, network_row(v[i], no_trunc));
     mk_network_list_free(v, n);
-    mk_engine_free(e);
-    network_filters_clear(&f);
     const char *use = fmt;
     if (quiet && (fmt == NULL || *fmt == '\0' || strcmp(fmt, "table") == 0))
         use = "{{.ID}}";
@@ -450,21 +344,8 @@ int cmd_network_prune(int argc, char **argv)
     mk_err *err = NULL;
     int64_t until = 0;
     _cleanup_strv_ char **labels = NULL, **not_labels = NULL;
-    for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
-        const char *val = strchr(filters[i], '=') + 1;
-        if (mk_str_has_prefix(filters[i], "until=")) {
-            if (mk_time_parse(val, mk_now_ns(), &until, &err) < 0)
-                return mk_cli_fail(NULL, err, 1);
-        } else if (mk_str_has_prefix(filters[i], "label=")) {
-            mk_strv_push(&labels, val);
-        } else if (mk_str_has_prefix(filters[i], "label!=")) {
-            mk_strv_push(&not_labels, val);
-        } else {
-            _cleanup_free_ char *k = xstrndup(filters[i], (size_t)(val - 1 - filters[i]));
-            mk_err_set(&err, MK_ERR_INVALID, "Invalid filter '%s'", k);
-            return mk_cli_fail(NULL, err, 1);
-        }
-    }
+    if (mk_network_prune_filters(filters, &until, &labels, &not_labels, &err) < 0)
+        return mk_cli_fail(NULL, err, 1);
     if (!force &&
         !mk_cli_confirm("WARNING! This will remove all custom networks not used by at least one "
                         "container."))

@@ -99,73 +99,6 @@ int cmd_volume_rm(int argc, char **argv)
     return mk_cli_for_each(rest, volume_rm_one, &force, true);
 }
 
-/* The filters of volume ls, parsed once. */
-struct volume_filters {
-    char **names, **drivers, **labels, **not_labels;
-    int dangling; /* -1: not asked */
-};
-
-static void volume_filters_clear(struct volume_filters *f)
-{
-    mk_strv_free(f->names);
-    mk_strv_free(f->drivers);
-    mk_strv_free(f->labels);
-    mk_strv_free(f->not_labels);
-}
-
-static int volume_filters_parse(char *const *filters, bool prune, struct volume_filters *f,
-                                mk_err **err)
-{
-    memset(f, 0, sizeof(*f));
-    f->dangling = -1;
-    for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
-        const char *kv = filters[i];
-        const char *eq = strchr(kv, '=');
-        _cleanup_free_ char *k = xstrndup(kv, (size_t)(eq - kv));
-        const char *val = eq + 1;
-        if (strcmp(k, "label") == 0) {
-            mk_strv_push(&f->labels, val);
-        } else if (strcmp(k, "label!") == 0) {
-            mk_strv_push(&f->not_labels, val);
-        } else if (!prune && strcmp(k, "name") == 0) {
-            mk_strv_push(&f->names, val);
-        } else if (!prune && strcmp(k, "driver") == 0) {
-            mk_strv_push(&f->drivers, val);
-        } else if (!prune && strcmp(k, "dangling") == 0) {
-            if (strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
-                f->dangling = 1;
-            else if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0)
-                f->dangling = 0;
-            else
-                return mk_err_set(err, MK_ERR_INVALID,
-                                  "invalid filter 'dangling=%s': invalid boolean value", val);
-        } else {
-            return mk_err_set(err, MK_ERR_INVALID, "invalid filter '%s'", k);
-        }
-    }
-    return 0;
-}
-
-static bool any_substring(char *const *subs, const char *s)
-{
-    if (subs == NULL || subs[0] == NULL)
-        return true;
-    for (size_t i = 0; subs[i] != NULL; i++)
-        if (strstr(s, subs[i]) != NULL)
-            return true;
-    return false;
-}
-
-static bool any_equal(char *const *v, const char *s)
-{
-    if (v == NULL || v[0] == NULL)
-        return true;
-    for (size_t i = 0; v[i] != NULL; i++)
-        if (strcmp(v[i], s) == 0)
-            return true;
-    return false;
-}
-
 /* docker's volume ls row: Labels as "k=v,k2=v2". */
 static json_t *volume_row(struct mk_engine *e, const struct mk_volume *v)
 {
@@ -208,41 +141,21 @@ int cmd_volume_ls(int argc, char **argv)
         return r;
     if ((r = mk_cli_check_filters(&cmd, "-f, --filter", filters)) != 0)
         return r;
-    mk_err *err = NULL;
-    struct volume_filters f;
-    if (volume_filters_parse(filters, false, &f, &err) < 0) {
-        volume_filters_clear(&f);
-        return mk_cli_fail(NULL, err, 1);
-    }
     struct mk_engine *e = mk_cli_engine();
-    if (e == NULL) {
-        volume_filters_clear(&f);
+    if (e == NULL)
         return 1;
-    }
+    mk_err *err = NULL;
     struct mk_volume **v = NULL;
     size_t n = 0;
-    _cleanup_json_ json_t *rows = json_array();
-    if (mk_store_volume_list(e->store, &v, &n, &err) < 0) {
+    if (mk_volume_select(e, filters, &v, &n, &err) < 0) {
         mk_engine_free(e);
-        volume_filters_clear(&f);
         return mk_cli_fail(NULL, err, 1);
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!any_substring(f.names, v[i]->name) || !any_equal(f.drivers, v[i]->driver) ||
-            !mk_volume_labels_match(v[i]->labels, f.labels, f.not_labels))
-            continue;
-        if (f.dangling >= 0) {
-            _cleanup_strv_ char **users = NULL;
-            if (mk_store_volume_users(e->store, v[i]->name, &users, NULL) < 0)
-                continue;
-            if ((users[0] == NULL) != (f.dangling == 1))
-                continue;
-        }
+    _cleanup_json_ json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++)
         json_array_append_new(rows, volume_row(e, v[i]));
-    }
     mk_volume_list_free(v, n);
     mk_engine_free(e);
-    volume_filters_clear(&f);
     const char *use = fmt;
     if (quiet && (fmt == NULL || *fmt == '\0' || strcmp(fmt, "table") == 0))
         use = "{{.Name}}";
@@ -274,29 +187,24 @@ int cmd_volume_prune(int argc, char **argv)
     if ((r = mk_cli_check_filters(&cmd, "--filter", filters)) != 0)
         return r;
     mk_err *err = NULL;
-    struct volume_filters f;
-    if (volume_filters_parse(filters, true, &f, &err) < 0) {
-        volume_filters_clear(&f);
+    bool all_filter = false;
+    _cleanup_strv_ char **labels = NULL, **not_labels = NULL;
+    if (mk_volume_prune_filters(filters, &all_filter, &labels, &not_labels, &err) < 0)
         return mk_cli_fail(NULL, err, 1);
-    }
+    all = all || all_filter;
     /* docker 28's CLI against API >= 1.42: anonymous volumes unless -a */
     if (!force && !mk_cli_confirm(all ? "WARNING! This will remove all local volumes not used by "
                                         "at least one container."
                                       : "WARNING! This will remove anonymous local volumes not "
-                                        "used by at least one container.")) {
-        volume_filters_clear(&f);
+                                        "used by at least one container."))
         return 0;
-    }
     struct mk_engine *e = mk_cli_engine();
-    if (e == NULL) {
-        volume_filters_clear(&f);
+    if (e == NULL)
         return 1;
-    }
     _cleanup_strv_ char **names = NULL;
     int64_t reclaimed = 0;
-    r = mk_volume_prune(e, all, f.labels, f.not_labels, &names, &reclaimed, &err);
+    r = mk_volume_prune(e, all, labels, not_labels, &names, &reclaimed, &err);
     mk_engine_free(e);
-    volume_filters_clear(&f);
     if (r < 0)
         return mk_cli_fail(NULL, err, 1);
     if (names[0] != NULL) {

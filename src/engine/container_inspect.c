@@ -56,12 +56,23 @@ static json_t *host_config_json(const json_t *stored)
     return h;
 }
 
-static json_t *empty_endpoint(void)
+/* A stopped container's endpoint on a network: no addresses, but what it
+ * asked for (IPAMConfig, Aliases) and the network's id, as dockerd keeps
+ * them (compose reads the Aliases of a created container). */
+static json_t *stored_endpoint(const json_t *cfg)
 {
-    return json_pack("{s:n,s:n,s:n,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:s,s:n}", "IPAMConfig",
-                     "Links", "Aliases", "NetworkID", "", "EndpointID", "", "Gateway", "",
-                     "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address",
-                     "", "GlobalIPv6PrefixLen", 0, "MacAddress", "", "DriverOpts");
+    json_t *ep = json_pack("{s:n,s:n,s:n,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:s,s:n}", "IPAMConfig",
+                           "Links", "Aliases", "NetworkID", "", "EndpointID", "", "Gateway", "",
+                           "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
+                           "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress", "",
+                           "DriverOpts");
+    static const char *const kept[] = {"IPAMConfig", "Aliases", "NetworkID"};
+    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+        json_t *v = json_object_get(cfg, kept[i]);
+        if (v != NULL && !mk_json_is_empty(v))
+            json_object_set(ep, kept[i], v);
+    }
+    return ep;
 }
 
 /* docker's NetworkSettings: what the monitor published while the container
@@ -81,15 +92,15 @@ static json_t *network_settings_json(struct mk_engine *e, const struct mk_contai
     if (running != NULL) {
         json_object_update(networks, running);
     } else if (!mk_str_has_prefix(primary, "container:")) {
-        json_object_set_new(networks, primary, empty_endpoint());
+        const json_t *eps =
+            json_object_get(json_object_get(c->config, "NetworkingConfig"), "EndpointsConfig");
+        json_object_set_new(networks, primary, stored_endpoint(json_object_get(eps, primary)));
         const char *name;
         json_t *ep;
-        json_object_foreach(json_object_get(json_object_get(c->config, "NetworkingConfig"),
-                                            "EndpointsConfig"),
-                            name, ep)
+        json_object_foreach((json_t *)eps, name, ep)
         {
             if (strcmp(name, primary) != 0 && strcmp(name, "default") != 0)
-                json_object_set_new(networks, name, empty_endpoint());
+                json_object_set_new(networks, name, stored_endpoint(ep));
         }
     }
     const json_t *top = strcmp(primary, "bridge") == 0 ? json_object_get(networks, "bridge") : NULL;

@@ -261,6 +261,14 @@ bool mk_volume_labels_match(const json_t *labels, char *const *want, char *const
  * ones with all; *names the removed, *reclaimed their bytes. */
 int mk_volume_prune(struct mk_engine *e, bool all, char *const *labels, char *const *not_labels,
                     char ***names, int64_t *reclaimed, mk_err **err);
+/* docker volume ls / GET /volumes (engine/volume_list.c): the volumes that
+ * match filters ("key=value": name, driver, label, label!, dangling). */
+int mk_volume_select(struct mk_engine *e, char *const *filters, struct mk_volume ***out,
+                     size_t *n, mk_err **err);
+/* docker volume prune's filters: label, label! and all (API >= 1.42: named
+ * volumes too); *labels and *not_labels are new. */
+int mk_volume_prune_filters(char *const *filters, bool *all, char ***labels, char ***not_labels,
+                            mk_err **err);
 
 /* ---- networks (engine/network.c) ---- */
 /* docker network create, after the CLI has paired each --gateway and
@@ -308,6 +316,15 @@ int mk_network_remove(struct mk_engine *e, const char *ref, mk_err **err);
  * until_ns (0: any) whose labels match; *names the removed ones. */
 int mk_network_prune(struct mk_engine *e, int64_t until_ns, char *const *labels,
                      char *const *not_labels, char ***names, mk_err **err);
+/* docker network ls / GET /networks (engine/network_list.c): the networks
+ * that match filters ("key=value": driver, id, label, name, scope, type,
+ * dangling). */
+int mk_network_select(struct mk_engine *e, char *const *filters, struct mk_network ***out,
+                      size_t *n, mk_err **err);
+/* docker network prune's filters: until, label and label!; *labels and
+ * *not_labels are pushed to. */
+int mk_network_prune_filters(char *const *filters, int64_t *until_ns, char ***labels,
+                             char ***not_labels, mk_err **err);
 /* Delete the Linux bridges this store made (marked with its root) that no
  * network row owns: what a crash between making a bridge and recording its
  * network leaves. */
