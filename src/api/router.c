@@ -172,3 +172,24 @@ int mk_api_query_int(const struct mk_http_request *r, const char *key, long dflt
     *out = n;
     return 0;
 }
+
+/* docker reads a JSON body only when the request says it is JSON. */
+int mk_api_json_body(const struct mk_api_ctx *c, const char *empty, json_t **out, mk_err **err)
+{
+    const char *ct = mk_http_header(c->req, "Content-Type");
+    if (c->req->body_len > 0 && ct != NULL && !mk_str_has_prefix(ct, "application/json"))
+        return mk_err_set(err, MK_ERR_INVALID,
+                          "Content-Type specified (%s) must be 'application/json'", ct);
+    if (c->req->body_len == 0)
+        return mk_err_set(err, MK_ERR_INVALID, "%s", empty);
+    json_error_t je;
+    *out = json_loadb(c->req->body, c->req->body_len, 0, &je);
+    if (*out == NULL)
+        return mk_err_set(err, MK_ERR_INVALID, "invalid JSON: %s", je.text);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return mk_err_set(err, MK_ERR_INVALID, "invalid JSON: the body is not an object");
+    }
+    return 0;
+}

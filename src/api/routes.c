@@ -22,6 +22,14 @@ const struct mk_api_route mk_api_routes[] = {
     {"DELETE", "/containers/{id}", mk_api_container_remove},
     {"GET", "/containers/{id}/logs", mk_api_container_logs},
     {"GET", "/images/json", mk_api_images_list},
+    /* container files, processes and resources */
+    {"HEAD", "/containers/{id}/archive", mk_api_container_archive_head},
+    {"GET", "/containers/{id}/archive", mk_api_container_archive_get},
+    {"PUT", "/containers/{id}/archive", mk_api_container_archive_put},
+    {"GET", "/containers/{id}/export", mk_api_container_export},
+    {"GET", "/containers/{id}/changes", mk_api_container_changes},
+    {"GET", "/containers/{id}/top", mk_api_container_top},
+    {"POST", "/containers/{id}/update", mk_api_container_update},
     /* swarm mode: docker's answer for a node that is not a manager */
     {"*", "/swarm", mk_api_swarm_inactive},
     {"*", "/swarm/{rest*}", mk_api_swarm_inactive},
