@@ -114,7 +114,8 @@ static uint32_t go_file_mode(mode_t m)
 static void add_stat_header(struct mk_http_reply *w, const struct mk_path_stat *s)
 {
     int64_t ns = (int64_t)s->st.st_mtim.tv_sec * 1000000000 + s->st.st_mtim.tv_nsec;
-    _cleanup_free_ char *mtime = mk_time_rfc3339(ns);
+    /* the epoch is a time here (a tar entry's), not Go's zero time */
+    _cleanup_free_ char *mtime = ns != 0 ? mk_time_rfc3339(ns) : xstrdup("1970-01-01T00:00:00Z");
     _cleanup_json_ json_t *j = json_pack(
         "{s:s,s:I,s:I,s:s,s:s}", "name", s->name, "size", (json_int_t)s->st.st_size, "mode",
         (json_int_t)go_file_mode(s->st.st_mode), "mtime", mtime, "linkTarget",
