@@ -36,6 +36,8 @@ test_serve_cp_stopped() {
     capture $T $D cp h/file ro:/tmp/
     assert_eq 1 "$rc"
     assert_contains "$out" "container rootfs is marked read-only"
+    capture $M cp h/file ro:/tmp/
+    assert_contains "$out" "container rootfs is marked read-only" "mocker cp refuses it too"
     capture $T $D cp h/d s1:/etc/passwd
     assert_contains "$out" "cannot copy directory"
     assert_eq "A /root/d A /root/d/sub A /root/d/sub/f A /root/file A /tmp/file A /tmp/newd" \
@@ -52,7 +54,12 @@ test_serve_cp_running() {
     # bind mounts are the container's view, as in docker
     $T $D cp r1:/etc/hostname hn || fail "cp out of a running container"
     assert_eq "$($M exec r1 hostname)" "$(cat hn)"
-    $M rm -f r1 >/dev/null
+    $M run -d --name rov -v rovol:/data:ro $IMG sleep 100 >/dev/null
+    capture $T $D cp live.txt rov:/data/
+    assert_eq 1 "$rc"
+    assert_contains "$out" "mounted volume is marked read-only"
+    assert_eq 403 "$(api -X PUT -T - '/containers/rov/archive?path=/data' < <(tar -cf - live.txt))"
+    $M rm -f r1 rov >/dev/null
 }
 
 test_serve_archive_api() {
