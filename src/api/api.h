@@ -146,5 +146,19 @@ int mk_api_volume_inspect(struct mk_api_ctx *c, mk_err **err);
 int mk_api_volume_create(struct mk_api_ctx *c, mk_err **err);
 int mk_api_volume_remove(struct mk_api_ctx *c, mk_err **err);
 int mk_api_volumes_prune(struct mk_api_ctx *c, mk_err **err);
+/* container files, processes and resources (container_archive.c, container_misc.c) */
+/* Writes a stream to fd (a pipe), in a thread of its own. */
+typedef int (*mk_api_producer)(void *ctx, int fd, mk_err **err);
+/* Answer 200 with what produce writes, chunked; its error before the first
+ * byte is the answer, after it the connection ends without the last chunk. */
+int mk_api_reply_stream(struct mk_api_ctx *c, const char *content_type, mk_api_producer produce,
+                        void *ctx, mk_err **err);
+int mk_api_container_archive_head(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_archive_get(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_archive_put(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_export(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_changes(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_top(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_update(struct mk_api_ctx *c, mk_err **err);
 
 #endif

@@ -58,6 +58,14 @@ const struct mk_api_route mk_api_routes[] = {
     {"POST", "/volumes/prune", mk_api_volumes_prune},
     {"GET", "/volumes/{name}", mk_api_volume_inspect},
     {"DELETE", "/volumes/{name}", mk_api_volume_remove},
+    /* container files, processes and resources */
+    {"HEAD", "/containers/{id}/archive", mk_api_container_archive_head},
+    {"GET", "/containers/{id}/archive", mk_api_container_archive_get},
+    {"PUT", "/containers/{id}/archive", mk_api_container_archive_put},
+    {"GET", "/containers/{id}/export", mk_api_container_export},
+    {"GET", "/containers/{id}/changes", mk_api_container_changes},
+    {"GET", "/containers/{id}/top", mk_api_container_top},
+    {"POST", "/containers/{id}/update", mk_api_container_update},
     /* swarm mode: docker's answer for a node that is not a manager */
     {"*", "/swarm", mk_api_swarm_inactive},
     {"*", "/swarm/{rest*}", mk_api_swarm_inactive},

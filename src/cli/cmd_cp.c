@@ -401,7 +401,8 @@ static int extract_in_container(struct mk_container_fs *fs, const char *src_arg,
         r = start_writer(&w, &thread, &in_fd, err);
     if (r == 0) {
         *local_err = false;
-        r = mk_container_fs_extract(fs, dst_dir, in_fd, o->archive, bytes, err);
+        struct mk_container_extract_opts eo = {o->archive, true};
+        r = mk_container_fs_extract(fs, dst_dir, in_fd, &eo, bytes, err);
         r = finish_writer(&w, thread, in_fd, r, err);
         *local_err = w.blamed;
     }
@@ -424,7 +425,9 @@ static int copy_to_container(const char *src_arg, const char *ctr, const char *d
         if (!dst.exists || !dst.is_dir) {
             fprintf(stderr, "destination \"%s:%s\" must be a directory\n", ctr, dst_path);
             status = 1;
-        } else if (mk_container_fs_extract(fs, dst.path, 0, o->archive, &bytes, &err) < 0) {
+        } else if (mk_container_fs_extract(fs, dst.path, 0,
+                                           &(struct mk_container_extract_opts){o->archive, true},
+                                           &bytes, &err) < 0) {
             status = mk_cli_fail(NULL, err, 1);
         }
     } else {

@@ -24,6 +24,7 @@
 struct mk_container_fs {
     char *ref;  /* as the user named the container, for docker's messages */
     char *user; /* Config.User, for cp -a */
+    bool readonly_rootfs; /* HostConfig.ReadonlyRootfs: nothing is copied in */
     int root_fd;
     int lock_fd; /* the run lock, while a stopped container's overlay is ours */
 };
@@ -116,6 +117,8 @@ static int fs_open(struct mk_engine *e, const char *ref, bool rootfs_only,
         fs->ref = xstrdup(ref);
         const char *user = mk_json_str(json_object_get(c->config, "Config"), "User");
         fs->user = user != NULL && *user != '\0' ? xstrdup(user) : NULL;
+        fs->readonly_rootfs =
+            mk_json_bool(json_object_get(c->config, "HostConfig"), "ReadonlyRootfs", false);
         fs->root_fd = fd;
         fs->lock_fd = lock;
         *out = fs;
@@ -172,6 +175,58 @@ int mk_container_fs_stat(const struct mk_container_fs *fs, const char *path,
     return 0;
 }
 
+/* Go's filepath.Clean of an absolute path: no ".", "..", or repeated "/". */
+static char *clean_abs(const char *path)
+{
+    _cleanup_free_ char *copy = xstrdup(path);
+    mk_buf out = {0};
+    char *save = NULL;
+    for (char *part = strtok_r(copy, "/", &save); part != NULL; part = strtok_r(NULL, "/", &save)) {
+        if (strcmp(part, ".") == 0)
+            continue;
+        if (strcmp(part, "..") == 0) {
+            char *slash = out.len > 0 ? strrchr(out.data, '/') : NULL;
+            out.len = slash != NULL ? (size_t)(slash - out.data) : 0;
+            if (out.data != NULL)
+                out.data[out.len] = '\0';
+            continue;
+        }
+        mk_buf_puts(&out, "/");
+        mk_buf_puts(&out, part);
+    }
+    if (out.len == 0)
+        mk_buf_puts(&out, "/");
+    return mk_buf_steal(&out);
+}
+
+int mk_container_fs_link_target(const struct mk_container_fs *fs, const char *path, char **out,
+                                mk_err **err)
+{
+    _cleanup_free_ char *cur = clean_abs(path);
+    for (int hops = 0; hops < 40; hops++) {
+        struct mk_path_stat s = {0};
+        mk_err *inner = NULL;
+        if (mk_tar_stat(fs->root_fd, cur, &s, &inner) < 0) {
+            /* a dangling link resolves to the name it points at, as in docker */
+            mk_err_free(inner);
+            *out = steal_pointer(&cur);
+            return 0;
+        }
+        if (s.link_target == NULL) {
+            mk_path_stat_clear(&s);
+            *out = steal_pointer(&cur);
+            return 0;
+        }
+        _cleanup_free_ char *dir = mk_path_dir(cur, NULL);
+        _cleanup_free_ char *next =
+            s.link_target[0] == '/' ? xstrdup(s.link_target) : mk_path_join(dir, s.link_target);
+        mk_path_stat_clear(&s);
+        free(cur);
+        cur = clean_abs(next);
+    }
+    return mk_err_errno(err, ELOOP, "resolve %s", path);
+}
+
 int mk_container_fs_archive(const struct mk_container_fs *fs, const char *path, const char *rebase,
                             int out_fd, mk_err **err)
 {
@@ -213,8 +268,13 @@ static int container_user_ids(const struct mk_container_fs *fs, struct mk_tar_ex
 }
 
 int mk_container_fs_extract(const struct mk_container_fs *fs, const char *path, int in_fd,
-                            bool copy_uid_gid, int64_t *bytes, mk_err **err)
+                            const struct mk_container_extract_opts *eo, int64_t *bytes,
+                            mk_err **err)
 {
+    /* A stopped container's overlay is mounted writable here: its
+     * --read-only is enforced by hand (a running one's mount says EROFS). */
+    if (fs->readonly_rootfs && fs->lock_fd >= 0)
+        return mk_err_set(err, MK_ERR_FORBIDDEN, "container rootfs is marked read-only");
     _cleanup_close_ int dir = mk_open_in_root(fs->root_fd, path, O_PATH, 0);
     struct stat st;
     if (dir < 0 && errno == ENOENT)
@@ -225,10 +285,19 @@ int mk_container_fs_extract(const struct mk_container_fs *fs, const char *path, 
     if (!S_ISDIR(st.st_mode))
         return mk_err_set(err, MK_ERR_INVALID, "extraction point is not a directory");
     /* Without -a, the entries keep the owners of the tar, as docker's do. */
-    struct mk_tar_extract_opts o = {.chown = true, .no_overwrite_dir_non_dir = true};
-    if (copy_uid_gid && fs->user != NULL && container_user_ids(fs, &o, err) < 0)
+    struct mk_tar_extract_opts o = {.chown = true,
+                                    .no_overwrite_dir_non_dir = eo->no_overwrite_dir_non_dir};
+    if (eo->copy_uid_gid && fs->user != NULL && container_user_ids(fs, &o, err) < 0)
         return -1;
-    return mk_tar_extract(fs->root_fd, path, in_fd, &o, bytes, err);
+    if (mk_tar_extract(fs->root_fd, path, in_fd, &o, bytes, err) == 0)
+        return 0;
+    if ((*err)->errnum == EROFS) {
+        mk_err_clear(err);
+        return mk_err_set(err, MK_ERR_FORBIDDEN, fs->readonly_rootfs
+                                                     ? "container rootfs is marked read-only"
+                                                     : "mounted volume is marked read-only");
+    }
+    return -1;
 }
 
 int mk_container_export(struct mk_engine *e, const char *ref, int out_fd, mk_err **err)

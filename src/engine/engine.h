@@ -396,13 +396,22 @@ void mk_container_fs_close(struct mk_container_fs *fs);
 /* lstat path (the last component not followed); "dir/" and "dir/." must be directories. */
 int mk_container_fs_stat(const struct mk_container_fs *fs, const char *path,
                          struct mk_path_stat *out, mk_err **err);
+/* Where the symlink path finally points in the container, as an absolute
+ * clean path (docker's linkTarget in a path stat). */
+int mk_container_fs_link_target(const struct mk_container_fs *fs, const char *path, char **out,
+                                mk_err **err);
 /* path as a tar stream on out_fd, entries named after its last component or rebase. */
 int mk_container_fs_archive(const struct mk_container_fs *fs, const char *path,
                             const char *rebase, int out_fd, mk_err **err);
 /* Extract the tar on in_fd into the directory path (symlinks followed in the
- * container).  copy_uid_gid is cp -a: owned by the container's user if it has one. */
+ * container).  A read-only rootfs or volume refuses it (FORBIDDEN). */
+struct mk_container_extract_opts {
+    bool copy_uid_gid;             /* cp -a: owned by the container's user if it has one */
+    bool no_overwrite_dir_non_dir; /* a directory never replaces a file, nor a file a directory */
+};
 int mk_container_fs_extract(const struct mk_container_fs *fs, const char *path, int in_fd,
-                            bool copy_uid_gid, int64_t *bytes, mk_err **err);
+                            const struct mk_container_extract_opts *eo, int64_t *bytes,
+                            mk_err **err);
 /* docker export: the container's root filesystem (no bind mounts) as a tar. */
 int mk_container_export(struct mk_engine *e, const char *ref, int out_fd, mk_err **err);
 

@@ -34,6 +34,7 @@ MK_LAZY_FN(libarchive, int, archive_read_next_header,
            (struct archive * a, struct archive_entry **entry), (a, entry))
 MK_LAZY_FN(libarchive, la_ssize_t, archive_read_data, (struct archive * a, void *buf, size_t len),
            (a, buf, len))
+MK_LAZY_FN(libarchive, int, archive_read_data_skip, (struct archive * a), (a))
 MK_LAZY_FN(libarchive, int, archive_read_data_block,
            (struct archive * a, const void **buf, size_t *len, la_int64_t *off),
            (a, buf, len, off))

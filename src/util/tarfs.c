@@ -610,6 +610,27 @@ static int64_t drain(int fd)
     }
 }
 
+int mk_tar_check(int in_fd, mk_err **err)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    archive_read_support_format_gnutar(a);
+    int rc = archive_read_open_fd(a, in_fd, 65536);
+    for (struct archive_entry *e = NULL; rc == ARCHIVE_OK || rc == ARCHIVE_WARN;) {
+        rc = archive_read_next_header(a, &e);
+        if (rc == ARCHIVE_OK || rc == ARCHIVE_WARN)
+            rc = archive_read_data_skip(a);
+    }
+    int ret = 0;
+    if (rc != ARCHIVE_EOF) {
+        const char *msg = archive_error_string(a);
+        ret = mk_err_set(err, MK_ERR_INVALID, "Error processing tar file: %s",
+                         msg != NULL ? msg : "not a tar archive");
+    }
+    archive_read_free(a);
+    return ret;
+}
+
 int mk_tar_extract(int root_fd, const char *dir, int in_fd, const struct mk_tar_extract_opts *o,
                    int64_t *bytes, mk_err **err)
 {

@@ -52,4 +52,9 @@ struct mk_tar_extract_opts {
 int mk_tar_extract(int root_fd, const char *dir, int in_fd, const struct mk_tar_extract_opts *o,
                    int64_t *bytes, mk_err **err);
 
+/* Read the tar stream on in_fd to its end without extracting anything: a
+ * truncated or malformed one is an INVALID error ("Error processing tar
+ * file: ..."), found before a single file of it is written. */
+int mk_tar_check(int in_fd, mk_err **err);
+
 #endif
