@@ -140,6 +140,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/mocker
 	install -m 0755 $(BUILD)/mocker $(DESTDIR)$(PREFIX)/bin/mocker
 	install -m 0755 $(BUILD)/mocker-init $(DESTDIR)$(PREFIX)/libexec/mocker/mocker-init
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	for u in contrib/systemd/*.service contrib/systemd/*.socket; do \
+	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|/usr/local/bin/|$(PREFIX)/bin/|g' $$u >$(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u) && \
+	    chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u) || exit 1; \
+	done
 
 demo: deps all
 	./tools/demo

@@ -257,3 +257,19 @@ test_serve_robust_no_zombie_monitors() {
     ign=$(awk '/^SigIgn/ {print $2}' /proc/$serve_pid/status)
     assert_eq 0 "$(( 0x$ign & 0x15002 ))" "SIGINT, SIGPIPE, SIGTERM, SIGCHLD ignored: $ign"
 }
+
+test_serve_robust_systemd_units() {
+    # make install puts the units where systemd looks, naming the installed binary
+    make -s -C "$REPO" install DESTDIR="$PWD/dest" PREFIX=/usr >install.log 2>&1 || fail "make install: $(tail -5 install.log)"
+    u=$PWD/dest/usr/lib/systemd/system
+    assert_contains "$(cat $u/mocker.socket)" "ListenStream=/run/mocker/mocker.sock"
+    assert_contains "$(cat $u/mocker.socket)" "SocketMode=0660"
+    assert_contains "$(cat $u/mocker.socket)" "SocketGroup=docker"
+    assert_eq "ExecStart=/usr/bin/mocker serve -H fd://" "$(grep ^ExecStart= $u/mocker.service)"
+    assert_eq "KillMode=process" "$(grep ^KillMode= $u/mocker.service)" "stopping the service leaves the monitors"
+    if command -v systemd-analyze >/dev/null; then
+        # only the complaint that /usr/bin/mocker is not installed here is expected
+        out=$(cd "$u" && systemd-analyze verify ./mocker.socket ./mocker.service 2>&1 | grep -v 'is not executable' || true)
+        assert_eq "" "$out" "systemd-analyze verify"
+    fi
+}
