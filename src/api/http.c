@@ -365,7 +365,8 @@ static int body_framing(struct mk_http_parser *p)
             return fail(p, 400, "conflicting Content-Length headers");
         cl = r->headers[i].value;
     }
-    size_t limit = p->body_limit ? p->body_limit(r, p->body_limit_ud) : 0;
+    /* asked only when there is a body: a router lookup per request otherwise */
+    size_t limit = p->body_limit && (te || cl) ? p->body_limit(r, p->body_limit_ud) : 0;
     p->body_max = limit ? limit : p->limits.max_body;
     if (te != NULL) {
         if (cl != NULL)
