@@ -17,6 +17,7 @@ struct mk_api_ctx {
     struct mk_http_request *req;
     struct mk_http_reply *reply;
     char **params; /* path captures: name, value, name, value, ..., NULL */
+    struct mk_http_parser *parser; /* the connection's (a hijack takes its pending bytes) */
 };
 
 /* A handler answers through c->reply, or returns -1 with *err set before it
@@ -36,6 +37,10 @@ struct mk_api_route {
 #define MK_API_BODY_UPLOAD ((size_t)64 * 1024 * 1024)
 extern const struct mk_api_route mk_api_routes[];
 
+/* The request's JSON object body into *out (the caller's).  An empty body is
+ * the error if_empty, or (if_empty NULL) *out NULL; a body that is not JSON,
+ * not an object or declared another Content-Type is INVALID. */
+int mk_api_json_body(const struct mk_api_ctx *c, const char *if_empty, json_t **out, mk_err **err);
 /* The route of table (ended by a NULL pattern) for method and path, with its
  * captures in *params (owned by the caller); NULL when none matches. */
 const struct mk_api_route *mk_api_route_match(const struct mk_api_route *table,
@@ -67,6 +72,8 @@ int mk_api_ping(struct mk_api_ctx *c, mk_err **err);
 int mk_api_version(struct mk_api_ctx *c, mk_err **err);
 int mk_api_info(struct mk_api_ctx *c, mk_err **err);
 int mk_api_swarm_inactive(struct mk_api_ctx *c, mk_err **err);
+int mk_api_plugins_list(struct mk_api_ctx *c, mk_err **err);
+int mk_api_plugin_missing(struct mk_api_ctx *c, mk_err **err);
 int mk_api_containers_list(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_inspect(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_create(struct mk_api_ctx *c, mk_err **err);
@@ -81,6 +88,33 @@ int mk_api_container_wait(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_remove(struct mk_api_ctx *c, mk_err **err);
 int mk_api_containers_prune(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_logs(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_attach(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_resize(struct mk_api_ctx *c, mk_err **err);
+int mk_api_exec_create(struct mk_api_ctx *c, mk_err **err);
+int mk_api_exec_start(struct mk_api_ctx *c, mk_err **err);
+int mk_api_exec_resize(struct mk_api_ctx *c, mk_err **err);
+int mk_api_exec_inspect(struct mk_api_ctx *c, mk_err **err);
 int mk_api_images_list(struct mk_api_ctx *c, mk_err **err);
+/* images (images.c, image_transfer.c, image_commit.c, distribution.c) */
+int mk_api_image_inspect(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_history(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_tag(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_remove(struct mk_api_ctx *c, mk_err **err);
+int mk_api_images_prune(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_create(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_push(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_get(struct mk_api_ctx *c, mk_err **err);
+int mk_api_images_get(struct mk_api_ctx *c, mk_err **err);
+int mk_api_images_load(struct mk_api_ctx *c, mk_err **err);
+int mk_api_image_commit(struct mk_api_ctx *c, mk_err **err);
+int mk_api_auth(struct mk_api_ctx *c, mk_err **err);
+int mk_api_distribution(struct mk_api_ctx *c, mk_err **err);
+/* X-Registry-Auth: base64url of docker's AuthConfig JSON ({"username",
+ * "password","auth","serveraddress","identitytoken"}) into *out; *have false
+ * for no header or one that names no credentials ("{}", what the CLI sends
+ * without a login).  INVALID when it is not base64url JSON. */
+struct mk_auth;
+int mk_api_registry_auth(const struct mk_http_request *r, struct mk_auth *out, bool *have,
+                         mk_err **err);
 
 #endif

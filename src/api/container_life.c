@@ -3,7 +3,7 @@
  * engine call the CLI makes; what is left here is reading docker's query
  * parameters and answering with docker's status codes (204 on success, 304
  * for a start or stop that has nothing to do). */
-#include "api/api.h"
+#include "api/stream.h"
 #include "image/image.h"
 
 #include <string.h>
@@ -19,27 +19,6 @@ static int no_content(struct mk_api_ctx *c)
     return mk_http_reply_send(c->reply, 204, NULL, NULL, 0);
 }
 
-/* docker reads a JSON body only when the request says it is JSON. */
-static int json_body(const struct mk_api_ctx *c, json_t **out, mk_err **err)
-{
-    const char *ct = mk_http_header(c->req, "Content-Type");
-    if (c->req->body_len > 0 && ct != NULL && !mk_str_has_prefix(ct, "application/json"))
-        return mk_err_set(err, MK_ERR_INVALID,
-                          "Content-Type specified (%s) must be 'application/json'", ct);
-    if (c->req->body_len == 0)
-        return mk_err_set(err, MK_ERR_INVALID, "config cannot be empty in order to create a container");
-    json_error_t je;
-    *out = json_loadb(c->req->body, c->req->body_len, 0, &je);
-    if (*out == NULL)
-        return mk_err_set(err, MK_ERR_INVALID, "invalid JSON: %s", je.text);
-    if (!json_is_object(*out)) {
-        json_decref(*out);
-        *out = NULL;
-        return mk_err_set(err, MK_ERR_INVALID, "invalid JSON: the body is not an object");
-    }
-    return 0;
-}
-
 int mk_api_container_create(struct mk_api_ctx *c, mk_err **err)
 {
     struct mk_engine *e;
@@ -50,7 +29,7 @@ int mk_api_container_create(struct mk_api_ctx *c, mk_err **err)
     _cleanup_free_ char *id = NULL;
     struct mk_platform platform;
     bool has_platform = platform_s != NULL && *platform_s != '\0';
-    if (json_body(c, &body, err) < 0 ||
+    if (mk_api_json_body(c, "config cannot be empty in order to create a container", &body, err) < 0 ||
         (has_platform && mk_platform_parse(platform_s, &platform, err) < 0) ||
         mk_api_engine(c, &e, err) < 0)
         return -1;
@@ -67,7 +46,19 @@ int mk_api_container_create(struct mk_api_ctx *c, mk_err **err)
 int mk_api_container_start(struct mk_api_ctx *c, mk_err **err)
 {
     struct mk_engine *e;
-    if (mk_api_engine(c, &e, err) < 0 || mk_container_start(e, ref(c), NULL, err) < 0)
+    struct mk_container *ctr = NULL;
+    if (mk_api_engine(c, &e, err) < 0 || mk_container_get(e, ref(c), &ctr, err) < 0)
+        return -1;
+    _cleanup_free_ char *id = xstrdup(ctr->id);
+    mk_container_free(ctr);
+    /* an attach that waits for this start gets the monitor connection the
+     * container starts with (docker run attaches first, then starts) */
+    int afd = -1;
+    bool attached = mk_api_attach_waiting(id);
+    int r = mk_container_start(e, id, attached ? &afd : NULL, err);
+    if (attached)
+        mk_api_attach_started(id, r == 0 ? afd : -1);
+    if (r < 0)
         return -1;
     return no_content(c);
 }

@@ -4,13 +4,14 @@
  * the stream, 1 stdout or 2 stderr, three zero bytes and the payload's length
  * big-endian), one chunk of the chunked response per entry so that a
  * follower sees each line as it is logged. */
-#include "api/api.h"
+#include "api/stream.h"
 #include "monitor/monitor.h"
 
 #include <string.h>
 
 struct logs_out {
-    struct mk_http_reply *reply;
+    struct mk_http_reply *reply; /* chunks of a response, or... */
+    int raw_fd;                  /* ...(when >= 0) the bytes of a hijacked stream */
     bool tty, timestamps, want_out, want_err;
 };
 
@@ -35,7 +36,17 @@ static int send_entry(void *p, const char *stream, int64_t t, const char *data, 
     }
     memcpy(buf + hl + tl, data, len);
     /* a client that went away stops the read (and a follow) */
+    if (o->raw_fd >= 0)
+        return mk_write_all(o->raw_fd, buf, hl + tl + len) < 0 ? -1 : 0;
     return mk_http_reply_chunk(o->reply, buf, hl + tl + len) < 0 ? -1 : 0;
+}
+
+int mk_api_logs_replay(struct mk_engine *e, const char *id, bool tty, bool want_out, bool want_err,
+                       int fd, mk_err **err)
+{
+    struct logs_out o = {.raw_fd = fd, .tty = tty, .want_out = want_out, .want_err = want_err};
+    struct mk_log_read_opts lo = {.tail = -1};
+    return mk_container_logs(e, id, &lo, send_entry, &o, err);
 }
 
 int mk_api_container_logs(struct mk_api_ctx *c, mk_err **err)
@@ -44,6 +55,7 @@ int mk_api_container_logs(struct mk_api_ctx *c, mk_err **err)
     struct mk_container *ctr = NULL;
     struct logs_out o = {
         .reply = c->reply,
+        .raw_fd = -1,
         .timestamps = mk_http_query_bool(c->req, "timestamps", false),
         .want_out = mk_http_query_bool(c->req, "stdout", false),
         .want_err = mk_http_query_bool(c->req, "stderr", false),

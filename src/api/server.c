@@ -141,6 +141,7 @@ static void serve_connection(int fd)
             mk_http_reply_init(&w, fd, req);
             ctx.req = req;
             ctx.reply = &w;
+            ctx.parser = &p;
             atomic_fetch_add(&busy, 1);
             mk_api_handle(&ctx);
             atomic_fetch_sub(&busy, 1);

@@ -34,3 +34,15 @@ int mk_api_swarm_inactive(struct mk_api_ctx *c, mk_err **err)
                                "This node is not a swarm manager. Use \"docker swarm init\" or "
                                "\"docker swarm join\" to connect this node to swarm and try again.");
 }
+
+/* mocker has no plugins: dockerd's answers for a daemon without any. */
+int mk_api_plugins_list(struct mk_api_ctx *c, mk_err **err)
+{
+    _cleanup_json_ json_t *none = json_array();
+    return mk_http_reply_json(c->reply, 200, none);
+}
+
+int mk_api_plugin_missing(struct mk_api_ctx *c, mk_err **err)
+{
+    return mk_err_set(err, MK_ERR_NOT_FOUND, "plugin \"%s\" not found", mk_api_param(c, "name"));
+}

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BAR_WIDTH 50
-
 void mk_cli_progress_init(struct mk_cli_progress *p, FILE *out, bool quiet)
 {
     memset(p, 0, sizeof(*p));
@@ -23,31 +21,6 @@ void mk_cli_progress_free(struct mk_cli_progress *p)
 {
     mk_strv_free(p->ids);
     p->ids = NULL;
-}
-
-/* docker's "[=====>      ]  12.3MB/45.6MB" */
-static char *bar(int64_t current, int64_t total)
-{
-    mk_buf b = {0};
-    if (total > 0) {
-        int64_t filled = current >= total ? BAR_WIDTH : current * BAR_WIDTH / total;
-        mk_buf_puts(&b, "[");
-        for (int64_t i = 0; i < BAR_WIDTH; i++)
-            mk_buf_puts(&b, i < filled - 1 || (filled == BAR_WIDTH && i < BAR_WIDTH - 1) ? "="
-                            : i == (filled > 0 ? filled - 1 : 0) && filled < BAR_WIDTH ? ">"
-                            : i == BAR_WIDTH - 1 && filled == BAR_WIDTH              ? ">"
-                                                                                     : " ");
-        mk_buf_puts(&b, "] ");
-    }
-    _cleanup_free_ char *cur = mk_human_size_prec(current, 4);
-    if (total > 0) {
-        _cleanup_free_ char *tot = mk_human_size_prec(total, 4);
-        mk_buf_printf(&b, "%8s/%s", cur, tot);
-    } else {
-        mk_buf_printf(&b, "%8s", cur);
-    }
-    mk_buf_append(&b, "", 1);
-    return mk_buf_steal(&b);
 }
 
 void mk_cli_progress_cb(void *ctx, const struct mk_progress *ev)
@@ -66,7 +39,7 @@ void mk_cli_progress_cb(void *ctx, const struct mk_progress *ev)
         fflush(p->out);
         return;
     }
-    _cleanup_free_ char *b = has_bar ? bar(ev->current, ev->total) : NULL;
+    _cleanup_free_ char *b = has_bar ? mk_progress_bar(ev->current, ev->total) : NULL;
     if (ev->id == NULL) {
         fprintf(p->out, "%s\n", ev->status);
         fflush(p->out);

@@ -3,7 +3,10 @@
 #include "engine/engine.h"
 #include "engine/internal.h"
 
+#include "monitor/monitor.h"
+
 #include <string.h>
+#include <unistd.h>
 
 /* docker's own wording (the CLI checks the state before it attaches). */
 static int check_attachable(const struct mk_container *c, mk_err **err)
@@ -31,6 +34,29 @@ int mk_container_attach(struct mk_engine *e, const struct mk_container *c, int *
                           "You cannot attach to a stopped container, start it first");
     mk_container_event(e, c, "attach", NULL);
     *fd = sock;
+    return 0;
+}
+
+int mk_container_resize(struct mk_engine *e, const char *ref, unsigned rows, unsigned cols,
+                        mk_err **err)
+{
+    struct mk_container *c = NULL;
+    if (mk_container_get(e, ref, &c, err) < 0)
+        return -1;
+    bool running = mk_container_is_running(c);
+    int sock = running ? mk_engine_attach_connect(e, c) : -1;
+    if (sock < 0) {
+        mk_err_set(err, MK_ERR_CONFLICT, "Container %s is not running", c->id);
+        mk_container_free(c);
+        return -1;
+    }
+    mk_container_free(c);
+    char text[32];
+    int n = snprintf(text, sizeof(text), "%u %u", rows, cols);
+    int r = mk_frame_write(sock, MK_FRAME_RESIZE, text, (size_t)n);
+    close(sock);
+    if (r < 0)
+        return mk_err_sys(err, "resize the container's terminal");
     return 0;
 }
 

@@ -41,6 +41,68 @@ int mk_container_changes(struct mk_engine *e, const char *ref, json_t **out, mk_
     return r;
 }
 
+/* Is v unset as dockerd's commit merge sees it: null, "", 0, false, [] or {}? */
+static bool unset(const json_t *v)
+{
+    return v == NULL || json_is_null(v) || (json_is_string(v) && *json_string_value(v) == '\0') ||
+           (json_is_array(v) && json_array_size(v) == 0) ||
+           (json_is_object(v) && json_object_size(v) == 0) || json_is_false(v) ||
+           (json_is_integer(v) && json_integer_value(v) == 0);
+}
+
+/* The variable name of an Env entry "K=V" (or "K"). */
+static size_t env_key_len(const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    return eq != NULL ? (size_t)(eq - kv) : strlen(kv);
+}
+
+/* The committed Config: the user's (the API body), with what it leaves
+ * unset taken from the container's; Env gets the container's variables the
+ * user's does not set, Labels, ExposedPorts and Volumes the keys it lacks. */
+static json_t *merge_config(const json_t *user, const json_t *ctr)
+{
+    json_t *out = json_deep_copy(user);
+    const char *key;
+    json_t *cv;
+    json_object_foreach((json_t *)ctr, key, cv)
+    {
+        json_t *uv = json_object_get(out, key);
+        /* as dockerd: a user Entrypoint comes without the container's Cmd */
+        if (strcmp(key, "Cmd") == 0 && !unset(json_object_get(user, "Entrypoint")))
+            continue;
+        if (unset(uv)) {
+            json_object_set_new(out, key, json_deep_copy(cv));
+        } else if (strcmp(key, "Env") == 0 && json_is_array(uv) && json_is_array(cv)) {
+            size_t i, k;
+            json_t *e, *u;
+            json_array_foreach(cv, i, e)
+            {
+                const char *ce = json_string_value(e);
+                bool shadowed = ce == NULL;
+                json_array_foreach(uv, k, u)
+                {
+                    const char *ue = json_string_value(u);
+                    if (!shadowed && ue != NULL && env_key_len(ue) == env_key_len(ce) &&
+                        strncmp(ue, ce, env_key_len(ce)) == 0)
+                        shadowed = true;
+                }
+                if (!shadowed)
+                    json_array_append(uv, e);
+            }
+        } else if (json_is_object(uv) && json_is_object(cv)) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(cv, k, v)
+            {
+                if (json_object_get(uv, k) == NULL)
+                    json_object_set(uv, k, v);
+            }
+        }
+    }
+    return out;
+}
+
 /* The new image's config, as docker's NewChildImage makes it: the image's,
  * with the container's config (then the -c changes), an author, and a
  * history entry for the new layer (empty_layer when nothing changed). */
@@ -48,9 +110,11 @@ static json_t *commit_config(const struct mk_image *img, const struct mk_contain
                              const struct mk_commit_opts *o, bool empty, const char *created)
 {
     json_t *cfg = json_deep_copy(img->config);
-    const json_t *container_cfg = json_object_get(c->config, "Config");
+    const json_t *ctr_cfg = json_object_get(c->config, "Config");
+    _cleanup_json_ json_t *container_cfg =
+        o->config != NULL ? merge_config(o->config, ctr_cfg) : json_deep_copy(ctr_cfg);
     json_object_set_new(cfg, "config", json_deep_copy(container_cfg));
-    json_object_set_new(cfg, "container_config", json_deep_copy(container_cfg));
+    json_object_set_new(cfg, "container_config", json_deep_copy(ctr_cfg));
     json_object_set_new(cfg, "container", json_string(c->id));
     json_object_set_new(cfg, "created", json_string(created));
     json_object_del(cfg, "comment"); /* the parent's (import's) comment is not ours */

@@ -115,11 +115,17 @@ static int check_host_config(const json_t *hc, mk_err **err)
         for (size_t i = 0; supported_host_keys[i] != NULL; i++)
             if (strcmp(key, supported_host_keys[i]) == 0)
                 known = true;
-        /* the docker CLI always sends ConsoleSize, [0,0] when it has no terminal */
-        if (strcmp(key, "ConsoleSize") == 0 && json_is_array(v) &&
-            json_integer_value(json_array_get(v, 0)) == 0 &&
-            json_integer_value(json_array_get(v, 1)) == 0)
+        /* the docker CLI always sends ConsoleSize ([0,0] without a terminal):
+         * the pty's first size (process.consoleSize) */
+        if (strcmp(key, "ConsoleSize") == 0) {
+            if (!json_is_array(v) || json_array_size(v) != 2 ||
+                !json_is_integer(json_array_get(v, 0)) || !json_is_integer(json_array_get(v, 1)) ||
+                json_integer_value(json_array_get(v, 0)) < 0 ||
+                json_integer_value(json_array_get(v, 1)) < 0)
+                return mk_err_set(err, MK_ERR_INVALID,
+                                  "HostConfig.ConsoleSize must be [height, width]");
             continue;
+        }
         if (!known && !mk_json_is_empty(v))
             return mk_err_set(err, MK_ERR_UNSUPPORTED, "HostConfig.%s is not supported by mocker yet",
                               key);

@@ -162,6 +162,10 @@ bool mk_container_is_running(const struct mk_container *c);
  * (relay it with mk_attach_client); records docker's "attach" event.  A
  * container that is not running is CONFLICT with docker's wording. */
 int mk_container_attach(struct mk_engine *e, const struct mk_container *c, int *fd, mk_err **err);
+/* Set the size of a running container's terminal (docker resize); CONFLICT
+ * when it does not run.  Without a tty the monitor ignores it, as dockerd does. */
+int mk_container_resize(struct mk_engine *e, const char *ref, unsigned rows, unsigned cols,
+                        mk_err **err);
 /* Rename, with docker's checks (valid, different, free); records "rename". */
 int mk_container_rename(struct mk_engine *e, const char *ref, const char *new_name, mk_err **err);
 /* Remove stopped containers created before until_ns (0: any) whose labels
@@ -357,6 +361,9 @@ struct mk_commit_opts {
     const char *comment; /* -m */
     char **changes;      /* -c: Dockerfile instructions */
     bool pause;          /* -p */
+    /* the Engine API's body: a container Config whose set fields win over
+     * the container's (Env by variable, Labels and ExposedPorts by key), or NULL */
+    const json_t *config;
 };
 int mk_container_commit(struct mk_engine *e, const char *ref, const struct mk_commit_opts *o,
                         char **out_id, mk_err **err);

@@ -2,6 +2,7 @@
 #ifndef MK_IMAGE_H
 #define MK_IMAGE_H
 
+#include "registry/credentials.h"
 #include "store/store.h"
 
 /* ---- references, normalised as docker does ---- */
@@ -271,6 +272,8 @@ struct mk_progress {
     int64_t current, total;
 };
 typedef void (*mk_progress_fn)(void *ctx, const struct mk_progress *p);
+/* docker's "[=====>      ]  12.3MB/45.6MB" (the bar only when total > 0). */
+char *mk_progress_bar(int64_t current, int64_t total);
 
 struct mk_pull_opts {
     const char *name;     /* as the user wrote it: "busybox", "host:5000/a/b@sha256:..." */
@@ -278,6 +281,7 @@ struct mk_pull_opts {
     mk_progress_fn progress; /* called from several threads, one call at a time */
     void *ctx;
     bool no_status; /* pull -a: no "Status: ..." per tag, the caller says it once */
+    const struct mk_auth *auth; /* a client's credentials (X-Registry-Auth), NULL: the stored ones */
 };
 struct mk_pull_result {
     char *id;        /* "sha256:..." of the config */
@@ -298,6 +302,8 @@ struct mk_push_opts {
     mk_progress_fn progress;
     void *ctx;
     bool no_header; /* push -a after its first tag: the repository was named */
+    const struct mk_auth *auth; /* a client's credentials (X-Registry-Auth), NULL: the stored ones */
+    int64_t *out_size;          /* may be NULL: gets the pushed manifest's size */
 };
 /* *out_digest: the pushed manifest's digest. */
 int mk_image_push(struct mk_store *s, const struct mk_push_opts *o, char **out_digest,

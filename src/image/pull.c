@@ -532,7 +532,7 @@ int mk_image_pull(struct mk_store *s, const struct mk_pull_opts *o, struct mk_pu
         return -1;
     struct pull p = {.s = s, .o = o, .ref = ref};
     pthread_mutex_init(&p.lock, NULL);
-    struct mk_registry_opts ro = {.domain = ref->domain, .repo = ref->path};
+    struct mk_registry_opts ro = {.domain = ref->domain, .repo = ref->path, .auth = o->auth};
     int ret = mk_registry_open(&ro, &p.reg, err);
     if (ret == 0) {
         /* Shared: an rmi collecting unused layers waits until our rows exist. */

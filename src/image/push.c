@@ -133,6 +133,8 @@ static int push_locked(struct push *p, const struct mk_image *img, char **out_di
         return mk_err_wrap(err, "manifest");
     _cleanup_free_ char *digest = mk_sha256_digest(text, len);
     _cleanup_free_ char *line = xasprintf("%s: digest: %s size: %zu", tag, digest, len);
+    if (p->o->out_size != NULL)
+        *p->o->out_size = (int64_t)len;
     report(p, NULL, line, -1, 0);
     _cleanup_free_ char *digest_ref = xasprintf("%s/%s@%s", p->ref->domain, p->ref->path, digest);
     mk_store_digest_add(p->s, digest_ref, img->id, NULL);
@@ -164,7 +166,8 @@ static int push_ref(struct push *p, mk_err **err)
     _cleanup_free_ char *line = xasprintf("The push refers to repository [%s]", repo);
     if (!p->o->no_header)
         report(p, NULL, line, -1, 0);
-    struct mk_registry_opts ro = {.domain = ref->domain, .repo = ref->path, .push = true};
+    struct mk_registry_opts ro = {
+        .domain = ref->domain, .repo = ref->path, .push = true, .auth = p->o->auth};
     int ret = mk_registry_open(&ro, &p->reg, err);
     if (ret == 0) {
         p->mount_from = mount_sources(img, ref);

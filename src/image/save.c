@@ -80,7 +80,10 @@ static int add_name(struct save_ctx *c, const char *name, mk_err **err)
 {
     struct mk_ref *ref = NULL;
     _cleanup_err_ mk_err *parse_err = NULL;
-    if (mk_ref_parse(name, &ref, &parse_err) == 0 && ref->digest == NULL && !mk_ref_has_tag(name)) {
+    /* "sha256:<id>" parses as repository sha256 with a tag; it is an id */
+    if (mk_str_has_prefix(name, "sha256:")) {
+    } else if (mk_ref_parse(name, &ref, &parse_err) == 0 && ref->digest == NULL &&
+               !mk_ref_has_tag(name)) {
         struct mk_ref repo_only = {ref->domain, ref->path, NULL, NULL};
         _cleanup_free_ char *repo = mk_ref_string(&repo_only);
         mk_ref_free(ref);

@@ -47,7 +47,11 @@ int mk_registry_open(const struct mk_registry_opts *o, struct mk_registry **out,
     struct mk_registry *r;
     if (registry_new(o->domain, o->repo, o->push, &r, err) < 0)
         return -1;
-    if (o->username != NULL) {
+    if (o->auth != NULL) {
+        r->creds.username = o->auth->username ? xstrdup(o->auth->username) : NULL;
+        r->creds.password = o->auth->password ? xstrdup(o->auth->password) : NULL;
+        r->creds.identity_token = o->auth->identity_token ? xstrdup(o->auth->identity_token) : NULL;
+    } else if (o->username != NULL) {
         r->creds.username = xstrdup(o->username);
         r->creds.password = xstrdup(o->password != NULL ? o->password : "");
     } else if (mk_creds_get(o->domain, &r->creds, err) < 0) {

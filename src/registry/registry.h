@@ -9,6 +9,7 @@
 #ifndef MK_REGISTRY_H
 #define MK_REGISTRY_H
 
+#include "registry/credentials.h"
 #include "util/util.h"
 
 #include <stdbool.h>
@@ -31,6 +32,9 @@ struct mk_registry_opts {
     bool push;            /* ask for pull,push scope rather than pull */
     const char *username; /* explicit credentials (login), or NULL */
     const char *password;
+    /* credentials a client handed over (the Engine API's X-Registry-Auth),
+     * used instead of the stored ones; NULL: the stored ones */
+    const struct mk_auth *auth;
 };
 int mk_registry_open(const struct mk_registry_opts *o, struct mk_registry **out, mk_err **err);
 void mk_registry_free(struct mk_registry *r);

@@ -7,7 +7,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 
-int rt_console_create(int ptmx, int sock, int *slave, mk_err **err)
+int rt_console_create(int ptmx, int sock, const json_t *size, int *slave, mk_err **err)
 {
     _cleanup_close_ int master = ptmx;
     if (sock < 0)
@@ -20,6 +20,14 @@ int rt_console_create(int ptmx, int sock, int *slave, mk_err **err)
     int fd = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return mk_err_sys(err, "open the pty slave");
+    /* the size the client's terminal has (docker run -t sends it), set
+     * before the process can ask */
+    json_int_t h = json_integer_value(json_object_get(size, "height"));
+    json_int_t w = json_integer_value(json_object_get(size, "width"));
+    if (h > 0 && w > 0 && h <= 0xffff && w <= 0xffff) {
+        struct winsize ws = {.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
+        ioctl(master, TIOCSWINSZ, &ws);
+    }
     if (mk_send_fd(sock, master, err) < 0) {
         close(fd);
         return mk_err_wrap(err, "console socket");

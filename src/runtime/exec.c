@@ -37,7 +37,7 @@ static int final_child(struct exec_ctx *c, mk_err **err)
         if (ptmx < 0)
             return mk_err_sys(err, "open /dev/pts/ptmx in the container");
         int slave = -1;
-        if (rt_console_create(ptmx, c->io->console_sock, &slave, err) < 0 ||
+        if (rt_console_create(ptmx, c->io->console_sock, NULL, &slave, err) < 0 ||
             rt_console_attach(slave, err) < 0)
             return -1;
     }

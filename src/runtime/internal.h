@@ -84,8 +84,9 @@ int rt_stdio_setup(const struct mk_runtime_io *io, mk_err **err);
 
 /* ---- the console (console.c) ---- */
 /* Unlock the pty master ptmx (an fd opened on the container's own devpts
- * ptmx, taken over), send it over sock and open the slave into *slave. */
-int rt_console_create(int ptmx, int sock, int *slave, mk_err **err);
+ * ptmx, taken over), give it the OCI process.consoleSize size (may be NULL),
+ * send it over sock and open the slave into *slave. */
+int rt_console_create(int ptmx, int sock, const json_t *size, int *slave, mk_err **err);
 /* setsid, make slave the controlling terminal, dup2 it to 0-2. */
 int rt_console_attach(int slave, mk_err **err);
 

@@ -590,7 +590,9 @@ static int setup_console(struct setup *s, mk_err **err)
     if (ptmx < 0)
         return mk_err_sys(err, "open /dev/pts/ptmx in the container");
     int slave = -1;
-    if (rt_console_create(ptmx, s->r->console_sock, &slave, err) < 0)
+    if (rt_console_create(ptmx, s->r->console_sock,
+                          json_object_get(json_object_get(s->r->spec, "process"), "consoleSize"),
+                          &slave, err) < 0)
         return -1;
     s->r->console_slave = slave;
     _cleanup_close_ int console = mkfile_in_root(s->rootfd, "/dev/console", err);

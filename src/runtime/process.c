@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -289,6 +290,11 @@ int rt_process_exec(const struct rt_process *p, mk_err **err)
     /* No host fd crosses execve: the channel is CLOEXEC already. */
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         mk_close_fds_from(3);
+    /* The process starts with no signal blocked, whatever its creator had
+     * blocked (mocker serve's threads block SIGINT and SIGTERM). */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     mk_trace("child-execve");
     execve(path, p->args, p->env);
     int e = errno;

@@ -52,6 +52,10 @@ test_serve_http_shapes() {
         assert_eq 503 "$(api $p)" "$p"
         assert_eq '{"message":"This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again."}' "$(cat body.out)"
     done
+    assert_eq 200 "$(api /plugins)"
+    assert_eq '[]' "$(cat body.out)"
+    assert_eq 404 "$(api /plugins/foo/json)"
+    assert_eq '{"message":"plugin \"foo\" not found"}' "$(cat body.out)"
     assert_eq 404 "$(api /containers/nosuch/json)"
     assert_eq '{"message":"No such container: nosuch"}' "$(cat body.out)"
     assert_eq 400 "$(api '/containers/json?filters=%7B%22bogus%22%3A%5B%22a%22%5D%7D')"

@@ -4,11 +4,14 @@
 # and the monitors it starts (no zombies).
 source "$REPO/tests/integration/serve_lib.sh"
 
+# Tests that count containers start from none (a failed test may leave some).
+no_containers() { $M ps -aq --no-trunc | xargs -r $M rm -f >/dev/null; }
 serve_threads() { awk '/^Threads:/ {print $2}' "/proc/$serve_pid/status"; }
 threads_above() { [ "$(serve_threads)" -gt "$1" ]; }
 serve_cpu_ticks() { awk '{print $14 + $15}' "/proc/$serve_pid/stat"; }
 
 test_serve_robust_bad_input_keeps_serving() {
+    no_containers
     start_serve
     # malformed JSON, wrong types, unknown fields' types: 400 with a message
     assert_eq 400 "$(api -X POST -H 'Content-Type: application/json' -d '{"Image":' /containers/create)"
@@ -47,6 +50,7 @@ PY
 }
 
 test_serve_robust_mixed_clients() {
+    no_containers
     $M create --name m1 $IMG true >/dev/null
     start_serve
     id=$($M inspect -f '{{.Id}}' m1)
@@ -140,6 +144,7 @@ test_serve_robust_sigterm_is_prompt() {
 }
 
 test_serve_robust_kill9_and_restart() {
+    no_containers
     start_serve
     id=$(timeout -s KILL 20 $D run -d --name k9 $IMG sleep 100)
     kill -9 $serve_pid
@@ -147,6 +152,7 @@ test_serve_robust_kill9_and_restart() {
     [ -S "$sock" ] || fail "kill -9 removed the socket?"
     # the stale socket is replaced; the lock died with the process
     start_serve
+    wait_for 50 curl -sf --unix-socket "$sock" http://docker/_ping >/dev/null || fail "no restart: $(cat serve.err)"
     assert_eq running "$($D inspect -f '{{.State.Status}}' k9)"
     assert_eq "$id" "$($D ps -q --no-trunc)"
     timeout -s KILL 20 $D stop -t 1 k9 >/dev/null
@@ -237,6 +243,7 @@ PY
 }
 
 test_serve_robust_no_zombie_monitors() {
+    no_containers
     start_serve
     for i in $(seq 1 50); do
         timeout -s KILL 20 $D run -d $IMG true >/dev/null || fail "run $i"
