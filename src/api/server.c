@@ -211,7 +211,13 @@ static int socket_access(const char *path, const char *dir, mk_err **err)
     struct group *g = getgrnam("docker");
     if (g == NULL)
         return 0;
-    if (chown(path, (uid_t)-1, g->gr_gid) < 0 || chmod(path, 0660) < 0)
+    if (chown(path, (uid_t)-1, g->gr_gid) < 0) {
+        /* not ours to give (a user outside the group): owner-only it stays */
+        fprintf(stderr, "mocker serve: %s stays owner-only: cannot give it to group docker: %s\n",
+                path, strerror(errno));
+        return 0;
+    }
+    if (chmod(path, 0660) < 0)
         return mk_err_sys(err, "give group docker access to %s", path);
     struct stat st;
     if (dir != NULL && stat(dir, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & S_IXGRP)) {
