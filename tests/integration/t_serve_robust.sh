@@ -166,6 +166,7 @@ test_serve_robust_one_server_per_socket() {
     for i in $(seq 1 10); do
         $M serve -H "unix://$sock" 2>"serve.$i.err" &
     done
+    trap 'for p in $(jobs -p); do kill "$p" 2>/dev/null; done' EXIT
     sleep 2
     alive=0
     for p in $(jobs -p); do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
@@ -195,6 +196,7 @@ os.environ["LISTEN_PID"] = str(os.getpid()); os.environ["LISTEN_FDS"] = "1"
 os.execv(sys.argv[2], [sys.argv[2], "serve", "-H", "fd://"])
 PY
     serve_pid=$!
+    trap 'kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null' EXIT
     wait_for 50 curl -sf --unix-socket "$sock" http://docker/_ping || fail "no answer on the passed socket: $(cat act.err)"
     assert_eq 1.47 "$(docker -H "unix://$sock" version --format '{{.Server.APIVersion}}')"
     # children (a container's monitor) do not take the LISTEN_* variables
