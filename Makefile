@@ -38,9 +38,12 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests-asan/%)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_BIN := $(BUILD)/fuzz/fuzz_http
+# How long `make fuzz` (and `make check`) runs the fuzz target.
+FUZZ_SECONDS ?= 20
 
 V ?= 0
-.PHONY: lint print-flags all deps check unit asan integration install demo bench compat clean format format-check
+.PHONY: lint print-flags all deps check unit asan fuzz fuzz-libfuzzer integration install demo bench compat clean format format-check
 
 all: $(BUILD)/mocker $(BUILD)/mocker-init
 
@@ -86,6 +89,29 @@ $(BUILD)/tests-asan/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libmocker-asan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Itests/unit -o $@ $< $(BUILD)/libmocker-asan.a $(PKG_LIBS)
 
+# The fuzz target over the API's request parser and router, under ASan+UBSan,
+# with its own deterministic mutator loop (tests/fuzz/fuzz_http.c says why).
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libmocker-asan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(BUILD)/libmocker-asan.a $(PKG_LIBS)
+
+# The same target under libFuzzer's coverage-guided search: clang builds the
+# parser and the router with coverage (their objects come before the library,
+# so they replace its copies); the rest stays gcc's ASan build.
+# `make fuzz-libfuzzer FUZZ_SECONDS=600` for a long run.
+FUZZ_COVERED := src/api/http.c src/api/router.c
+$(BUILD)/fuzz-libfuzzer/%: tests/fuzz/%.c $(FUZZ_COVERED) $(BUILD)/libmocker-asan.a
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -DMK_LIBFUZZER -g -O1 -Isrc $(PKG_CFLAGS) -DMK_VERSION='"$(VERSION)"' \
+	    -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_COVERED) $(BUILD)/libmocker-asan.a $(PKG_LIBS)
+
+fuzz: $(FUZZ_BIN)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 FUZZ_SECONDS=$(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-libfuzzer: $(BUILD)/fuzz-libfuzzer/fuzz_http
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(BUILD)/fuzz-corpus
+
 deps:
 	./tools/install-deps
 
@@ -98,8 +124,8 @@ asan: $(ASAN_BIN)
 integration: all
 	./tests/integration/run
 
-check: all $(UNIT_BIN) $(ASAN_BIN) lint
-	./tests/run-all
+check: all $(UNIT_BIN) $(ASAN_BIN) $(FUZZ_BIN) lint
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/run-all
 
 # clang refuses a goto that skips a cleanup variable's initialisation (gcc lets
 # it through and frees garbage): a syntax-only pass catches that class of bug.
@@ -114,6 +140,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/mocker
 	install -m 0755 $(BUILD)/mocker $(DESTDIR)$(PREFIX)/bin/mocker
 	install -m 0755 $(BUILD)/mocker-init $(DESTDIR)$(PREFIX)/libexec/mocker/mocker-init
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	for u in contrib/systemd/*.service contrib/systemd/*.socket; do \
+	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|/usr/local/bin/|$(PREFIX)/bin/|g' $$u >$(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u) && \
+	    chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u) || exit 1; \
+	done
 
 demo: deps all
 	./tools/demo

@@ -28,7 +28,13 @@ struct mk_api_route {
     const char *method;  /* "GET", ...; "*" for any */
     const char *pattern; /* "/containers/{id}/json"; "{name*}" takes one or more segments */
     mk_api_handler fn;
+    /* The largest request body (413 past it); 0 is MK_API_BODY_DEFAULT.  An
+     * upload (image load, build context, archive PUT) sets MK_API_BODY_UPLOAD. */
+    size_t max_body;
 };
+/* JSON bodies: a create with a large environment is far below it. */
+#define MK_API_BODY_DEFAULT ((size_t)4 * 1024 * 1024)
+#define MK_API_BODY_UPLOAD ((size_t)64 * 1024 * 1024)
 extern const struct mk_api_route mk_api_routes[];
 
 /* The request's JSON object body into *out (the caller's).  An empty body is
@@ -57,8 +63,9 @@ int mk_api_query_int(const struct mk_http_request *r, const char *key, long dflt
 /* What lstat finds at path: nothing or a stale socket (removed) is fine; a
  * socket someone listens on, a symlink or any other file is an error. */
 int mk_api_socket_preflight(const char *path, mk_err **err);
-/* Serve on the Unix socket path until SIGINT or SIGTERM, then remove it. */
-int mk_api_serve(const char *path, mk_err **err);
+/* Serve host (unix:///path, or fd:// / fd://N for systemd socket activation)
+ * until SIGINT or SIGTERM, then remove the socket (a unix:// one). */
+int mk_api_serve(const char *host, mk_err **err);
 
 /* handlers */
 int mk_api_ping(struct mk_api_ctx *c, mk_err **err);

@@ -2,13 +2,15 @@
  *
  * Lenient where real clients differ (bare LF line ends, blank lines before a
  * request, any Host), strict where ambiguity is dangerous: both Content-Length
- * and Transfer-Encoding, differing Content-Lengths, folded headers and control
- * characters are refused, so a proxy in front cannot disagree with us about
- * where a request ends. */
+ * and Transfer-Encoding, repeated Transfer-Encodings, differing
+ * Content-Lengths, folded headers and control characters (NUL included, in
+ * the head and in chunk lines) are refused, so a proxy in front cannot
+ * disagree with us about where a request ends. */
 #include "api/http.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -29,8 +31,43 @@ void mk_http_parser_init(struct mk_http_parser *p, const struct mk_http_limits *
     p->state = MK_HTTP_HEAD;
 }
 
+static void budget_release(struct mk_http_parser *p, size_t *n)
+{
+    if (p->budget != NULL && *n > 0)
+        atomic_fetch_sub(&p->budget->used, *n);
+    *n = 0;
+}
+
+/* Take n more bytes of the budget for the request being read; false when the
+ * server has no room for them now. */
+static bool budget_take(struct mk_http_parser *p, size_t n)
+{
+    if (p->budget == NULL || n == 0)
+        return true;
+    size_t used = atomic_load(&p->budget->used);
+    do {
+        if (used + n > p->budget->max || used + n < used)
+            return false;
+    } while (!atomic_compare_exchange_weak(&p->budget->used, &used, used + n));
+    p->reserved += n;
+    return true;
+}
+
+/* The unparsed bytes. */
+static char *in_data(const struct mk_http_parser *p)
+{
+    return p->in.data ? p->in.data + p->off : (char *)"";
+}
+
+static size_t in_len(const struct mk_http_parser *p)
+{
+    return p->in.len - p->off;
+}
+
 void mk_http_parser_clear(struct mk_http_parser *p)
 {
+    budget_release(p, &p->reserved);
+    budget_release(p, &p->held);
     mk_buf_free(&p->in);
     mk_buf_free(&p->body);
     mk_http_request_free(p->req);
@@ -39,18 +76,27 @@ void mk_http_parser_clear(struct mk_http_parser *p)
 
 void mk_http_parser_feed(struct mk_http_parser *p, const void *data, size_t len)
 {
+    /* Parsed bytes are dropped only once they are at least half the buffer:
+     * each byte is moved a bounded number of times, however many small
+     * requests a client pipelines. */
+    if (p->off > 0 && p->off >= in_len(p)) {
+        memmove(p->in.data, p->in.data + p->off, in_len(p));
+        p->in.len -= p->off;
+        p->in.data[p->in.len] = '\0';
+        p->off = 0;
+    }
     mk_buf_append(&p->in, data, len);
 }
 
 bool mk_http_parser_busy(const struct mk_http_parser *p)
 {
-    return p->state != MK_HTTP_HEAD || p->in.len > 0;
+    return p->state != MK_HTTP_HEAD || in_len(p) > 0;
 }
 
 const char *mk_http_parser_pending(const struct mk_http_parser *p, size_t *len)
 {
-    *len = p->in.len;
-    return p->in.data ? p->in.data : "";
+    *len = in_len(p);
+    return in_data(p);
 }
 
 void mk_http_request_free(struct mk_http_request *r)
@@ -73,9 +119,11 @@ void mk_http_request_free(struct mk_http_request *r)
 
 static void consume(struct mk_http_parser *p, size_t n)
 {
-    memmove(p->in.data, p->in.data + n, p->in.len - n);
-    p->in.len -= n;
-    p->in.data[p->in.len] = '\0';
+    p->off += n;
+    if (p->off == p->in.len && p->in.data != NULL) {
+        p->off = p->in.len = 0;
+        p->in.data[0] = '\0';
+    }
 }
 
 static int fail(struct mk_http_parser *p, int status, const char *msg)
@@ -302,15 +350,24 @@ static int parse_header_line(struct mk_http_parser *p, char *line)
 static int body_framing(struct mk_http_parser *p)
 {
     struct mk_http_request *r = p->req;
-    const char *te = mk_http_header(r, "Transfer-Encoding");
+    const char *te = NULL;
     const char *cl = NULL;
     for (size_t i = 0; i < r->n_headers; i++) {
+        if (strcasecmp(r->headers[i].name, "Transfer-Encoding") == 0) {
+            /* "chunked" twice would be two codings: a proxy may read it otherwise */
+            if (te != NULL)
+                return fail(p, 400, "repeated Transfer-Encoding headers");
+            te = r->headers[i].value;
+        }
         if (strcasecmp(r->headers[i].name, "Content-Length") != 0)
             continue;
         if (cl != NULL && strcmp(cl, r->headers[i].value) != 0)
             return fail(p, 400, "conflicting Content-Length headers");
         cl = r->headers[i].value;
     }
+    /* asked only when there is a body: a router lookup per request otherwise */
+    size_t limit = p->body_limit && (te || cl) ? p->body_limit(r, p->body_limit_ud) : 0;
+    p->body_max = limit ? limit : p->limits.max_body;
     if (te != NULL) {
         if (cl != NULL)
             return fail(p, 400, "both Transfer-Encoding and Content-Length");
@@ -323,8 +380,10 @@ static int body_framing(struct mk_http_parser *p)
         if (*cl == '\0' || strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 18)
             return fail(p, 400, "malformed Content-Length");
         unsigned long long n = strtoull(cl, NULL, 10);
-        if (n > p->limits.max_body)
+        if (n > p->body_max)
             return fail(p, 413, "request body too large");
+        if (!budget_take(p, (size_t)n))
+            return fail(p, 503, "the server is busy receiving other requests' bodies; retry later");
         p->remaining = (size_t)n;
         p->state = n > 0 ? MK_HTTP_BODY : MK_HTTP_DONE;
         return 0;
@@ -336,16 +395,20 @@ static int body_framing(struct mk_http_parser *p)
 /* Offset just past the blank line that ends the head, or 0 if not there yet. */
 static size_t head_end(struct mk_http_parser *p)
 {
+    const char *d = in_data(p);
+    size_t len = in_len(p);
     size_t from = p->scanned > 2 ? p->scanned - 2 : 0;
-    for (size_t i = from; i < p->in.len; i++) {
-        if (p->in.data[i] != '\n')
-            continue;
-        if (i + 1 < p->in.len && p->in.data[i + 1] == '\n')
+    for (size_t i = from; i < len; i++) {
+        const char *nl = memchr(d + i, '\n', len - i);
+        if (nl == NULL)
+            break;
+        i = (size_t)(nl - d);
+        if (i + 1 < len && d[i + 1] == '\n')
             return i + 2;
-        if (i + 2 < p->in.len && p->in.data[i + 1] == '\r' && p->in.data[i + 2] == '\n')
+        if (i + 2 < len && d[i + 1] == '\r' && d[i + 2] == '\n')
             return i + 3;
     }
-    p->scanned = p->in.len;
+    p->scanned = len;
     return 0;
 }
 
@@ -353,22 +416,22 @@ static int parse_head(struct mk_http_parser *p)
 {
     /* blank lines before a request are ignored (RFC 9112 2.2) */
     size_t skip = 0;
-    while (skip < p->in.len && (p->in.data[skip] == '\r' || p->in.data[skip] == '\n'))
+    while (skip < in_len(p) && (in_data(p)[skip] == '\r' || in_data(p)[skip] == '\n'))
         skip++;
     if (skip > 0)
         consume(p, skip);
-    if (p->in.len == 0)
+    if (in_len(p) == 0)
         return 0;
     size_t end = head_end(p);
     if (end == 0) {
-        if (p->in.len > p->limits.max_header_bytes)
+        if (in_len(p) > p->limits.max_header_bytes)
             return fail(p, 431, "request header fields too large");
         return 0;
     }
     if (end > p->limits.max_header_bytes)
         return fail(p, 431, "request header fields too large");
     p->scanned = 0;
-    _cleanup_free_ char *head = xstrndup(p->in.data, end);
+    _cleanup_free_ char *head = xstrndup(in_data(p), end);
     if (strlen(head) != end)
         return fail(p, 400, "NUL byte in request head");
     consume(p, end);
@@ -400,16 +463,17 @@ static int parse_head(struct mk_http_parser *p)
  * the line is not complete yet. */
 static int take_line(struct mk_http_parser *p, size_t max, char **line)
 {
-    char *nl = memchr(p->in.data, '\n', p->in.len);
+    const char *d = in_data(p);
+    char *nl = memchr(d, '\n', in_len(p));
     if (nl == NULL) {
-        if (p->in.len > max)
+        if (in_len(p) > max)
             return fail(p, 400, "malformed chunked encoding");
         return 0;
     }
-    size_t n = (size_t)(nl - p->in.data);
-    if (n > max)
+    size_t n = (size_t)(nl - d);
+    if (n > max || memchr(d, '\0', n) != NULL)
         return fail(p, 400, "malformed chunked encoding");
-    *line = xstrndup(p->in.data, n > 0 && nl[-1] == '\r' ? n - 1 : n);
+    *line = xstrndup(d, n > 0 && nl[-1] == '\r' ? n - 1 : n);
     consume(p, n + 1);
     return 1;
 }
@@ -424,8 +488,10 @@ static int parse_chunk_size(struct mk_http_parser *p)
     if (digits == 0 || digits > 15 || (line[digits] != '\0' && line[digits] != ';'))
         return fail(p, 400, "malformed chunk size");
     size_t size = (size_t)strtoull(line, NULL, 16);
-    if (size > p->limits.max_body || p->body.len + size > p->limits.max_body)
+    if (size > p->body_max || p->body.len + size > p->body_max)
         return fail(p, 413, "request body too large");
+    if (!budget_take(p, size))
+        return fail(p, 503, "the server is busy receiving other requests' bodies; retry later");
     p->remaining = size;
     p->state = size == 0 ? MK_HTTP_TRAILER : MK_HTTP_CHUNK_DATA;
     p->scanned = 0;
@@ -445,8 +511,8 @@ static int step(struct mk_http_parser *p)
             break;
         case MK_HTTP_BODY:
         case MK_HTTP_CHUNK_DATA: {
-            size_t n = p->in.len < p->remaining ? p->in.len : p->remaining;
-            mk_buf_append(&p->body, p->in.data ? p->in.data : "", n);
+            size_t n = in_len(p) < p->remaining ? in_len(p) : p->remaining;
+            mk_buf_append(&p->body, in_data(p), n);
             consume(p, n);
             p->remaining -= n;
             if (p->remaining > 0)
@@ -461,9 +527,10 @@ static int step(struct mk_http_parser *p)
             break;
         }
         case MK_HTTP_CHUNK_END: {
-            if (p->in.len < 1 || (p->in.data[0] == '\r' && p->in.len < 2))
+            const char *d = in_data(p);
+            if (in_len(p) < 1 || (d[0] == '\r' && in_len(p) < 2))
                 return 0;
-            size_t n = p->in.data[0] == '\n' ? 1 : p->in.data[0] == '\r' && p->in.data[1] == '\n' ? 2 : 0;
+            size_t n = d[0] == '\n' ? 1 : d[0] == '\r' && d[1] == '\n' ? 2 : 0;
             if (n == 0)
                 return fail(p, 400, "malformed chunked encoding");
             consume(p, n);
@@ -496,6 +563,7 @@ static int step(struct mk_http_parser *p)
 
 int mk_http_parser_next(struct mk_http_parser *p, struct mk_http_request **out)
 {
+    budget_release(p, &p->held);
     int r = step(p);
     if (r <= 0)
         return r;
@@ -503,6 +571,8 @@ int mk_http_parser_next(struct mk_http_parser *p, struct mk_http_request **out)
     req->body_len = p->body.len;
     req->body = p->body.len ? mk_buf_steal(&p->body) : NULL;
     mk_buf_free(&p->body);
+    p->held = p->reserved;
+    p->reserved = 0;
     p->state = MK_HTTP_HEAD;
     p->scanned = 0;
     *out = req;
@@ -623,9 +693,45 @@ int mk_http_reply_json(struct mk_http_reply *w, int status, const json_t *body)
     return mk_http_reply_send(w, status, "application/json", line, strlen(line));
 }
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing past U+10FFFF), 0 when there is none. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+             : s[0] >= 0xf0 && s[0] <= 0xf4                                  ? 4
+                                                                               : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+char *mk_utf8_sanitize(const char *s)
+{
+    mk_buf b = {0};
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u) {
+        size_t n = utf8_seq(u);
+        if (n == 0) {
+            mk_buf_puts(&b, "\xef\xbf\xbd");
+            u++;
+        } else {
+            mk_buf_append(&b, u, n);
+            u += n;
+        }
+    }
+    return b.data ? mk_buf_steal(&b) : xstrdup("");
+}
+
 int mk_http_reply_error(struct mk_http_reply *w, int status, const char *message)
 {
-    _cleanup_json_ json_t *j = json_pack("{s:s}", "message", message);
+    _cleanup_free_ char *clean = mk_utf8_sanitize(message ? message : "");
+    _cleanup_json_ json_t *j = json_pack("{s:s}", "message", clean);
     return mk_http_reply_json(w, status, j);
 }
 

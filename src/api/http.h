@@ -14,10 +14,18 @@
 struct mk_http_limits {
     size_t max_header_bytes; /* request line + headers: 431 past it */
     size_t max_headers;      /* header lines: 431 past it */
-    size_t max_body;         /* decoded body: 413 past it */
+    size_t max_body;         /* decoded body: 413 past it (body_limit may lower it) */
 };
 /* 64 KiB of headers, 100 of them, 64 MiB of body. */
 extern const struct mk_http_limits mk_http_default_limits;
+
+/* Body bytes buffered by all the connections of a server together: a request
+ * whose body would go past max waits for no one, it gets 503.  Without it,
+ * every connection could hold its largest body at once. */
+struct mk_http_budget {
+    _Atomic size_t used;
+    size_t max;
+};
 
 struct mk_http_header {
     char *name;
@@ -52,8 +60,18 @@ enum mk_http_state {
 
 struct mk_http_parser {
     struct mk_http_limits limits;
+    /* Called once a request's head is parsed: the most body bytes it may send
+     * (0: limits.max_body; more than limits.max_body is allowed, so an upload
+     * endpoint can opt in to large bodies while the others stay small). */
+    size_t (*body_limit)(const struct mk_http_request *req, void *ud);
+    void *body_limit_ud;
+    struct mk_http_budget *budget; /* NULL: none */
+    size_t body_max;               /* the current request's limit */
+    size_t reserved;               /* budget held by the request being read */
+    size_t held;                   /* budget held by the last request returned */
     enum mk_http_state state;
-    mk_buf in;        /* received, not yet parsed */
+    mk_buf in;        /* received; bytes before `off` are parsed */
+    size_t off;
     size_t scanned;   /* bytes of `in` already searched for the end of the head */
     size_t remaining; /* of the Content-Length body or the current chunk */
     mk_buf body;
@@ -64,11 +82,12 @@ struct mk_http_parser {
 
 void mk_http_parser_init(struct mk_http_parser *p, const struct mk_http_limits *limits);
 void mk_http_parser_clear(struct mk_http_parser *p);
-/* Append received bytes. */
+/* Append received bytes (amortised linear over any pipelining). */
 void mk_http_parser_feed(struct mk_http_parser *p, const void *data, size_t len);
 /* 1: *out is the next complete request (the caller frees it), 0: more bytes
  * needed, -1: malformed or over a limit (p->error_status, p->error; the
- * connection cannot be used further). */
+ * connection cannot be used further).  The budget a returned request's body
+ * holds is given back at the next call (its body is freed by then). */
 int mk_http_parser_next(struct mk_http_parser *p, struct mk_http_request **out);
 /* True when bytes of a request that is not complete yet have arrived. */
 bool mk_http_parser_busy(const struct mk_http_parser *p);
@@ -116,7 +135,8 @@ int mk_http_reply_send(struct mk_http_reply *w, int status, const char *content_
                       const void *body, size_t len);
 /* JSON body without escaped slashes, with docker's trailing newline. */
 int mk_http_reply_json(struct mk_http_reply *w, int status, const json_t *body);
-/* docker's error body {"message":"..."}. */
+/* docker's error body {"message":"..."}; bytes of message that are not UTF-8
+ * (a path, a tool's output) become U+FFFD, as JSON cannot carry them. */
 int mk_http_reply_error(struct mk_http_reply *w, int status, const char *message);
 /* A streamed response (events, pull progress, logs): chunks, then the end. */
 int mk_http_reply_begin_chunked(struct mk_http_reply *w, int status, const char *content_type);
@@ -130,6 +150,9 @@ int mk_http_reply_end_chunked(struct mk_http_reply *w);
  * the connection is not reused. */
 int mk_http_reply_hijack(struct mk_http_reply *w, const struct mk_http_request *req,
                         const char *content_type);
+
+/* s with every byte that is not part of valid UTF-8 replaced by U+FFFD. */
+char *mk_utf8_sanitize(const char *s);
 
 /* The head of a response (status line and docker's headers), for tests and
  * the writer: content_length -1 means chunked, -2 no length (hijack). */

@@ -33,8 +33,8 @@ const struct mk_api_route mk_api_routes[] = {
     {"GET", "/images/{name*}/history", mk_api_image_history},
     {"POST", "/images/{name*}/tag", mk_api_image_tag},
     {"POST", "/images/prune", mk_api_images_prune},
-    {"POST", "/images/create", mk_api_image_create},
-    {"POST", "/images/load", mk_api_images_load},
+    {"POST", "/images/create", mk_api_image_create, MK_API_BODY_UPLOAD}, /* fromSrc=- imports the body */
+    {"POST", "/images/load", mk_api_images_load, MK_API_BODY_UPLOAD},
     {"GET", "/images/get", mk_api_images_get},
     {"POST", "/images/{name*}/push", mk_api_image_push},
     {"GET", "/images/{name*}/get", mk_api_image_get},
@@ -61,7 +61,7 @@ const struct mk_api_route mk_api_routes[] = {
     /* container files, processes and resources */
     {"HEAD", "/containers/{id}/archive", mk_api_container_archive_head},
     {"GET", "/containers/{id}/archive", mk_api_container_archive_get},
-    {"PUT", "/containers/{id}/archive", mk_api_container_archive_put},
+    {"PUT", "/containers/{id}/archive", mk_api_container_archive_put, MK_API_BODY_UPLOAD},
     {"GET", "/containers/{id}/export", mk_api_container_export},
     {"GET", "/containers/{id}/changes", mk_api_container_changes},
     {"GET", "/containers/{id}/top", mk_api_container_top},

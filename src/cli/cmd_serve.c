@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#define DEFAULT_SOCKET "/run/mocker/mocker.sock"
+#define DEFAULT_HOST "unix:///run/mocker/mocker.sock"
 
 int cmd_serve(int argc, char **argv)
 {
@@ -13,7 +13,8 @@ int cmd_serve(int argc, char **argv)
     char *host = NULL;
     struct mk_opt opts[] = {
         {"host", 'H', MK_OPT_STRING, &host,
-         "Socket to listen on, unix:///path (default unix://" DEFAULT_SOCKET ")", NULL},
+         "Socket to listen on: unix:///path, or fd:// for systemd socket activation (default " DEFAULT_HOST ")",
+         NULL},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     _cleanup_strv_ char **rest = NULL;
@@ -21,16 +22,11 @@ int cmd_serve(int argc, char **argv)
     _cleanup_free_ char *h = host;
     if (r >= 0)
         return r;
-    const char *path = DEFAULT_SOCKET;
-    if (h != NULL) {
-        if (!mk_str_has_prefix(h, "unix://") || h[7] != '/') {
-            fprintf(stderr, "mocker serve: unsupported host %s: only unix:///absolute/path is served\n", h);
-            return 125;
-        }
-        path = h + 7;
-    }
     mk_err *err = NULL;
-    if (mk_api_serve(path, &err) < 0)
+    if (mk_api_serve(h ? h : DEFAULT_HOST, &err) < 0)
         return mk_cli_fail(NULL, err, 125);
-    return 0;
+    /* Connections still streaming (logs -f, wait) are cut: exit() would run
+     * destructors under their threads' feet. */
+    fflush(NULL);
+    _exit(0);
 }

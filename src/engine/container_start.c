@@ -11,6 +11,7 @@
 #include "monitor/monitor.h"
 #include "network/network.h"
 #include "runtime/runtime.h"
+#include "util/reap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -221,6 +222,7 @@ static int spawn_monitor(struct mk_engine *e, const char *id, int client_end, mk
     posix_spawnattr_destroy(&attr);
     if (r != 0)
         return mk_err_errno(err, r, "could not start the container's monitor");
+    mk_reap_register(pid); /* outlives this call: a long-lived caller reaps it */
     return 0;
 }
 

@@ -11,27 +11,27 @@
 #include <curl/curl.h>
 #include <stdarg.h>
 
-static struct mk_lazylib libcurl = {"libcurl.so.4", "libcurl4", NULL};
+struct mk_lazylib mk_lazy_libcurl = {"libcurl.so.4", "libcurl4", NULL};
 
-MK_LAZY_FN(libcurl, CURLcode, curl_global_init, (long flags), (flags))
-MK_LAZY_FN(libcurl, CURL *, curl_easy_init, (void), ())
-MK_LAZY_VOID(libcurl, curl_easy_cleanup, (CURL * h), (h))
-MK_LAZY_VOID(libcurl, curl_easy_reset, (CURL * h), (h))
-MK_LAZY_FN(libcurl, CURLcode, curl_easy_perform, (CURL * h), (h))
-MK_LAZY_FN(libcurl, const char *, curl_easy_strerror, (CURLcode c), (c))
-MK_LAZY_FN(libcurl, struct curl_slist *, curl_slist_append,
+MK_LAZY_FN(mk_lazy_libcurl, CURLcode, curl_global_init, (long flags), (flags))
+MK_LAZY_FN(mk_lazy_libcurl, CURL *, curl_easy_init, (void), ())
+MK_LAZY_VOID(mk_lazy_libcurl, curl_easy_cleanup, (CURL * h), (h))
+MK_LAZY_VOID(mk_lazy_libcurl, curl_easy_reset, (CURL * h), (h))
+MK_LAZY_FN(mk_lazy_libcurl, CURLcode, curl_easy_perform, (CURL * h), (h))
+MK_LAZY_FN(mk_lazy_libcurl, const char *, curl_easy_strerror, (CURLcode c), (c))
+MK_LAZY_FN(mk_lazy_libcurl, struct curl_slist *, curl_slist_append,
            (struct curl_slist * l, const char *s), (l, s))
-MK_LAZY_VOID(libcurl, curl_slist_free_all, (struct curl_slist * l), (l))
-MK_LAZY_FN(libcurl, CURLHcode, curl_easy_header,
+MK_LAZY_VOID(mk_lazy_libcurl, curl_slist_free_all, (struct curl_slist * l), (l))
+MK_LAZY_FN(mk_lazy_libcurl, CURLHcode, curl_easy_header,
            (CURL * h, const char *name, size_t index, unsigned int origin, int request,
             struct curl_header **hout),
            (h, name, index, origin, request, hout))
-MK_LAZY_FN(libcurl, char *, curl_easy_escape, (CURL * h, const char *s, int len), (h, s, len))
-MK_LAZY_VOID(libcurl, curl_free, (void *p), (p))
+MK_LAZY_FN(mk_lazy_libcurl, char *, curl_easy_escape, (CURL * h, const char *s, int len), (h, s, len))
+MK_LAZY_VOID(mk_lazy_libcurl, curl_free, (void *p), (p))
 
 CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
 {
-    MK_LAZY_RESOLVE(libcurl, curl_easy_setopt)
+    MK_LAZY_RESOLVE(mk_lazy_libcurl, curl_easy_setopt)
     va_list ap;
     va_start(ap, opt);
     CURLcode r;
@@ -51,7 +51,7 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
 
 CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
 {
-    MK_LAZY_RESOLVE(libcurl, curl_easy_getinfo)
+    MK_LAZY_RESOLVE(mk_lazy_libcurl, curl_easy_getinfo)
     va_list ap;
     va_start(ap, info);
     CURLcode r = f_(h, info, va_arg(ap, void *)); /* every CURLINFO_* takes a pointer */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -37,6 +38,10 @@ static int run_tool(char *const argv[], const int fds[3], mk_err **err)
     if (pid < 0)
         return mk_err_sys(err, "fork");
     if (pid == 0) {
+        /* forked from a thread of mocker serve, which blocks signals */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         int tmp[3];
         for (int i = 0; i < 3; i++) {
             tmp[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD_CLOEXEC, 3)

@@ -16,6 +16,15 @@ struct mk_lazylib {
 
 void *mk_lazylib_sym(struct mk_lazylib *lib, const char *name);
 
+/* The libraries of the shims. */
+extern struct mk_lazylib mk_lazy_libarchive, mk_lazy_libcurl, mk_lazy_libnftables;
+struct mk_err;
+/* Load them all now, for a long-lived process (mocker serve): one that is
+ * missing is an error at its start instead of an exit(125) from the middle
+ * of a request, which would end every other client's connection too.
+ * Returns -1 with *err naming the packages to install. */
+int mk_lazylib_load_all(struct mk_err **err);
+
 #define MK_LAZY_RESOLVE(lib, name)                                                                \
     static __typeof__(name) *fn_;                                                                 \
     __typeof__(name) *f_ = __atomic_load_n(&fn_, __ATOMIC_ACQUIRE);                               \

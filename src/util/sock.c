@@ -46,6 +46,14 @@ int mk_unix_listen(const char *path, mk_err **err)
     _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return mk_err_sys(err, "socket");
+    /* A leftover socket is replaced, a live one never: its server would go
+     * on running with no way to reach it. */
+    _cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (probe >= 0 && (connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0 ||
+                       errno == EAGAIN)) { /* EAGAIN: live, its backlog full */
+        errno = EADDRINUSE;
+        return mk_err_sys(err, "bind %s: another process listens on it", path);
+    }
     unlink(path);
     if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
         return mk_err_sys(err, "bind %s", path);

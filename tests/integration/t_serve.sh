@@ -139,7 +139,12 @@ test_serve_socket_preflight() {
     $M serve -H "unix://$sock" 2>serve.err &
     pid=$!
     wait_for 50 curl -sf --unix-socket "$sock" http://docker/_ping || fail "serve did not replace the stale socket: $(cat serve.err)"
-    assert_eq 600 "$(stat -c %a "$sock")" "owner-only socket"
+    # owner-only, or the docker group's too where that group exists (issue 6)
+    if getent group docker >/dev/null; then
+        assert_eq "660 docker" "$(stat -c '%a %G' "$sock")" "the docker group's socket"
+    else
+        assert_eq 600 "$(stat -c %a "$sock")" "owner-only socket"
+    fi
     # a live one is not taken over
     capture $M serve -H "unix://$sock"
     assert_eq 125 "$rc"
