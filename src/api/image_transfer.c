@@ -234,61 +234,23 @@ int mk_api_image_push(struct mk_api_ctx *c, mk_err **err)
 struct save_job {
     struct mk_store *store;
     char **names;
-    int fd; /* the pipe's write end, closed when done */
-    mk_err *err;
-    int r;
 };
 
-static void *save_thread(void *p)
+static int save_produce(void *p, int fd, mk_err **err)
 {
     struct save_job *j = p;
-    j->r = mk_image_save(j->store, j->names, j->fd, &j->err);
-    close(j->fd);
-    return NULL;
+    return mk_image_save(j->store, j->names, fd, err);
 }
 
-/* mk_image_save writes into a pipe from a thread; its first bytes start a
- * chunked answer, so that an error before any (No such image) is an HTTP
- * error.  A client that left is drained until the save ends. */
+/* mk_image_save's first bytes start a chunked answer, so that an error
+ * before any (No such image) is an HTTP error. */
 static int save_images(struct mk_api_ctx *c, char **names, mk_err **err)
 {
     struct mk_engine *e;
     if (mk_api_engine(c, &e, err) < 0)
         return -1;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return mk_err_sys(err, "pipe");
-    struct save_job j = {.store = e->store, .names = names, .fd = p[1]};
-    pthread_t t;
-    if (pthread_create(&t, NULL, save_thread, &j) != 0) {
-        close(p[0]);
-        close(p[1]);
-        return mk_err_set(err, MK_ERR_INTERNAL, "save: cannot start a thread");
-    }
-    char buf[65536];
-    ssize_t n;
-    bool gone = false;
-    while ((n = read(p[0], buf, sizeof(buf))) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (!c->reply->started &&
-            mk_http_reply_begin_chunked(c->reply, 200, "application/x-tar") < 0)
-            gone = true;
-        if (!gone && mk_http_reply_chunk(c->reply, buf, (size_t)n) < 0)
-            gone = true;
-    }
-    close(p[0]);
-    pthread_join(t, NULL);
-    if (j.r < 0) {
-        *err = j.err;
-        return -1; /* mid-stream: the connection ends without the last chunk */
-    }
-    if (!c->reply->started) /* nothing written: cannot be, but answer anyway */
-        return mk_http_reply_send(c->reply, 200, "application/x-tar", NULL, 0);
-    return gone ? 0 : mk_http_reply_end_chunked(c->reply);
+    struct save_job j = {.store = e->store, .names = names};
+    return mk_api_reply_stream(c, "application/x-tar", save_produce, &j, err);
 }
 
 int mk_api_image_get(struct mk_api_ctx *c, mk_err **err)
