@@ -114,7 +114,7 @@ test_serve_export_diff_top_update() {
     assert_contains "$out" "No such container: nosuch"
     assert_eq 200 "$(api /containers/st/changes)"
     assert_eq "null" "$(cat body.out)" "no changes: null, as dockerd"
-    echo x >x && $M cp x up:/x
+    echo x >diff-x.txt && $M cp diff-x.txt up:/x
     assert_eq "A /x" "$($T $D diff up)"
     # top
     assert_contains "$($T $D top up)" "sleep 100"
