@@ -75,5 +75,9 @@ int mk_api_container_remove(struct mk_api_ctx *c, mk_err **err);
 int mk_api_containers_prune(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_logs(struct mk_api_ctx *c, mk_err **err);
 int mk_api_images_list(struct mk_api_ctx *c, mk_err **err);
+/* events, stats, system df */
+int mk_api_events(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_stats(struct mk_api_ctx *c, mk_err **err);
+int mk_api_system_df(struct mk_api_ctx *c, mk_err **err);
 
 #endif

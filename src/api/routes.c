@@ -22,6 +22,10 @@ const struct mk_api_route mk_api_routes[] = {
     {"DELETE", "/containers/{id}", mk_api_container_remove},
     {"GET", "/containers/{id}/logs", mk_api_container_logs},
     {"GET", "/images/json", mk_api_images_list},
+    /* events, stats, system df (api/events.c, api/container_stats.c, api/system_df.c) */
+    {"GET", "/events", mk_api_events},
+    {"GET", "/containers/{id}/stats", mk_api_container_stats},
+    {"GET", "/system/df", mk_api_system_df},
     /* swarm mode: docker's answer for a node that is not a manager */
     {"*", "/swarm", mk_api_swarm_inactive},
     {"*", "/swarm/{rest*}", mk_api_swarm_inactive},
