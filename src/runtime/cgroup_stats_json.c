@@ -197,8 +197,10 @@ int mk_cgroup_stats_json(const char *path, json_t **out, mk_err **err)
     int64_t cur = rt_cgroup_read_i64(pids_dir, "pids.current", &ok);
     if (ok)
         json_object_set_new(pids, "current", json_integer(nonneg(cur)));
-    int64_t max = rt_cgroup_read_i64(pids_dir, "pids.max", &ok); /* "max": no limit, omitted */
-    if (ok && max > 0)
+    /* "max" (no limit) is runc's MaxUint64, which JSON integers here cannot
+     * hold: omitted, as dockerd's omitempty does with no limit */
+    int64_t max = rt_cgroup_read_i64(pids_dir, "pids.max", &ok);
+    if (ok && max > 0 && max != INT64_MAX)
         json_object_set_new(pids, "limit", json_integer(max));
     *out = json_pack("{s:o,s:o,s:o,s:o}", "cpu_stats", v2() ? cpu_v2(path) : cpu_v1(path),
                      "memory_stats", memory(path), "blkio_stats", blkio(path), "pids_stats", pids);
