@@ -54,7 +54,7 @@ int mk_api_events(struct mk_api_ctx *c, mk_err **err)
     if (q.since_set && q.until_set && q.since_ns > q.until_ns) {
         _cleanup_free_ char *s = mk_http_query(c->req, "since");
         _cleanup_free_ char *u = mk_http_query(c->req, "until");
-        return mk_err_set(err, MK_ERR_INVALID, "`since` time (%s) cannot be after `until` (%s)",
+        return mk_err_set(err, MK_ERR_INVALID, "`since` time (%s) cannot be after `until` time (%s)",
                           s, u);
     }
     q.filters = filters;

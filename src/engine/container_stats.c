@@ -192,9 +192,13 @@ int mk_stats_sample_json(struct mk_stats_sampler *s, size_t i, json_t **out, mk_
         return mk_err_wrap(err, "stats of %s", c->id);
     _cleanup_free_ char *now = mk_time_rfc3339(mk_now_ns());
     json_object_set_new(j, "read", json_string(now));
-    json_t *cpu = json_object_get(cg, "cpu_stats");
-    json_object_set_new(cpu, "system_cpu_usage", json_integer((json_int_t)host.system_ns));
-    json_object_set_new(cpu, "online_cpus", json_integer(host.online_cpus));
+    /* in dockerd's order: the host's figures between usage and throttling */
+    json_t *cg_cpu = json_object_get(cg, "cpu_stats");
+    json_object_set_new(cg, "cpu_stats",
+                        json_pack("{s:O,s:I,s:i,s:O}", "cpu_usage",
+                                  json_object_get(cg_cpu, "cpu_usage"), "system_cpu_usage",
+                                  (json_int_t)host.system_ns, "online_cpus", host.online_cpus,
+                                  "throttling_data", json_object_get(cg_cpu, "throttling_data")));
     /* dockerd reports the host's memory when the cgroup's limit is above it
      * (or there is none) */
     json_t *mem = json_object_get(cg, "memory_stats");

@@ -203,7 +203,8 @@ int mk_engine_info_json(struct mk_engine *e, json_t **out, mk_err **err);
 /* GET /system/df's object (engine/system_df.c): LayersSize and Images[]
  * (ImageSummary with Size, SharedSize, Containers), Containers[]
  * (ContainerSummary with SizeRw/SizeRootFs), Volumes[] (with UsageData),
- * BuildCache[]: those of the MK_DF_ types asked for. */
+ * BuildCache (null: mocker keeps no build cache) and BuilderSize: those of
+ * the MK_DF_ types asked for. */
 enum {
     MK_DF_CONTAINERS = 1,
     MK_DF_IMAGES = 2,

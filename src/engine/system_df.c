@@ -140,9 +140,12 @@ int mk_system_df(struct mk_engine *e, unsigned types, json_t **out, mk_err **err
         if (volumes_df(e, vs, err) < 0)
             return -1;
     }
-    /* mocker builds keep no cache: docker's empty list */
-    if (types & MK_DF_BUILD_CACHE)
-        json_object_set_new(df, "BuildCache", json_array());
+    /* mocker builds keep no cache: dockerd's answer without one (null, and
+     * the deprecated BuilderSize 0) */
+    if (types & MK_DF_BUILD_CACHE) {
+        json_object_set_new(df, "BuildCache", json_null());
+        json_object_set_new(df, "BuilderSize", json_integer(0));
+    }
     *out = json_incref(df);
     return 0;
 }

@@ -182,8 +182,10 @@ static json_t *blkio(const char *path)
         json_object_set_new(b, "io_service_bytes_recursive", bytes);
         json_object_set_new(b, "io_serviced_recursive", ios);
     }
+    /* runc fills none of these; dockerd passes v1's empty lists on and has
+     * none on v2 */
     for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++)
-        json_object_set_new(b, others[i], json_null());
+        json_object_set_new(b, others[i], v2() ? json_null() : json_array());
     return b;
 }
 

@@ -83,7 +83,7 @@ PY
     assert_eq 1 "$(grep -c . body.out)"
     assert_contains "$(cat body.out)" '"Action":"start"'
     assert_eq 400 "$(api "/events?since=$until&until=$t0")"
-    assert_contains "$(cat body.out)" "cannot be after"
+    assert_contains "$(cat body.out)" "cannot be after \`until\` time"
     assert_eq 400 "$(api "/events?since=soon")"
     assert_eq 400 "$(api "/events?filters=%7B%22nope%22%3A%5B%22x%22%5D%7D")"
     assert_eq "{\"message\":\"Invalid filter 'nope'\"}" "$(cat body.out)"
@@ -185,20 +185,28 @@ test_serve_system_df() {
     python3 - <<'PY' || fail "df JSON: $(cat body.out)"
 import json
 d = json.load(open("body.out"))
-assert set(d) == {"LayersSize", "Images", "Containers", "Volumes", "BuildCache"}, d.keys()
+assert set(d) == {"LayersSize", "Images", "Containers", "Volumes", "BuildCache", "BuilderSize"}, d.keys()
 img = d["Images"][0]
 assert img["Containers"] == 2 and img["SharedSize"] == 0 and img["Size"] == d["LayersSize"] > 0
 assert {c["Names"][0] for c in d["Containers"]} == {"/df1", "/df2"}
 assert all("SizeRootFs" in c for c in d["Containers"])  # SizeRw: omitted when 0, as dockerd
 v = d["Volumes"][0]
 assert v["Name"] == "dfv" and v["UsageData"]["RefCount"] == 1 and v["UsageData"]["Size"] >= 0
-assert d["BuildCache"] == []
+assert d["BuildCache"] is None and d["BuilderSize"] == 0
 PY
     assert_eq 200 "$(api "/system/df?type=volume&type=image")"
     assert_eq '["Images","LayersSize","Volumes"]' "$(python3 -c 'import json; print(json.dumps(sorted(json.load(open("body.out"))),separators=(",",":")))')"
     assert_eq 400 "$(api "/system/df?type=bogus")"
     assert_eq '{"message":"unknown object type: bogus"}' "$(cat body.out)"
-    $M rm -f df1 df2 >/dev/null
+    # mocker's own -v prints what the docker CLI makes of the API's object
+    # (times aside: a second may pass between the two)
+    $M run --name df3 -v dfv:/data $IMG sh -c 'dd if=/dev/zero of=/x bs=1k count=1234; dd if=/dev/zero of=/data/y bs=1k count=2345' 2>/dev/null
+    $M tag $IMG other:1
+    local norm='s/(Less than a second|About an? [a-z]+|[0-9]+ [a-z]+) ago/T ago/g; s/ +/ /g'
+    assert_eq "$(timeout -s KILL 10 $D system df -v | sed -E "$norm")" "$($M system df -v | sed -E "$norm")"
+    assert_contains "$($M system df -v)" "dfv           2         2.401MB"
+    $M rmi other:1 >/dev/null
+    $M rm -f df1 df2 df3 >/dev/null
     $M volume rm dfv >/dev/null
 }
 
