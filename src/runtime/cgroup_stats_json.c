@@ -108,7 +108,8 @@ static json_t *memory(const char *path)
             json_object_set_new(m, "failcnt", json_integer(failcnt));
     }
     json_object_set_new(m, "stats", keyed_all(dir, "memory.stat"));
-    /* v2's "max" (no limit) reads as not ok: the caller puts the host's memory */
+    /* no limit reads as a huge one (v1) or INT64_MAX (v2's "max"): the
+     * engine puts the host's memory instead, as dockerd */
     json_object_set_new(m, "limit", json_integer(ok_l ? nonneg(limit) : 0));
     return m;
 }
