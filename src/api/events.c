@@ -21,6 +21,14 @@ static bool client_gone(int fd)
 static int send_event(void *p, const struct mk_event *ev)
 {
     struct events_out *o = p;
+    /* the head goes out at the first call, before any event or at the first
+     * idle moment: after the follower has fixed where "new" starts, so a
+     * client that saw the head misses nothing it causes next */
+    if (!o->reply->started &&
+        mk_http_reply_begin_chunked(o->reply, 200, "application/json") < 0) {
+        o->gone = true;
+        return 1;
+    }
     if (ev == NULL)
         o->gone = client_gone(o->reply->fd);
     else {
@@ -60,9 +68,6 @@ int mk_api_events(struct mk_api_ctx *c, mk_err **err)
     q.filters = filters;
     if (mk_api_engine(c, &e, err) < 0)
         return -1;
-    /* the head goes out now: a follower has its answer before any event */
-    if (mk_http_reply_begin_chunked(c->reply, 200, "application/json") < 0)
-        return -1;
     struct events_out o = {.reply = c->reply};
     if (mk_events_follow(e, &q, send_event, &o, err) < 0)
         return -1;
@@ -70,5 +75,8 @@ int mk_api_events(struct mk_api_ctx *c, mk_err **err)
         c->reply->keep_alive = false;
         return 0;
     }
+    /* a past until with nothing to send: the follower never called back */
+    if (!c->reply->started && mk_http_reply_begin_chunked(c->reply, 200, "application/json") < 0)
+        return -1;
     return mk_http_reply_end_chunked(c->reply);
 }

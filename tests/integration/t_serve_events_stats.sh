@@ -16,8 +16,9 @@ test_serve_events_cli() {
     start_serve
     local t0 ids
     t0=$(date +%s.%N) # fractional: nothing of the previous test
-    # a follower started before the container sees its whole life
-    timeout -s KILL 20 $D events --filter type=container --format '{{.Action}} {{.Actor.Attributes.name}}' >follow.out 2>&1 &
+    # a follower started before the container sees its whole life (--since:
+    # also when it connects late on a busy machine)
+    timeout -s KILL 20 $D events --since "$t0" --filter type=container --format '{{.Action}} {{.Actor.Attributes.name}}' >follow.out 2>&1 &
     local follower=$!
     sleep 1
     $M run --name ev1 -l tier=web $IMG true
@@ -87,6 +88,17 @@ PY
     assert_eq 400 "$(api "/events?since=soon")"
     assert_eq 400 "$(api "/events?filters=%7B%22nope%22%3A%5B%22x%22%5D%7D")"
     assert_eq "{\"message\":\"Invalid filter 'nope'\"}" "$(cat body.out)"
+    # without since: the new events only, as they happen (the head says the
+    # follower is in place)
+    timeout -s KILL 20 curl -sN --unix-socket "$sock" -D follow.head "http://docker/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D" >follow.out &
+    local follower=$!
+    wait_for 50 grep -q "200 OK" follow.head || fail "no head: $(cat follow.head)"
+    $M create --name ev4 $IMG true >/dev/null
+    wait_for 50 grep -q '"Action":"create"' follow.out || fail "the follower saw: $(cat follow.out)"
+    kill $follower 2>/dev/null || true
+    assert_eq 1 "$(grep -c . follow.out)" "nothing from before"
+    assert_contains "$(cat follow.out)" '"name":"ev4"'
+    $M rm ev4 >/dev/null
     # a follower whose client hangs up ends: the server keeps answering and
     # its thread is gone (the connection count returns to what it was)
     local before=$(ls /proc/$serve_pid/task | wc -l)
