@@ -167,5 +167,9 @@ int mk_api_container_export(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_changes(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_top(struct mk_api_ctx *c, mk_err **err);
 int mk_api_container_update(struct mk_api_ctx *c, mk_err **err);
+/* events, stats, system df */
+int mk_api_events(struct mk_api_ctx *c, mk_err **err);
+int mk_api_container_stats(struct mk_api_ctx *c, mk_err **err);
+int mk_api_system_df(struct mk_api_ctx *c, mk_err **err);
 
 #endif

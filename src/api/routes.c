@@ -66,6 +66,10 @@ const struct mk_api_route mk_api_routes[] = {
     {"GET", "/containers/{id}/changes", mk_api_container_changes},
     {"GET", "/containers/{id}/top", mk_api_container_top},
     {"POST", "/containers/{id}/update", mk_api_container_update},
+    /* events, stats, system df (api/events.c, api/container_stats.c, api/system_df.c) */
+    {"GET", "/events", mk_api_events},
+    {"GET", "/containers/{id}/stats", mk_api_container_stats},
+    {"GET", "/system/df", mk_api_system_df},
     /* swarm mode: docker's answer for a node that is not a manager */
     {"*", "/swarm", mk_api_swarm_inactive},
     {"*", "/swarm/{rest*}", mk_api_swarm_inactive},

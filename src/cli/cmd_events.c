@@ -1,116 +1,17 @@
 /* cmd_events.c: docker events: the event log, filtered and formatted as docker
- * prints it, followed as it grows until --until or an interrupt. */
+ * prints it, followed as it grows until --until or an interrupt.  The reading,
+ * filtering and following are the engine's (mk_events_follow), as for the
+ * API's GET /events. */
 #include "cli/cli.h"
 #include "cli/format.h"
 
-#include <poll.h>
 #include <string.h>
-#include <sys/inotify.h>
-
-#define FOLLOW_POLL_MS 250
 
 struct events_ctx {
-    json_t *filters; /* key -> array of values (OR within a key, AND across keys) */
     struct mk_template *tmpl;
     bool json_lines;
     int status;
 };
-
-static bool any_value(const json_t *values, bool (*match)(const char *want, const char *have),
-                      const char *have)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(values, i, v)
-        if (have != NULL && match(json_string_value(v), have))
-            return true;
-    return false;
-}
-
-static bool exact(const char *want, const char *have)
-{
-    return strcmp(want, have) == 0;
-}
-
-/* docker's FuzzyMatch: the value, or a prefix of it (short ids). */
-static bool fuzzy(const char *want, const char *have)
-{
-    return mk_str_has_prefix(have, want);
-}
-
-/* docker compares image names with and without their tag. */
-static bool image_name(const char *want, const char *have)
-{
-    if (strcmp(want, have) == 0)
-        return true;
-    const char *colon = strrchr(have, ':');
-    if (colon == NULL || strchr(colon, '/') != NULL)
-        return false;
-    return strlen(want) == (size_t)(colon - have) && strncmp(want, have, strlen(want)) == 0;
-}
-
-static bool labels_match(const json_t *values, const json_t *attrs)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(values, i, v) {
-        const char *want = json_string_value(v);
-        const char *eq = strchr(want, '=');
-        _cleanup_free_ char *key = eq ? xstrndup(want, (size_t)(eq - want)) : xstrdup(want);
-        const char *have = json_string_value(json_object_get(attrs, key));
-        if (have == NULL || (eq != NULL && strcmp(have, eq + 1) != 0))
-            return false;
-    }
-    return true;
-}
-
-static bool event_matches(const json_t *filters, const struct mk_event *ev)
-{
-    const char *key;
-    json_t *values;
-    const char *name = json_string_value(json_object_get(ev->attrs, "name"));
-    json_object_foreach((json_t *)filters, key, values) {
-        bool ok;
-        if (strcmp(key, "event") == 0)
-            ok = any_value(values, exact, ev->action);
-        else if (strcmp(key, "type") == 0)
-            ok = any_value(values, exact, ev->type);
-        else if (strcmp(key, "label") == 0)
-            ok = labels_match(values, ev->attrs);
-        else if (strcmp(key, "image") == 0)
-            ok = strcmp(ev->type, "image") == 0
-                     ? any_value(values, image_name, ev->actor_id) || any_value(values, image_name, name)
-                     : any_value(values, image_name,
-                                 json_string_value(json_object_get(ev->attrs, "image")));
-        else /* container, network, volume...: docker matches the actor's id or name */
-            ok = strcmp(ev->type, key) == 0 &&
-                 (any_value(values, fuzzy, ev->actor_id) || any_value(values, exact, name));
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-/* events.Message as docker's {{json .}} prints it (the deprecated status, id
- * and from exist for container and image events only). */
-static json_t *message_json(const struct mk_event *ev)
-{
-    json_t *m = json_object();
-    if (strcmp(ev->type, "container") == 0 || strcmp(ev->type, "image") == 0) {
-        json_object_set_new(m, "status", json_string(ev->action));
-        json_object_set_new(m, "id", json_string(ev->actor_id));
-        const char *from = json_string_value(json_object_get(ev->attrs, "image"));
-        if (strcmp(ev->type, "container") == 0 && from != NULL)
-            json_object_set_new(m, "from", json_string(from));
-    }
-    json_object_set_new(m, "Type", json_string(ev->type));
-    json_object_set_new(m, "Action", json_string(ev->action));
-    json_object_set_new(m, "Actor", json_pack("{s:s,s:O}", "ID", ev->actor_id, "Attributes", ev->attrs));
-    json_object_set_new(m, "scope", json_string("local"));
-    json_object_set_new(m, "time", json_integer(ev->time_ns / 1000000000));
-    json_object_set_new(m, "timeNano", json_integer(ev->time_ns));
-    return m;
-}
 
 /* The same message with Go's field names, which is what templates see. */
 static json_t *message_fields(const json_t *m)
@@ -154,12 +55,12 @@ static void print_text(const struct mk_event *ev)
 static int on_event(void *vctx, const struct mk_event *ev)
 {
     struct events_ctx *ctx = vctx;
-    if (!event_matches(ctx->filters, ev))
+    if (ev == NULL)
         return 0;
     if (ctx->tmpl == NULL && !ctx->json_lines) {
         print_text(ev);
     } else {
-        _cleanup_json_ json_t *m = message_json(ev);
+        _cleanup_json_ json_t *m = mk_event_message(ev);
         mk_buf b = {0};
         if (ctx->json_lines) {
             mk_format_json_go(&b, m);
@@ -181,31 +82,18 @@ static int on_event(void *vctx, const struct mk_event *ev)
     return 0;
 }
 
-static const char *const filter_keys[] = {"container", "event", "type", "image", "label",
-                                          "network", "volume", "daemon", "plugin", NULL};
-
-static int parse_filters(char **args, json_t *out)
+/* The flag's syntax is the CLI's to check; the keys are the engine's. */
+static int parse_filters(char **args, json_t **out)
 {
-    for (size_t i = 0; args && args[i]; i++) {
-        const char *eq = strchr(args[i], '=');
-        if (eq == NULL) {
+    for (size_t i = 0; args && args[i]; i++)
+        if (strchr(args[i], '=') == NULL) {
             fprintf(stderr, "invalid argument \"%s\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\n", args[i]);
             return -1;
         }
-        _cleanup_free_ char *key = xstrndup(args[i], (size_t)(eq - args[i]));
-        bool known = false;
-        for (size_t k = 0; filter_keys[k]; k++)
-            known |= strcmp(filter_keys[k], key) == 0;
-        if (!known) {
-            fprintf(stderr, "Error response from daemon: Invalid filter '%s'\n", key);
-            return -1;
-        }
-        json_t *values = json_object_get(out, key);
-        if (values == NULL) {
-            values = json_array();
-            json_object_set_new(out, key, values);
-        }
-        json_array_append_new(values, json_string(eq + 1));
+    mk_err *err = NULL;
+    if (mk_events_filters(args, out, &err) < 0) {
+        mk_cli_fail(NULL, err, 1);
+        return -1;
     }
     return 0;
 }
@@ -219,37 +107,6 @@ static int parse_time(const char *s, int64_t now, int64_t *out)
         return -1;
     }
     return 0;
-}
-
-/* Wait for the next write to the database (or FOLLOW_POLL_MS, in case the
- * WAL file is replaced or inotify is unavailable). */
-static void wait_for_write(int ino, int timeout_ms)
-{
-    struct pollfd p = {.fd = ino, .events = POLLIN};
-    if (poll(&p, ino >= 0 ? 1 : 0, timeout_ms) > 0) {
-        char buf[4096];
-        while (read(ino, buf, sizeof(buf)) > 0)
-            ;
-    }
-}
-
-static int follow(struct mk_engine *e, struct events_ctx *ctx, int64_t seq, int64_t since,
-                  int64_t until)
-{
-    _cleanup_free_ char *wal = mk_events_wal_path(e);
-    _cleanup_close_ int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (ino >= 0)
-        inotify_add_watch(ino, wal, IN_MODIFY);
-    for (;;) {
-        int64_t now = mk_now_ns();
-        mk_err *err = NULL;
-        if (mk_events_list(e, seq, since, until, on_event, ctx, &seq, &err) < 0)
-            return mk_cli_fail(NULL, err, 1);
-        if (ctx->status != 0 || (until != INT64_MAX && now > until))
-            return ctx->status;
-        int64_t left_ms = until == INT64_MAX ? FOLLOW_POLL_MS : (until - now) / 1000000 + 1;
-        wait_for_write(ino, left_ms < FOLLOW_POLL_MS ? (int)left_ms : FOLLOW_POLL_MS);
-    }
 }
 
 /* "json" and "{{json .}}" print docker's JSON message, whose keys differ from
@@ -282,17 +139,16 @@ int cmd_events(int argc, char **argv)
     _cleanup_free_ char *since_f = since_s, *until_f = until_s, *format_f = format;
     if (r >= 0)
         return r;
-    struct events_ctx ctx = {.filters = json_object()};
-    _cleanup_json_ json_t *filters = ctx.filters;
+    struct events_ctx ctx = {0};
+    _cleanup_json_ json_t *filters = NULL;
     int64_t now = mk_now_ns();
     /* Without --since only new events; without --until, follow. */
-    int64_t since = now, until = INT64_MAX;
-    if (parse_filters(filter_args, filters) < 0 ||
-        (since_s != NULL && parse_time(since_s, now, &since) < 0) ||
-        (until_s != NULL && parse_time(until_s, now, &until) < 0))
+    struct mk_events_query q = {.since_set = since_s != NULL, .until_set = until_s != NULL};
+    if (parse_filters(filter_args, &filters) < 0 ||
+        (since_s != NULL && parse_time(since_s, now, &q.since_ns) < 0) ||
+        (until_s != NULL && parse_time(until_s, now, &q.until_ns) < 0))
         return 1;
-    if (since_s == NULL && until_s != NULL)
-        since = 0;
+    q.filters = filters;
     if (format != NULL) {
         if (is_json_format(format)) {
             ctx.json_lines = true;
@@ -305,14 +161,8 @@ int cmd_events(int argc, char **argv)
     struct mk_engine *e = mk_cli_engine();
     int status = 1;
     if (e != NULL) {
-        /* New events only: those after the newest now, by sequence (an event
-         * stamped just before we started but committed after is still new). */
-        int64_t after = 0;
-        if (since_s == NULL && until_s == NULL) {
-            after = mk_store_event_last_seq(e->store);
-            since = 0;
-        }
-        status = follow(e, &ctx, after, since, until);
+        status = mk_events_follow(e, &q, on_event, &ctx, &err) < 0 ? mk_cli_fail(NULL, err, 1)
+                                                                   : ctx.status;
         mk_engine_free(e);
     }
     mk_template_free(ctx.tmpl);

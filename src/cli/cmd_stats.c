@@ -8,7 +8,6 @@
 #include "cli/format.h"
 
 #include <string.h>
-#include <time.h>
 
 #define STATS_DEFAULT                                                                              \
     "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}" \
@@ -176,15 +175,6 @@ static int redraw(const struct target *t, size_t n, const struct stats_opts *o, 
  * the CPU time is the cgroup's (nanoseconds) over the monotonic clock. */
 #define NO_STREAM_WINDOW_NS 100000000LL
 
-static void sleep_until(int64_t deadline)
-{
-    int64_t left = deadline - mk_monotonic_ns();
-    if (left <= 0)
-        return;
-    struct timespec ts = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
-    nanosleep(&ts, NULL);
-}
-
 static int run_stats(struct mk_engine *e, char **names, const struct stats_opts *o, mk_err **err)
 {
     struct target *t = NULL;
@@ -202,7 +192,7 @@ static int run_stats(struct mk_engine *e, char **names, const struct stats_opts 
     int64_t tick = mk_monotonic_ns(); /* the window starts when the first round is read */
     for (;;) {
         tick += o->no_stream ? NO_STREAM_WINDOW_NS : 1000000000;
-        sleep_until(tick);
+        mk_sleep_until_monotonic(tick);
         if (sample(s, t, n, buf, err) < 0)
             goto out;
         if (o->no_stream) {

@@ -26,15 +26,18 @@ static uint64_t system_cpu_ns(void)
     return ticks * (1000000000ULL / (uint64_t)(hz > 0 ? hz : 100));
 }
 
-/* Bytes received and sent on every interface but lo: docker counts the
- * container's network endpoints, never its loopback. */
-static void net_io(pid_t pid, int64_t *rx, int64_t *tx)
+/* The container's network namespace's interfaces but lo, with dockerd's
+ * counters (docker counts the container's endpoints, never its loopback). */
+static json_t *net_json(pid_t pid)
 {
-    *rx = *tx = 0;
+    static const char *const keys[] = {"rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
+                                       NULL,       NULL,         NULL,        NULL,
+                                       "tx_bytes", "tx_packets", "tx_errors", "tx_dropped"};
+    json_t *nets = json_object();
     _cleanup_free_ char *path = xasprintf("/proc/%d/net/dev", (int)pid);
     _cleanup_free_ char *data = NULL;
     if (mk_read_file(path, &data, NULL, NULL) < 0)
-        return;
+        return nets;
     char *save = NULL;
     for (char *l = strtok_r(data, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
         char *colon = strchr(l, ':');
@@ -45,16 +48,43 @@ static void net_io(pid_t pid, int64_t *rx, int64_t *tx)
             l++;
         if (strcmp(l, "lo") == 0)
             continue;
-        long long v[9] = {0};
+        json_t *n = json_object();
         char *p = colon + 1;
-        for (int i = 0; i < 9; i++) {
+        for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
             char *end;
-            v[i] = strtoll(p, &end, 10);
+            long long v = strtoll(p, &end, 10);
             p = end;
+            if (keys[i] != NULL)
+                json_object_set_new(n, keys[i], json_integer(v));
         }
-        *rx += v[0];
-        *tx += v[8];
+        json_object_set_new(nets, l, n);
     }
+    return nets;
+}
+
+/* Bytes received and sent, over every interface of net_json. */
+static void net_io(pid_t pid, int64_t *rx, int64_t *tx)
+{
+    *rx = *tx = 0;
+    _cleanup_json_ json_t *nets = net_json(pid);
+    const char *name;
+    json_t *n;
+    json_object_foreach(nets, name, n) {
+        *rx += json_integer_value(json_object_get(n, "rx_bytes"));
+        *tx += json_integer_value(json_object_get(n, "tx_bytes"));
+    }
+}
+
+/* The host's figures of a round: CPU time, CPUs, memory. */
+static void host_sample(struct mk_container_stats *host)
+{
+    *host = (struct mk_container_stats){0};
+    host->system_ns = system_cpu_ns();
+    host->sampled_ns = mk_monotonic_ns();
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    host->online_cpus = cpus > 0 ? (int)cpus : 1;
+    struct sysinfo si;
+    host->mem_limit = sysinfo(&si) == 0 ? (int64_t)si.totalram * (int64_t)si.mem_unit : INT64_MAX;
 }
 
 struct mk_stats_sampler {
@@ -118,15 +148,68 @@ int mk_stats_sample(struct mk_stats_sampler *s, struct mk_container_stats *out, 
 {
     /* Read once for the round: the host's CPU time, CPUs and memory (a limit
      * above it shows as the host's memory). */
-    struct mk_container_stats host = {0};
-    host.system_ns = system_cpu_ns();
-    host.sampled_ns = mk_monotonic_ns();
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    host.online_cpus = cpus > 0 ? (int)cpus : 1;
-    struct sysinfo si;
-    host.mem_limit = sysinfo(&si) == 0 ? (int64_t)si.totalram * (int64_t)si.mem_unit : INT64_MAX;
+    struct mk_container_stats host;
+    host_sample(&host);
     for (size_t i = 0; i < s->n; i++)
         if (sample_one(s, i, &host, &out[i], err) < 0)
             return -1;
+    return 0;
+}
+
+json_t *mk_stats_zero_json(const struct mk_container *c)
+{
+    _cleanup_free_ char *name = xasprintf("/%s", c->name ? c->name : "");
+    _cleanup_free_ char *zero = mk_time_rfc3339(0);
+    json_t *cpu = json_pack("{s:{s:i,s:i,s:i},s:{s:i,s:i,s:i}}", "cpu_usage", "total_usage", 0,
+                            "usage_in_kernelmode", 0, "usage_in_usermode", 0, "throttling_data",
+                            "periods", 0, "throttled_periods", 0, "throttled_time", 0);
+    json_t *blk = json_object();
+    static const char *const lists[] = {"io_service_bytes_recursive", "io_serviced_recursive",
+                                        "io_queue_recursive",         "io_service_time_recursive",
+                                        "io_wait_time_recursive",     "io_merged_recursive",
+                                        "io_time_recursive",          "sectors_recursive"};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(*lists); i++)
+        json_object_set_new(blk, lists[i], json_null());
+    return json_pack("{s:s,s:s,s:{},s:o,s:i,s:{},s:o,s:o,s:{},s:s,s:s}", "read", zero, "preread",
+                     zero, "pids_stats", "blkio_stats", blk, "num_procs", 0, "storage_stats",
+                     "cpu_stats", cpu, "precpu_stats", json_deep_copy(cpu), "memory_stats", "name", name, "id",
+                     c->id);
+}
+
+int mk_stats_sample_json(struct mk_stats_sampler *s, size_t i, json_t **out, mk_err **err)
+{
+    const struct mk_container *c = s->c[i];
+    json_t *j = mk_stats_zero_json(c);
+    *out = j;
+    if (!mk_container_is_running(c))
+        return 0;
+    if (s->cgroup[i] == NULL && mk_engine_cgroup_path(s->e, c, &s->cgroup[i], err) < 0)
+        return mk_err_wrap(err, "stats of %s", c->id);
+    struct mk_container_stats host;
+    host_sample(&host);
+    _cleanup_json_ json_t *cg = NULL;
+    if (mk_cgroup_stats_json(s->cgroup[i], &cg, err) < 0)
+        return mk_err_wrap(err, "stats of %s", c->id);
+    _cleanup_free_ char *now = mk_time_rfc3339(mk_now_ns());
+    json_object_set_new(j, "read", json_string(now));
+    /* in dockerd's order: the host's figures between usage and throttling */
+    json_t *cg_cpu = json_object_get(cg, "cpu_stats");
+    json_object_set_new(cg, "cpu_stats",
+                        json_pack("{s:O,s:I,s:i,s:O}", "cpu_usage",
+                                  json_object_get(cg_cpu, "cpu_usage"), "system_cpu_usage",
+                                  (json_int_t)host.system_ns, "online_cpus", host.online_cpus,
+                                  "throttling_data", json_object_get(cg_cpu, "throttling_data")));
+    /* dockerd reports the host's memory when the cgroup's limit is above it
+     * (or there is none) */
+    json_t *mem = json_object_get(cg, "memory_stats");
+    int64_t limit = json_integer_value(json_object_get(mem, "limit"));
+    if (limit <= 0 || limit > host.mem_limit)
+        json_object_set_new(mem, "limit", json_integer(host.mem_limit));
+    json_object_update(j, cg);
+    json_t *nets = net_json(c->pid);
+    if (json_object_size(nets) > 0)
+        json_object_set_new(j, "networks", nets);
+    else
+        json_decref(nets); /* dockerd has no networks key without an endpoint */
     return 0;
 }

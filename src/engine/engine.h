@@ -110,6 +110,13 @@ struct mk_stats_sampler *mk_stats_sampler_new(struct mk_engine *e, struct mk_con
 /* One round: out[i] is the sample of the sampler's i-th container. */
 int mk_stats_sample(struct mk_stats_sampler *s, struct mk_container_stats *out, mk_err **err);
 void mk_stats_sampler_free(struct mk_stats_sampler *s);
+/* The sampler's i-th container now, in dockerd's stats JSON (read, pids_stats,
+ * blkio_stats, cpu_stats, memory_stats, networks, name, id...); preread and
+ * precpu_stats are zero: they are the previous sample's, the caller's to set.
+ * A container that is not running gives mk_stats_zero_json's. */
+int mk_stats_sample_json(struct mk_stats_sampler *s, size_t i, json_t **out, mk_err **err);
+/* dockerd's stats of a container it has none for: zeros with its name and id. */
+json_t *mk_stats_zero_json(const struct mk_container *c);
 /* top: the host's `ps ps_args` (NULL: -ef) rows for the container's processes,
  * as dockerd's {"Titles":[...],"Processes":[[...]]} (engine/container_top.c). */
 int mk_container_top(struct mk_engine *e, const char *ref, char *const *ps_args, json_t **out,
@@ -196,6 +203,20 @@ const char *mk_go_arch(const char *machine);
 json_t *mk_engine_version_json(void);
 /* GET /info's object (docker info's Server part). */
 int mk_engine_info_json(struct mk_engine *e, json_t **out, mk_err **err);
+
+/* GET /system/df's object (engine/system_df.c): LayersSize and Images[]
+ * (ImageSummary with Size, SharedSize, Containers), Containers[]
+ * (ContainerSummary with SizeRw/SizeRootFs), Volumes[] (with UsageData),
+ * BuildCache (null: mocker keeps no build cache) and BuilderSize: those of
+ * the MK_DF_ types asked for. */
+enum {
+    MK_DF_CONTAINERS = 1,
+    MK_DF_IMAGES = 2,
+    MK_DF_VOLUMES = 4,
+    MK_DF_BUILD_CACHE = 8,
+    MK_DF_ALL = 15,
+};
+int mk_system_df(struct mk_engine *e, unsigned types, json_t **out, mk_err **err);
 
 /* ---- listing containers (engine/container_list.c): docker ps and GET /containers/json ---- */
 struct mk_container_filters {
@@ -361,6 +382,25 @@ int mk_events_list(struct mk_engine *e, int64_t after_seq, int64_t since_ns, int
 /* The file every new event is written to first (SQLite's WAL), for followers
  * to watch with inotify. */
 char *mk_events_wal_path(struct mk_engine *e);
+/* docker events' filters (engine/events_follow.c): "key=value" strings as an
+ * object key -> values (OR within a key, AND across keys); an unknown key is
+ * dockerd's INVALID "Invalid filter 'key'". */
+int mk_events_filters(char *const *kv, json_t **out, mk_err **err);
+bool mk_event_matches(const json_t *filters, const struct mk_event *ev);
+/* The event as dockerd sends it (events.Message): status/id/from, Type,
+ * Action, Actor, scope, time, timeNano. */
+json_t *mk_event_message(const struct mk_event *ev);
+struct mk_events_query {
+    bool since_set, until_set;
+    int64_t since_ns, until_ns;
+    const json_t *filters; /* from mk_events_filters */
+};
+/* Pass fn the matching events: without since or until the new ones only,
+ * else those since `since`; then follow the log until `until` has passed
+ * (forever without it).  fn is also called with NULL whenever the follower
+ * is idle; a nonzero return from fn stops it (returning 0). */
+int mk_events_follow(struct mk_engine *e, const struct mk_events_query *q,
+                     int (*fn)(void *ctx, const struct mk_event *ev), void *ctx, mk_err **err);
 
 /* exec: run a process in a running container.  opts is docker's exec create body
  * (Cmd, Env, WorkingDir, User, Tty, AttachStdin, Privileged, Detach).

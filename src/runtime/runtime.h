@@ -112,5 +112,9 @@ struct mk_cgroup_stats {
     int64_t pids;          /* pids.current */
 };
 int mk_cgroup_stats(const char *path, struct mk_cgroup_stats *out, mk_err **err);
+/* The same cgroup in dockerd's stats shapes (runtime/cgroup_stats_json.c):
+ * {"cpu_stats":{cpu_usage, throttling_data}, "memory_stats":{usage,
+ * [max_usage,] stats, limit (0: none)}, "blkio_stats", "pids_stats"}. */
+int mk_cgroup_stats_json(const char *path, json_t **out, mk_err **err);
 
 #endif

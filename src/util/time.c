@@ -696,3 +696,12 @@ int mk_size_parse(const char *s, int64_t *out, mk_err **err)
         *out = (int64_t)size;
     return 0;
 }
+
+void mk_sleep_until_monotonic(int64_t deadline_ns)
+{
+    int64_t left = deadline_ns - mk_monotonic_ns();
+    if (left <= 0)
+        return;
+    struct timespec ts = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
+    nanosleep(&ts, NULL);
+}

@@ -146,6 +146,9 @@ int mk_recv_fd(int sock, mk_err **err);
 /* ---- time ---- */
 int64_t mk_now_ns(void); /* CLOCK_REALTIME in nanoseconds */
 int64_t mk_monotonic_ns(void);
+/* Sleep until CLOCK_MONOTONIC reaches deadline_ns (at once if past): a
+ * once-a-second loop keeps its pace however long each round took. */
+void mk_sleep_until_monotonic(int64_t deadline_ns);
 /* "2026-11-23T12:34:56.123456789Z" (docker's RFC 3339 with nanoseconds); 0 gives
  * "0001-01-01T00:00:00Z" as Go's zero time. Returns a new string. */
 char *mk_time_rfc3339(int64_t ns);
