@@ -361,13 +361,33 @@ int mk_api_exec_start(struct mk_api_ctx *c, mk_err **err)
     int r = io_open(&io, attach, err);
     if (r == 0)
         r = mk_api_engine(c, &e, err);
+    /* An attached start answers its head before the process runs, as
+     * dockerd does: a client that reads the head through a buffer (docker-py)
+     * would otherwise swallow the first output with it. */
+    struct mk_api_stream s = {.fd = -1};
+    mk_err *failed = NULL;
+    if (r == 0 && !detach)
+        r = mk_api_stream_begin(c, &s, tty, err);
+    bool streaming = r == 0 && !detach;
     if (r == 0)
         r = mk_container_exec(e, container, config, io.child[0], io.child[1], io.child[2],
-                              tty ? &master : NULL, &pid, err);
+                              tty ? &master : NULL, &pid, streaming ? &failed : err);
     for (int i = 0; i < 3; i++) {
         if (io.child[i] >= 0)
             close(io.child[i]);
         io.child[i] = -1;
+    }
+    if (r < 0 && streaming) {
+        /* past the head, the failure is the stream's text, as in dockerd,
+         * and the exec's code is 126 (127: no such command) */
+        _cleanup_free_ char *text = xasprintf("%s\r\n", failed->msg);
+        mk_api_stream_output(&s, 1, text, strlen(text));
+        finish(x, (failed->kind == MK_ERR_NOT_FOUND ? 127 : 126) << 8);
+        mk_err_free(failed);
+        io_close(&io);
+        shutdown(s.fd, SHUT_RDWR);
+        mk_api_stream_clear(&s);
+        return 0;
     }
     if (r < 0) {
         io_close(&io);
@@ -396,17 +416,12 @@ int mk_api_exec_start(struct mk_api_ctx *c, mk_err **err)
         pthread_attr_destroy(&attr);
         return mk_http_reply_send(c->reply, 200, "application/json", NULL, 0);
     }
-    struct mk_api_stream s;
-    mk_err *ignored = NULL;
-    if (mk_api_stream_begin(c, &s, tty, &ignored) == 0) {
-        mk_api_stream_detach_keys(&s, mk_json_str(config, "DetachKeys"), NULL);
-        if (tty)
-            relay_pty(&s, master, attach[0]);
-        else
-            relay_pipes(&s, io.in_w, io.out_r, io.err_r, pid);
-        io.in_w = io.out_r = io.err_r = -1; /* closed by the relay */
-    }
-    mk_err_free(ignored);
+    mk_api_stream_detach_keys(&s, mk_json_str(config, "DetachKeys"), NULL);
+    if (tty)
+        relay_pty(&s, master, attach[0]);
+    else
+        relay_pipes(&s, io.in_w, io.out_r, io.err_r, pid);
+    io.in_w = io.out_r = io.err_r = -1; /* closed by the relay */
     io_close(&io);
     /* the code is recorded before the client sees the end: the docker CLI
      * inspects the exec for it as soon as the stream closes */
