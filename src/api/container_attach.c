@@ -24,6 +24,7 @@
 
 struct waiter {
     const char *id;
+    int64_t started_at; /* the container's when the attach came */
     int wake[2];    /* a byte on wake[1] once started */
     int handed_fd;  /* the start's monitor connection, or -1 */
     bool told;
@@ -82,21 +83,28 @@ struct attach_opts {
 
 /* Until the container runs: *fd is the monitor connection, or -1 when the
  * client went away or the container is gone. */
-static void wait_for_start(struct mk_engine *e, const char *id, struct mk_api_stream *s,
+/* Registered before the attach answers its head: the client may send the
+ * start as soon as it has the head. */
+static int waiter_add(struct waiter *w)
+{
+    if (pipe2(w->wake, O_CLOEXEC) < 0)
+        return -1;
+    pthread_mutex_lock(&waiters_lock);
+    w->next = waiters;
+    waiters = w;
+    pthread_mutex_unlock(&waiters_lock);
+    return 0;
+}
+
+static void wait_for_start(struct mk_engine *e, struct waiter *wp, struct mk_api_stream *s,
                            const struct attach_opts *o, bool *in_eof, int *fd)
 {
-    struct waiter w = {.id = id, .handed_fd = -1};
+    const char *id = wp->id;
     *fd = -1;
-    if (pipe2(w.wake, O_CLOEXEC) < 0)
-        return;
-    pthread_mutex_lock(&waiters_lock);
-    w.next = waiters;
-    waiters = &w;
-    pthread_mutex_unlock(&waiters_lock);
     char buf[16384];
     for (;;) {
         bool read_in = o->in && !*in_eof && s->early.len < EARLY_INPUT_MAX;
-        struct pollfd p[2] = {{.fd = w.wake[0], .events = POLLIN},
+        struct pollfd p[2] = {{.fd = wp->wake[0], .events = POLLIN},
                               {.fd = s->fd, .events = read_in ? POLLIN : 0}};
         int r = poll(p, 2, START_POLL_MS);
         if (r < 0 && errno != EINTR)
@@ -119,20 +127,21 @@ static void wait_for_start(struct mk_engine *e, const char *id, struct mk_api_st
             if (mk_container_get(e, id, &c, NULL) < 0)
                 break; /* removed meanwhile */
             bool running = mk_container_is_running(c);
+            bool ran = c->started_at != wp->started_at; /* and ended, unseen */
             int afd = -1;
             if (running && mk_container_attach(e, c, &afd, NULL) == 0)
                 *fd = afd;
             mk_container_free(c);
-            if (running)
+            if (running || ran)
                 break;
         }
     }
-    waiter_remove(&w);
+    waiter_remove(wp);
     /* removed under the lock: a start cannot tell us any more */
-    if (w.told) {
+    if (wp->told) {
         if (*fd >= 0)
             close(*fd);
-        *fd = w.handed_fd;
+        *fd = wp->handed_fd;
         if (*fd < 0) {
             struct mk_container *c = NULL;
             if (mk_container_get(e, id, &c, NULL) == 0) {
@@ -142,8 +151,8 @@ static void wait_for_start(struct mk_engine *e, const char *id, struct mk_api_st
             }
         }
     }
-    close(w.wake[0]);
-    close(w.wake[1]);
+    close(wp->wake[0]);
+    close(wp->wake[1]);
 }
 
 static int send_stdin(int mfd, const char *data, size_t len)
@@ -245,22 +254,38 @@ int mk_api_container_attach(struct mk_api_ctx *c, mk_err **err)
     }
     bool tty = mk_json_bool(json_object_get(ctr->config, "Config"), "Tty", false);
     _cleanup_free_ char *id = xstrdup(ctr->id);
+    struct waiter w = {.id = id, .started_at = ctr->started_at, .handed_fd = -1};
+    bool waiting = stream && !mk_container_is_running(ctr) && waiter_add(&w) == 0;
     mk_container_free(ctr);
-    if (mk_api_stream_begin(c, &s, tty, err) < 0)
+    if (mk_api_stream_begin(c, &s, tty, err) < 0) {
+        if (waiting) {
+            waiter_remove(&w);
+            if (w.handed_fd >= 0)
+                close(w.handed_fd);
+            close(w.wake[0]);
+            close(w.wake[1]);
+        }
         return -1;
+    }
     mk_api_stream_detach_keys(&s, keys, NULL);
-    if (logs && mk_api_logs_replay(e, id, tty, o.out, o.err, s.fd, NULL) < 0)
-        stream = false;
+    if (logs && mk_api_logs_replay(e, id, tty, o.out, o.err, s.fd, NULL) < 0 && waiting) {
+        waiting = false; /* the client is gone */
+        waiter_remove(&w);
+        if (w.handed_fd >= 0)
+            close(w.handed_fd);
+        close(w.wake[0]);
+        close(w.wake[1]);
+    }
     if (stream) {
         bool in_eof = false;
         int mfd = -1;
         ctr = NULL;
-        if (mk_container_get(e, id, &ctr, NULL) == 0 && mk_container_is_running(ctr) &&
-            mk_container_attach(e, ctr, &mfd, NULL) < 0)
+        if (!waiting && mk_container_get(e, id, &ctr, NULL) == 0 &&
+            mk_container_is_running(ctr) && mk_container_attach(e, ctr, &mfd, NULL) < 0)
             mfd = -1;
         mk_container_free(ctr);
-        if (mfd < 0)
-            wait_for_start(e, id, &s, &o, &in_eof, &mfd);
+        if (waiting)
+            wait_for_start(e, &w, &s, &o, &in_eof, &mfd);
         if (mfd >= 0) {
             relay(&s, mfd, &o, in_eof);
             close(mfd);
