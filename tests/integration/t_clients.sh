@@ -181,7 +181,7 @@ test_clients_cli_cp() {
 
 test_clients_cli_stats() {
     start_serve
-    needs "${EP_STATS[@]}"
+    needs "${EP_STATS[@]}" "${EP_EVENTS[@]}" # stats without names follows the events
     $D run -d --name statsbox $IMG sleep 60 >/dev/null
     out=$(timeout -s KILL 20 $D stats --no-stream --format '{{.Name}} {{.PIDs}} {{.MemUsage}}' statsbox)
     [[ "$out" =~ ^statsbox\ 1\ [0-9.]+[KMG]i?B\ /\ [0-9.]+[KMGT]i?B$ ]] || fail "stats: [$out]"
