@@ -319,7 +319,7 @@ def group_volumes():
         check(False, "removed volume still there")
     except NotFound:
         pass
-    step("prune removes an unused anonymous volume")
+    step("prune removes an unused volume")
     client.volumes.create(TAG + "-prune")
     res = client.volumes.prune(filters={"all": "true"} if api_version() >= (1, 42) else None)
     check(TAG + "-prune" in (res["VolumesDeleted"] or []), "prune: %r" % res)

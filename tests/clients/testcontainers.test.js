@@ -55,17 +55,26 @@ async function main() {
         assert.deepEqual(r, { status: 200, body: "copied in\n" }, "the copied file is served");
 
         step("logs");
+        // testcontainers unrefs the log socket: the timer keeps node alive
+        // until the line comes (and fails the test if it never does).
         const logs = await new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error("no log line within 10 s")), 10000);
+            const done = (f, v) => {
+                clearTimeout(timer);
+                f(v);
+            };
             container.logs().then((s) => {
                 let out = "";
                 s.on("data", (d) => {
                     out += d;
                     if (out.includes("server-starting")) {
                         s.destroy();
-                        resolve(out);
+                        done(resolve, out);
                     }
-                }).on("error", reject);
-            }, reject);
+                })
+                    .on("error", (e) => done(reject, e))
+                    .on("end", () => done(reject, new Error("the log stream ended without the line: " + JSON.stringify(out))));
+            }, (e) => done(reject, e));
         });
         assert.ok(logs.includes("server-starting"), "logs: " + logs);
     } finally {
@@ -75,7 +84,18 @@ async function main() {
     const docker = new Docker();
     await assert.rejects(docker.getContainer(id).inspect(), (err) => err.statusCode === 404, "removed after stop");
     step("passed");
+    passed = true;
 }
+
+// node exits 0 when nothing is left to wait for, even with main() unfinished
+// (a stream that never delivers): only a main() that got to the end passes.
+let passed = false;
+process.on("exit", (code) => {
+    if (code === 0 && !passed) {
+        console.error("testcontainers: FAIL: exited before the end (a promise never settled)");
+        process.exitCode = 1;
+    }
+});
 
 main().catch((err) => {
     console.error("testcontainers: FAIL:", err && err.stack ? err.stack : err);
