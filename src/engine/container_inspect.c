@@ -79,9 +79,9 @@ static json_t *stored_endpoint(const json_t *cfg)
  * runs (network.json), the networks it is on with empty addresses otherwise.
  * On the default bridge the primary endpoint's fields are repeated at the top
  * level, as docker does. */
-static json_t *network_settings_json(struct mk_engine *e, const struct mk_container *c,
-                                     const json_t *hc)
+json_t *mk_container_network_settings_json(struct mk_engine *e, const struct mk_container *c)
 {
+    const json_t *hc = json_object_get(c->config, "HostConfig");
     _cleanup_json_ json_t *state = mk_container_net_state(e, c);
     const char *mode = mk_json_str(hc, "NetworkMode");
     const char *primary = mode == NULL || *mode == '\0' || strcmp(mode, "default") == 0
@@ -117,6 +117,36 @@ static json_t *network_settings_json(struct mk_engine *e, const struct mk_contai
     if (!json_is_object(json_object_get(net, "Ports")))
         json_object_set_new(net, "Ports", json_object());
     return net;
+}
+
+json_t *mk_container_mounts_json(const struct mk_container *c)
+{
+    const json_t *hc = json_object_get(c->config, "HostConfig");
+    json_t *mounts = json_array();
+    size_t i;
+    json_t *b;
+    json_array_foreach(json_object_get(hc, "Binds"), i, b)
+    {
+        _cleanup_free_ char *spec = xstrdup(json_string_value(b));
+        char *src = spec, *dst = strchr(spec, ':');
+        if (dst == NULL)
+            continue;
+        *dst++ = '\0';
+        /* volumes (a name, or "/dst:mode") are in MountPoints */
+        if (*src != '/' || *dst != '/')
+            continue;
+        char *mode = strchr(dst, ':');
+        if (mode != NULL)
+            *mode++ = '\0';
+        bool rw = mode == NULL || strstr(mode, "ro") == NULL;
+        json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "bind",
+                                                "Source", src, "Destination", dst, "Mode",
+                                                mode ? mode : "", "RW", rw, "Propagation",
+                                                "rprivate"));
+    }
+    _cleanup_json_ json_t *points = mk_engine_mount_points_json(json_object_get(c->config, "MountPoints"));
+    json_array_extend(mounts, points);
+    return mounts;
 }
 
 json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container *c)
@@ -156,31 +186,8 @@ json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container
     json_object_set_new(graph_data, "UpperDir", json_string(upper));
     json_object_set_new(graph_data, "WorkDir", json_string(work));
 
-    json_t *mounts = json_array();
-    size_t i;
-    json_t *b;
-    json_array_foreach(json_object_get(hc, "Binds"), i, b)
-    {
-        _cleanup_free_ char *spec = xstrdup(json_string_value(b));
-        char *src = spec, *dst = strchr(spec, ':');
-        if (dst == NULL)
-            continue;
-        *dst++ = '\0';
-        /* volumes (a name, or "/dst:mode") are in MountPoints */
-        if (*src != '/' || *dst != '/')
-            continue;
-        char *mode = strchr(dst, ':');
-        if (mode != NULL)
-            *mode++ = '\0';
-        bool rw = mode == NULL || strstr(mode, "ro") == NULL;
-        json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "Type", "bind",
-                                                "Source", src, "Destination", dst, "Mode",
-                                                mode ? mode : "", "RW", rw, "Propagation",
-                                                "rprivate"));
-    }
-    _cleanup_json_ json_t *points = mk_engine_mount_points_json(json_object_get(c->config, "MountPoints"));
-    json_array_extend(mounts, points);
-    json_t *net = network_settings_json(e, c, hc);
+    json_t *mounts = mk_container_mounts_json(c);
+    json_t *net = mk_container_network_settings_json(e, c);
 
     json_t *j = json_object();
     json_object_set_new(j, "Id", json_string(c->id));

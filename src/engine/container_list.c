@@ -272,22 +272,32 @@ json_t *mk_container_summary_json(struct mk_engine *e, const struct mk_container
                                   bool size)
 {
     const struct mk_container *c = row->c;
-    /* a projection of inspect's object, so the two never disagree */
-    _cleanup_json_ json_t *in = mk_container_inspect_json(e, c);
-    json_t *args = json_object_get(in, "Args");
-    _cleanup_strv_ char **argv = mk_json_strv(args);
+    /* the same pieces inspect is built from, so the two never disagree;
+     * not inspect itself, whose image and health lookups cost a list of
+     * many containers most of its time */
+    const json_t *config = json_object_get(c->config, "Config");
     mk_buf cmd = {0};
-    mk_buf_puts(&cmd, mk_json_str(in, "Path") ?: "");
-    for (size_t i = 0; argv && argv[i]; i++)
-        mk_buf_printf(&cmd, " %s", argv[i]);
-    _cleanup_free_ char *command = mk_buf_steal(&cmd);
+    const char *sep = "";
+    const char *keys[] = {"Entrypoint", "Cmd"};
+    for (size_t k = 0; k < 2; k++) {
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(config, keys[k]), i, a)
+        {
+            mk_buf_printf(&cmd, "%s%s", sep, json_string_value(a) ?: "");
+            sep = " ";
+        }
+    }
+    _cleanup_free_ char *command = cmd.data != NULL ? mk_buf_steal(&cmd) : xstrdup("");
     _cleanup_free_ char *name = xasprintf("/%s", c->name);
     _cleanup_free_ char *status = mk_container_status_text(c, row->health, mk_now_ns());
-    const json_t *labels = json_object_get(json_object_get(in, "Config"), "Labels");
-    const json_t *ns = json_object_get(in, "NetworkSettings");
+    const json_t *labels = json_object_get(config, "Labels");
+    _cleanup_json_ json_t *ns = mk_container_network_settings_json(e, c);
     const json_t *nets = json_object_get(ns, "Networks");
-    const json_t *mounts = json_object_get(in, "Mounts");
-    const char *mode = mk_json_str(json_object_get(in, "HostConfig"), "NetworkMode");
+    _cleanup_json_ json_t *mounts = mk_container_mounts_json(c);
+    const char *mode = mk_json_str(json_object_get(c->config, "HostConfig"), "NetworkMode");
+    if (mode != NULL && *mode == '\0')
+        mode = NULL;
     json_t *s = json_pack(
         "{s:s,s:[s],s:s,s:s,s:s,s:I,s:o,s:o,s:s,s:s,s:{s:s},s:{s:o},s:o}", "Id", c->id, "Names",
         name, "Image", c->image, "ImageID", c->image_id, "Command", command, "Created",

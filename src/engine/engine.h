@@ -161,6 +161,10 @@ int mk_container_get(struct mk_engine *e, const char *ref, struct mk_container *
 int mk_container_list(struct mk_engine *e, struct mk_container ***out, size_t *n, mk_err **err);
 /* docker inspect's JSON for a container. */
 json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container *c);
+/* Parts of it that the container list shows too (without inspect's image
+ * and health lookups): Mounts and NetworkSettings. */
+json_t *mk_container_mounts_json(const struct mk_container *c);
+json_t *mk_container_network_settings_json(struct mk_engine *e, const struct mk_container *c);
 /* Path of the container's json-file log. */
 char *mk_container_log_path(struct mk_engine *e, const struct mk_container *c);
 bool mk_container_is_running(const struct mk_container *c);
