@@ -34,13 +34,16 @@ struct mk_api_route {
 };
 /* JSON bodies: a create with a large environment is far below it. */
 #define MK_API_BODY_DEFAULT ((size_t)4 * 1024 * 1024)
-#define MK_API_BODY_UPLOAD ((size_t)64 * 1024 * 1024)
+#define MK_API_BODY_UPLOAD ((size_t)1 << 40) /* spooled to disk past 1 MiB */
 extern const struct mk_api_route mk_api_routes[];
 
 /* The request's JSON object body into *out (the caller's).  An empty body is
  * the error if_empty, or (if_empty NULL) *out NULL; a body that is not JSON,
  * not an object or declared another Content-Type is INVALID. */
 int mk_api_json_body(const struct mk_api_ctx *c, const char *if_empty, json_t **out, mk_err **err);
+/* The request's body as a file to read from its start (a spooled upload's
+ * file, or the in-memory body copied to a memfd); *out is the caller's. */
+int mk_api_body_fd(const struct mk_api_ctx *c, int *out, mk_err **err);
 /* The route of table (ended by a NULL pattern) for method and path, with its
  * captures in *params (owned by the caller); NULL when none matches. */
 const struct mk_api_route *mk_api_route_match(const struct mk_api_route *table,

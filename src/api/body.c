@@ -3,7 +3,10 @@
  * quietly read as its zero. */
 #include "api/api.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 int mk_api_json_body(const struct mk_api_ctx *c, const char *if_empty, json_t **out, mk_err **err)
 {
@@ -127,5 +130,29 @@ int mk_api_refuse_set(const json_t *obj, const char *where, const char *const *k
         if (!mk_json_is_empty(json_object_get(obj, keys[i])))
             return mk_err_set(err, MK_ERR_UNSUPPORTED, "%s.%s is not supported by mocker: %s",
                               where, keys[i], why);
+    return 0;
+}
+
+int mk_api_body_fd(const struct mk_api_ctx *c, int *out, mk_err **err)
+{
+    const struct mk_http_request *r = c->req;
+    if (r->spooled) {
+        /* the spool file, from its start, on a descriptor of the caller's */
+        int fd = fcntl(r->body_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+            return mk_err_sys(err, "the request body");
+        if (lseek(fd, 0, SEEK_SET) < 0) {
+            close(fd);
+            return mk_err_sys(err, "rewind the request body");
+        }
+        *out = fd;
+        return 0;
+    }
+    _cleanup_close_ int fd = memfd_create("mocker-body", MFD_CLOEXEC);
+    if (fd < 0)
+        return mk_err_sys(err, "memfd_create");
+    if ((r->body_len > 0 && mk_write_all(fd, r->body, r->body_len) < 0) || lseek(fd, 0, SEEK_SET) < 0)
+        return mk_err_sys(err, "buffer the request body");
+    *out = steal_fd(&fd);
     return 0;
 }

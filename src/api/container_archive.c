@@ -138,20 +138,6 @@ static int rewind_fd(int fd, mk_err **err)
     return lseek(fd, 0, SEEK_SET) < 0 ? mk_err_sys(err, "rewind the archive") : 0;
 }
 
-/* The request's body in a memory file, rewound, to read as a stream. */
-static int body_fd(const struct mk_http_request *req, int *out, mk_err **err)
-{
-    _cleanup_close_ int fd = memfd_create("archive", MFD_CLOEXEC);
-    if (fd < 0)
-        return mk_err_sys(err, "memfd_create");
-    if (req->body_len > 0 && mk_write_all(fd, req->body, req->body_len) < 0)
-        return mk_err_sys(err, "buffer the archive");
-    if (rewind_fd(fd, err) < 0)
-        return -1;
-    *out = steal_fd(&fd);
-    return 0;
-}
-
 int mk_api_container_archive_put(struct mk_api_ctx *c, mk_err **err)
 {
     _cleanup_free_ char *path = NULL;
@@ -172,7 +158,7 @@ int mk_api_container_archive_put(struct mk_api_ctx *c, mk_err **err)
     /* The whole tar is read once before anything is written: a truncated or
      * malformed one changes nothing in the container. */
     if (r == 0)
-        r = body_fd(c->req, &in, err);
+        r = mk_api_body_fd(c, &in, err);
     if (r == 0)
         r = mk_tar_check(in, err);
     if (r == 0)

@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
@@ -29,6 +30,7 @@ void mk_http_parser_init(struct mk_http_parser *p, const struct mk_http_limits *
     memset(p, 0, sizeof(*p));
     p->limits = limits ? *limits : mk_http_default_limits;
     p->state = MK_HTTP_HEAD;
+    p->spool_fd = -1;
 }
 
 static void budget_release(struct mk_http_parser *p, size_t *n)
@@ -64,12 +66,30 @@ static size_t in_len(const struct mk_http_parser *p)
     return p->in.len - p->off;
 }
 
+static bool spools(const struct mk_http_parser *p)
+{
+    return p->spool_dir != NULL && p->body_max > p->limits.max_body;
+}
+
+/* Of n more body bytes, those that will be held in memory (the budget's
+ * concern): a spooling request keeps at most spool_after. */
+static size_t in_memory(const struct mk_http_parser *p, size_t n)
+{
+    if (!spools(p))
+        return n;
+    if (p->body_total >= p->spool_after)
+        return 0;
+    size_t room = p->spool_after - p->body_total;
+    return n < room ? n : room;
+}
+
 void mk_http_parser_clear(struct mk_http_parser *p)
 {
     budget_release(p, &p->reserved);
     budget_release(p, &p->held);
     mk_buf_free(&p->in);
     mk_buf_free(&p->body);
+    mk_closep(&p->spool_fd);
     mk_http_request_free(p->req);
     p->req = NULL;
 }
@@ -103,6 +123,8 @@ void mk_http_request_free(struct mk_http_request *r)
 {
     if (r == NULL)
         return;
+    if (r->spooled)
+        close(r->body_fd);
     for (size_t i = 0; i < r->n_headers; i++) {
         free(r->headers[i].name);
         free(r->headers[i].value);
@@ -382,7 +404,7 @@ static int body_framing(struct mk_http_parser *p)
         unsigned long long n = strtoull(cl, NULL, 10);
         if (n > p->body_max)
             return fail(p, 413, "request body too large");
-        if (!budget_take(p, (size_t)n))
+        if (!budget_take(p, in_memory(p, (size_t)n)))
             return fail(p, 503, "the server is busy receiving other requests' bodies; retry later");
         p->remaining = (size_t)n;
         p->state = n > 0 ? MK_HTTP_BODY : MK_HTTP_DONE;
@@ -488,14 +510,45 @@ static int parse_chunk_size(struct mk_http_parser *p)
     if (digits == 0 || digits > 15 || (line[digits] != '\0' && line[digits] != ';'))
         return fail(p, 400, "malformed chunk size");
     size_t size = (size_t)strtoull(line, NULL, 16);
-    if (size > p->body_max || p->body.len + size > p->body_max)
+    if (size > p->body_max || p->body_total + size > p->body_max)
         return fail(p, 413, "request body too large");
-    if (!budget_take(p, size))
+    if (!budget_take(p, in_memory(p, size)))
         return fail(p, 503, "the server is busy receiving other requests' bodies; retry later");
     p->remaining = size;
     p->state = size == 0 ? MK_HTTP_TRAILER : MK_HTTP_CHUNK_DATA;
     p->scanned = 0;
     return 1;
+}
+
+/* An unlinked file in dir (O_TMPFILE, or a named one removed at once where
+ * the filesystem lacks it). */
+static int open_spool(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return fd;
+    _cleanup_free_ char *path = xasprintf("%s/body.XXXXXX", dir);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+/* Body bytes: in memory, or past spool_after of an upload, in the spool file. */
+static int body_store(struct mk_http_parser *p, const char *data, size_t n)
+{
+    p->body_total += n;
+    if (p->spool_fd < 0 && spools(p) && p->body.len + n > p->spool_after) {
+        p->spool_fd = open_spool(p->spool_dir);
+        if (p->spool_fd < 0 || mk_write_all(p->spool_fd, p->body.data, p->body.len) < 0)
+            return -1;
+        mk_buf_free(&p->body);
+        budget_release(p, &p->reserved);
+    }
+    if (p->spool_fd >= 0)
+        return mk_write_all(p->spool_fd, data, n);
+    mk_buf_append(&p->body, data, n);
+    return 0;
 }
 
 /* Advance as far as the buffered bytes allow; 1 when the request is complete. */
@@ -512,7 +565,8 @@ static int step(struct mk_http_parser *p)
         case MK_HTTP_BODY:
         case MK_HTTP_CHUNK_DATA: {
             size_t n = in_len(p) < p->remaining ? in_len(p) : p->remaining;
-            mk_buf_append(&p->body, in_data(p), n);
+            if (body_store(p, in_data(p), n) < 0)
+                return fail(p, 507, "cannot store the request body");
             consume(p, n);
             p->remaining -= n;
             if (p->remaining > 0)
@@ -568,9 +622,15 @@ int mk_http_parser_next(struct mk_http_parser *p, struct mk_http_request **out)
     if (r <= 0)
         return r;
     struct mk_http_request *req = steal_pointer(&p->req);
-    req->body_len = p->body.len;
-    req->body = p->body.len ? mk_buf_steal(&p->body) : NULL;
+    req->body_len = p->body_total;
+    if (p->spool_fd >= 0) {
+        req->spooled = true;
+        req->body_fd = steal_fd(&p->spool_fd);
+    } else {
+        req->body = p->body.len ? mk_buf_steal(&p->body) : NULL;
+    }
     mk_buf_free(&p->body);
+    p->body_total = 0;
     p->held = p->reserved;
     p->reserved = 0;
     p->state = MK_HTTP_HEAD;
@@ -600,6 +660,7 @@ const char *mk_http_status_text(int status)
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
+    case 507: return "Insufficient Storage";
     default: return "Unknown";
     }
 }

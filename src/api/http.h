@@ -41,8 +41,10 @@ struct mk_http_request {
     int minor;         /* HTTP/1.<minor> */
     struct mk_http_header *headers;
     size_t n_headers;
-    char *body; /* NUL-terminated (the NUL not counted); NULL when empty */
+    char *body; /* NUL-terminated (the NUL not counted); NULL when empty or spooled */
     size_t body_len;
+    bool spooled; /* a large upload's body: in body_fd, an unlinked file */
+    int body_fd;
     bool keep_alive;
     bool upgrade; /* Connection: Upgrade with Upgrade: tcp (attach, exec start) */
 };
@@ -66,6 +68,13 @@ struct mk_http_parser {
     size_t (*body_limit)(const struct mk_http_request *req, void *ud);
     void *body_limit_ud;
     struct mk_http_budget *budget; /* NULL: none */
+    /* Bodies allowed more than limits.max_body (uploads) go to an unlinked
+     * file in spool_dir once past spool_after bytes, so a large image load
+     * holds disk, not memory (NULL: never). */
+    const char *spool_dir;
+    size_t spool_after;
+    int spool_fd;      /* the current request's spool file, or -1 */
+    size_t body_total; /* decoded body bytes so far, spooled ones included */
     size_t body_max;               /* the current request's limit */
     size_t reserved;               /* budget held by the request being read */
     size_t held;                   /* budget held by the last request returned */

@@ -148,11 +148,9 @@ static int import_body(struct mk_api_ctx *c, mk_err **err)
     if (c->req->body_len == 0)
         return mk_err_set(err, MK_ERR_INVALID, "import: the request body is empty (fromSrc=- imports the tar it holds)");
     _cleanup_free_ char *ref = repo != NULL && *repo != '\0' ? join_tag(repo, tag) : NULL;
-    _cleanup_close_ int fd = memfd_create("mocker-import", MFD_CLOEXEC);
-    if (fd < 0)
-        return mk_err_sys(err, "memfd_create");
-    if (mk_write_all(fd, c->req->body, c->req->body_len) < 0 || lseek(fd, 0, SEEK_SET) < 0)
-        return mk_err_sys(err, "import: buffering the body");
+    _cleanup_close_ int fd = -1;
+    if (mk_api_body_fd(c, &fd, err) < 0)
+        return -1;
     struct mk_import_opts o = {.ref = ref, .changes = changes, .message = message,
                                .platform = platform != NULL && *platform != '\0' ? &plat : NULL};
     _cleanup_free_ char *id = NULL;
@@ -284,11 +282,9 @@ int mk_api_images_load(struct mk_api_ctx *c, mk_err **err)
     struct mk_engine *e;
     if (c->req->body_len == 0)
         return mk_err_set(err, MK_ERR_INVALID, "unexpected EOF: the request body holds no archive");
-    _cleanup_close_ int fd = memfd_create("mocker-load", MFD_CLOEXEC);
-    if (fd < 0)
-        return mk_err_sys(err, "memfd_create");
-    if (mk_write_all(fd, c->req->body, c->req->body_len) < 0 || lseek(fd, 0, SEEK_SET) < 0)
-        return mk_err_sys(err, "load: buffering the body");
+    _cleanup_close_ int fd = -1;
+    if (mk_api_body_fd(c, &fd, err) < 0)
+        return -1;
     struct stream s = {.reply = c->reply, .quiet = mk_http_query_bool(c->req, "quiet", false)};
     struct mk_load_opts lo = {.on_layer = load_layer, .ctx = &s};
     _cleanup_strv_ char **report = NULL;

@@ -118,12 +118,18 @@ static size_t route_body_limit(const struct mk_http_request *req, void *ud)
     return r != NULL && r->max_body ? r->max_body : MK_API_BODY_DEFAULT;
 }
 
+/* Where large upload bodies are spooled: <root>/tmp, on disk. */
+static char *spool_dir;
+#define SPOOL_AFTER ((size_t)1 << 20)
+
 static void serve_connection(int fd)
 {
     struct mk_http_parser p;
     mk_http_parser_init(&p, NULL);
     p.body_limit = route_body_limit;
     p.budget = &body_budget;
+    p.spool_dir = spool_dir;
+    p.spool_after = SPOOL_AFTER;
     struct mk_api_ctx ctx = {0};
     char buf[64 * 1024];
     bool open = true;
@@ -436,7 +442,11 @@ int mk_api_serve(const char *host, mk_err **err)
     struct mk_engine *e = NULL;
     if (mk_engine_open(&e, err) < 0)
         return -1;
+    free(spool_dir);
+    spool_dir = mk_path_join(e->store->root, "tmp");
     mk_engine_free(e);
+    if (mk_mkdir_p(spool_dir, 0700, err) < 0)
+        return -1;
     _cleanup_close_ int lock = -1;
     _cleanup_close_ int lfd = -1;
     struct stat bound = {0};

@@ -248,3 +248,28 @@ except docker.errors.NotFound:
 assert c.images.get_registry_data(reg + "/py/other:t2").id.startswith("sha256:")
 PY
 }
+
+# Uploads are spooled to disk: a 96 MiB image loads and a 96 MiB file is
+# copied in (both chunked by the docker CLI), and serve's memory stays small.
+test_serve_large_uploads() {
+    mkdir -p big/data
+    head -c $((96 * 1024 * 1024)) /dev/urandom >big/data/blob
+    cp "$IMAGE_TAR" big.tar
+    tar -C big -rf big.tar data
+    $M import big.tar big:1 >/dev/null
+    $M save big:1 -o big-image.tar
+    $M rmi big:1 >/dev/null
+    start_serve
+    capture timeout -s KILL 120 $D load -i big-image.tar
+    assert_eq 0 "$rc" "docker load of a 96 MiB image: $out"
+    assert_contains "$out" "Loaded image: big:1"
+    assert_eq "$(sha256sum <big/data/blob | cut -d' ' -f1)" \
+        "$($M run --rm big:1 sha256sum /data/blob | cut -d' ' -f1)" "the loaded layer is whole"
+    $M run -d --name bigcp $IMG sleep 100 >/dev/null
+    timeout -s KILL 120 $D cp big/data/blob bigcp:/blob || fail "docker cp of 96 MiB"
+    assert_eq "$(sha256sum <big/data/blob | cut -d' ' -f1)" "$($M exec bigcp sha256sum /blob | cut -d' ' -f1)"
+    rss=$(awk '/VmHWM/ {print $2}' /proc/$serve_pid/status)
+    [ "$rss" -lt $((64 * 1024)) ] || fail "serve's peak memory was ${rss} kB for 96 MiB uploads"
+    assert_eq "" "$(ls "$MOCKER_ROOT/tmp")" "no spool file is left"
+    $M rm -f bigcp >/dev/null
+}
