@@ -842,6 +842,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
         status = run_fail(cmd, err, 125, true);
         goto out;
     }
+    mk_trace("cli-forked");
     e = mk_cli_engine();
     if (e == NULL)
         goto out;

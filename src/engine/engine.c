@@ -33,6 +33,7 @@ int mk_engine_open(struct mk_engine **out, mk_err **err)
     struct mk_engine *e = NULL;
     if (mk_engine_open_plain(&e, err) < 0)
         return -1;
+    mk_trace("engine-store");
     /* A failed restart is recorded on its container; the command goes on. */
     mk_engine_boot_check(e, NULL);
     *out = e;
