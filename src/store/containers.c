@@ -28,8 +28,31 @@ void mk_container_list_free(struct mk_container **v, size_t n)
     free(v);
 }
 
+#define CONFIG_CACHE_MAX 1024
+
+/* The config column parsed, from the connection's cache when the text is the
+ * one parsed before (a deep copy: callers change their containers' configs). */
+static json_t *config_parse(struct mk_store *s, const char *id, const char *text)
+{
+    if (text == NULL || id == NULL)
+        return NULL;
+    struct store_impl *impl = store_impl(s);
+    json_t *hit = json_object_get(impl->config_cache, id);
+    if (hit != NULL && strcmp(json_string_value(json_array_get(hit, 0)), text) == 0)
+        return json_deep_copy(json_array_get(hit, 1));
+    json_t *parsed = json_loads(text, 0, NULL);
+    if (parsed == NULL)
+        return NULL;
+    if (impl->config_cache == NULL || json_object_size(impl->config_cache) >= CONFIG_CACHE_MAX) {
+        json_decref(impl->config_cache);
+        impl->config_cache = json_object();
+    }
+    json_object_set_new(impl->config_cache, id, json_pack("[s,o]", text, json_deep_copy(parsed)));
+    return parsed;
+}
+
 /* Columns in CONTAINER_COLS order (db.c). */
-static struct mk_container *container_from_row(sqlite3_stmt *st)
+static struct mk_container *container_from_row(struct mk_store *s, sqlite3_stmt *st)
 {
     struct mk_container *c = xcalloc(1, sizeof(*c));
     c->id = store_column_strdup(st, 0);
@@ -37,9 +60,7 @@ static struct mk_container *container_from_row(sqlite3_stmt *st)
     c->image = store_column_strdup(st, 2);
     c->image_id = store_column_strdup(st, 3);
     c->created = sqlite3_column_int64(st, 4);
-    const char *cfg = (const char *)sqlite3_column_text(st, 5);
-    if (cfg != NULL)
-        c->config = json_loads(cfg, 0, NULL);
+    c->config = config_parse(s, c->id, (const char *)sqlite3_column_text(st, 5));
     if (c->config == NULL)
         c->config = json_object();
     c->status = store_column_strdup(st, 6);
@@ -137,7 +158,7 @@ static int container_query_one(struct mk_store *s, enum store_stmt which, const 
         return 0;
     if (rc != SQLITE_ROW)
         return store_db_err(s, err, "look up container");
-    struct mk_container *c = container_from_row(st);
+    struct mk_container *c = container_from_row(s, st);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         mk_container_free(c);
@@ -184,7 +205,7 @@ static int container_list_query(struct mk_store *s, enum store_stmt which, const
             cap = cap ? 2 * cap : 16;
             v = xrealloc(v, cap * sizeof(*v));
         }
-        v[len++] = container_from_row(st);
+        v[len++] = container_from_row(s, st);
     }
     if (rc != SQLITE_DONE) {
         mk_container_list_free(v, len);

@@ -505,6 +505,7 @@ void mk_store_free(struct mk_store *s)
     struct store_impl *impl = store_impl(s);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(impl->stmts[i]);
+    json_decref(impl->config_cache);
     if (s->db != NULL)
         sqlite3_close_v2(s->db);
     if (s->root_fd >= 0)

@@ -65,6 +65,10 @@ enum store_stmt {
 struct store_impl {
     struct mk_store pub;
     sqlite3_stmt *stmts[ST_COUNT];
+    /* Container configs this connection parsed: id -> [text, parsed].  A
+     * long-lived connection (mocker serve's) lists the same containers again
+     * and again; copying a parsed config costs a fraction of parsing it. */
+    json_t *config_cache;
 };
 
 static inline struct store_impl *store_impl(struct mk_store *s)

@@ -236,6 +236,33 @@ static void test_container_lookup(void)
     mk_store_free(s);
 }
 
+/* The connection's parsed-config cache: a changed config is read anew, and a
+ * caller changing its copy does not change the next reader's. */
+static void test_config_cache(void)
+{
+    struct mk_store *s = open_store();
+    mk_err *err = NULL;
+    char *id = make_id(7);
+    CHECK(insert(s, id, "cached", 100, &err) == 0);
+    struct mk_container *c = NULL;
+    CHECK(mk_store_container_get(s, id, &c, &err) == 0);
+    json_object_set_new(c->config, "Scribble", json_true());
+    mk_container_free(c);
+    c = NULL;
+    CHECK(mk_store_container_get(s, id, &c, &err) == 0);
+    CHECK(json_object_get(c->config, "Scribble") == NULL);
+    json_object_set_new(c->config, "Saved", json_integer(5));
+    CHECK(mk_store_container_save_config(s, id, c->config, &err) == 0);
+    mk_container_free(c);
+    c = NULL;
+    CHECK(mk_store_container_get(s, id, &c, &err) == 0);
+    CHECK_INT((int)json_integer_value(json_object_get(c->config, "Saved")), 5);
+    mk_container_free(c);
+    CHECK(mk_store_container_delete(s, id, &err) == 0);
+    free(id);
+    mk_store_free(s);
+}
+
 static void test_transaction(void)
 {
     struct mk_store *s = open_store();
@@ -562,6 +589,7 @@ int main(void)
     RUN(test_open_layout);
     RUN(test_env_root);
     RUN(test_container_lookup);
+    RUN(test_config_cache);
     RUN(test_transaction);
     RUN(test_concurrent_inserts);
     RUN(test_blobs);
