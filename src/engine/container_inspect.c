@@ -79,14 +79,20 @@ static json_t *stored_endpoint(const json_t *cfg)
  * runs (network.json), the networks it is on with empty addresses otherwise.
  * On the default bridge the primary endpoint's fields are repeated at the top
  * level, as docker does. */
-json_t *mk_container_network_settings_json(struct mk_engine *e, const struct mk_container *c)
+/* The network a container's NetworkMode names ("default" is the bridge). */
+static const char *primary_network(const json_t *hc)
+{
+    const char *mode = mk_json_str(hc, "NetworkMode");
+    return mode == NULL || *mode == '\0' || strcmp(mode, "default") == 0 ? "bridge" : mode;
+}
+
+json_t *mk_container_networks_json(struct mk_engine *e, const struct mk_container *c,
+                                   json_t **state_out)
 {
     const json_t *hc = json_object_get(c->config, "HostConfig");
-    _cleanup_json_ json_t *state = mk_container_net_state(e, c);
-    const char *mode = mk_json_str(hc, "NetworkMode");
-    const char *primary = mode == NULL || *mode == '\0' || strcmp(mode, "default") == 0
-                              ? "bridge"
-                              : mode;
+    json_t *state = mk_container_net_state(e, c);
+    *state_out = state;
+    const char *primary = primary_network(hc);
     json_t *networks = json_object();
     json_t *running = json_object_get(state, "Networks");
     if (running != NULL) {
@@ -103,6 +109,15 @@ json_t *mk_container_network_settings_json(struct mk_engine *e, const struct mk_
                 json_object_set_new(networks, name, stored_endpoint(ep));
         }
     }
+    return networks;
+}
+
+json_t *mk_container_network_settings_json(struct mk_engine *e, const struct mk_container *c)
+{
+    const json_t *hc = json_object_get(c->config, "HostConfig");
+    const char *primary = primary_network(hc);
+    _cleanup_json_ json_t *state = NULL;
+    json_t *networks = mk_container_networks_json(e, c, &state);
     const json_t *top = strcmp(primary, "bridge") == 0 ? json_object_get(networks, "bridge") : NULL;
     json_t *net = json_pack(
         "{s:s,s:s,s:b,s:s,s:i,s:O?,s:s,s:n,s:n,s:s,s:s,s:s,s:i,s:s,s:i,s:s,s:s,s:o}", "Bridge",

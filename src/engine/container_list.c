@@ -2,6 +2,7 @@
  * show (docker's filters, all, limit) and the Engine API's summary of each,
  * so both front ends list the same containers with the same Status text. */
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "image/image.h"
 
 #include <regex.h>
@@ -206,7 +207,9 @@ int mk_container_select(struct mk_engine *e, const struct mk_container_filters *
             !labels_match(f->label, labels))
             continue;
         char *health = NULL;
-        if ((r = mk_store_health_status(e->store, c->id, &health, err)) < 0)
+        /* only a container with a healthcheck has a health row */
+        if (mk_health_configured(json_object_get(c->config, "Config")) &&
+            (r = mk_store_health_status(e->store, c->id, &health, err)) < 0)
             break;
         if (!match_any(f->health, m_exact, health ? health : "none")) {
             free(health);
@@ -292,8 +295,8 @@ json_t *mk_container_summary_json(struct mk_engine *e, const struct mk_container
     _cleanup_free_ char *name = xasprintf("/%s", c->name);
     _cleanup_free_ char *status = mk_container_status_text(c, row->health, mk_now_ns());
     const json_t *labels = json_object_get(config, "Labels");
-    _cleanup_json_ json_t *ns = mk_container_network_settings_json(e, c);
-    const json_t *nets = json_object_get(ns, "Networks");
+    _cleanup_json_ json_t *state = NULL;
+    _cleanup_json_ json_t *nets = mk_container_networks_json(e, c, &state);
     _cleanup_json_ json_t *mounts = mk_container_mounts_json(c);
     const char *mode = mk_json_str(json_object_get(c->config, "HostConfig"), "NetworkMode");
     if (mode != NULL && *mode == '\0')
@@ -302,7 +305,7 @@ json_t *mk_container_summary_json(struct mk_engine *e, const struct mk_container
         "{s:s,s:[s],s:s,s:s,s:s,s:I,s:o,s:o,s:s,s:s,s:{s:s},s:{s:o},s:o}", "Id", c->id, "Names",
         name, "Image", c->image, "ImageID", c->image_id, "Command", command, "Created",
         (json_int_t)(c->created / 1000000000), "Ports",
-        summary_ports(json_object_get(ns, "Ports")), "Labels",
+        summary_ports(json_object_get(state, "Ports")), "Labels",
         json_is_object(labels) ? json_incref((json_t *)labels) : json_object(), "State", c->status, "Status",
         status, "HostConfig", "NetworkMode", mode ? mode : "default", "NetworkSettings",
         "Networks", json_is_object(nets) ? json_incref((json_t *)nets) : json_object(), "Mounts",

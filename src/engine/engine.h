@@ -165,6 +165,10 @@ json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container
  * and health lookups): Mounts and NetworkSettings. */
 json_t *mk_container_mounts_json(const struct mk_container *c);
 json_t *mk_container_network_settings_json(struct mk_engine *e, const struct mk_container *c);
+/* Its Networks alone, and the monitor's network state (Ports...; NULL when
+ * not running) in *state; both the caller's. */
+json_t *mk_container_networks_json(struct mk_engine *e, const struct mk_container *c,
+                                   json_t **state);
 /* Path of the container's json-file log. */
 char *mk_container_log_path(struct mk_engine *e, const struct mk_container *c);
 bool mk_container_is_running(const struct mk_container *c);
