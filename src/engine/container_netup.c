@@ -18,6 +18,7 @@
 #include "network/network.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ struct mk_container_net {
     size_t nports;
     bool fw_ports; /* the firewall forwards them, under the container's id */
     struct mk_dns_server *dns;
+    int netns; /* the container's network namespace (a DNS server started late needs it) */
 };
 
 /* The networks the container is on, in order: [[name, endpoint config]...],
@@ -370,22 +372,78 @@ static int dns_start(struct mk_container_net *cn, const json_t *hc, int netns,
 
 static int net_timeout(void *ctx)
 {
-    return mk_dns_server_timeout_ms(((struct mk_container_net *)ctx)->dns);
+    struct mk_container_net *cn = ctx;
+    return cn->dns != NULL ? mk_dns_server_timeout_ms(cn->dns) : -1;
 }
 
 static void net_process(void *ctx)
 {
-    mk_dns_server_process(((struct mk_container_net *)ctx)->dns);
+    struct mk_container_net *cn = ctx;
+    if (cn->dns != NULL)
+        mk_dns_server_process(cn->dns);
+}
+
+/* Whether the container is on a user-defined network now. */
+static bool on_user_network(struct mk_container_net *cn)
+{
+    struct mk_net_endpoint **mine = NULL;
+    size_t n = 0;
+    bool user = false;
+    if (mk_store_endpoint_list_by_container(cn->e->store, cn->id, &mine, &n, NULL) < 0)
+        return false;
+    for (size_t i = 0; i < n && !user; i++) {
+        struct mk_network *net = NULL;
+        if (mk_store_network_get(cn->e->store, mine[i]->network_id, &net, NULL) == 0)
+            user = !mk_network_predefined(net);
+        mk_network_free(net);
+    }
+    mk_net_endpoint_list_free(mine, n);
+    return user;
+}
+
+/* docker network connect of a running container: on its first user-defined
+ * network it gets the embedded DNS server, as one started there does, and
+ * its resolv.conf names it (rewritten in place: the container's
+ * /etc/resolv.conf is a bind mount of that file).  The server's fd, or -1. */
+static int net_changed(void *ctx)
+{
+    struct mk_container_net *cn = ctx;
+    if (cn->dns != NULL || cn->netns < 0 || !on_user_network(cn))
+        return -1;
+    struct mk_container *c = NULL;
+    if (mk_store_container_get(cn->e->store, cn->id, &c, NULL) < 0)
+        return -1;
+    const json_t *hc = json_object_get(c->config, "HostConfig");
+    mk_err *err = NULL;
+    int fd = -1;
+    if (dns_start(cn, hc, cn->netns, "/etc/resolv.conf", &err) == 0) {
+        fd = mk_dns_server_fd(cn->dns);
+        _cleanup_free_ char *host_resolv = mk_host_resolv_conf();
+        _cleanup_free_ char *resolv = mk_netfiles_resolv(hc, host_resolv, false, true);
+        _cleanup_free_ char *dir = mk_store_container_dir(cn->e->store, cn->id);
+        _cleanup_free_ char *path = mk_path_join(dir, "resolv.conf");
+        _cleanup_close_ int out = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+        if (out < 0 || mk_write_all(out, resolv, strlen(resolv)) < 0)
+            fprintf(stderr, "mocker monitor: container %s: rewrite resolv.conf: %s\n", cn->id,
+                    strerror(errno));
+    } else {
+        fprintf(stderr, "mocker monitor: container %s: start the embedded DNS server: %s\n",
+                cn->id, err->msg);
+        mk_err_free(err);
+    }
+    mk_container_free(c);
+    return fd;
 }
 
 void mk_container_net_source(struct mk_container_net *cn, struct mk_monitor_params *p)
 {
-    if (cn == NULL || cn->dns == NULL)
+    if (cn == NULL)
         return;
-    p->source_fd = mk_dns_server_fd(cn->dns);
+    p->source_fd = cn->dns != NULL ? mk_dns_server_fd(cn->dns) : -1;
     p->source_timeout_ms = net_timeout;
     p->source_process = net_process;
     p->source_ctx = cn;
+    p->net_changed = net_changed;
 }
 
 /* Firewall owners to keep: all but the containers of this store whose
@@ -480,6 +538,7 @@ int mk_container_net_up(struct mk_engine *e, const struct mk_container *c, int n
     struct mk_container_net *cn = xcalloc(1, sizeof(*cn));
     cn->e = e;
     cn->id = xstrdup(c->id);
+    cn->netns = fcntl(netns, F_DUPFD_CLOEXEC, 3);
     /* A restart by hand, or leases a killed monitor of ours left. */
     mk_store_endpoint_remove(e->store, NULL, c->id, NULL);
     _cleanup_close_ int host_nl = mk_nl_open(err);
@@ -531,6 +590,8 @@ void mk_container_net_down(struct mk_container_net *cn)
         mk_fw_ports_remove(cn->id, NULL);
     mk_ports_release(cn->ports, cn->nports);
     mk_dns_server_free(cn->dns);
+    if (cn->netns >= 0)
+        close(cn->netns);
     mk_store_endpoint_remove(cn->e->store, NULL, cn->id, NULL);
     mk_container_net_state_remove(cn->e, cn->id);
     free(cn->id);

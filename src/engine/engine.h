@@ -373,6 +373,10 @@ int mk_network_disconnect(struct mk_engine *e, const char *net_ref, const char *
                           bool force, mk_err **err);
 /* Connect / disconnect a running container (engine/network_live.c); endpoint
  * is the EndpointsConfig entry to add.  Not wired yet: UNSUPPORTED. */
+/* Tell a running container's monitor that its networks changed (after a
+ * live connect): on its first user-defined network it starts the embedded
+ * DNS server. */
+void mk_container_network_changed(struct mk_engine *e, const struct mk_container *c);
 int mk_container_network_connect_live(struct mk_engine *e, const struct mk_container *c,
                                       const struct mk_network *n, const json_t *endpoint,
                                       mk_err **err);

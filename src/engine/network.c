@@ -929,6 +929,8 @@ int mk_network_connect(struct mk_engine *e, const char *net_ref, const char *ctr
         r = edit_endpoints(e, ctr_ref, &ed, true, err);
         if (r < 0)
             mk_container_network_disconnect_live(e, c, n, true, NULL);
+        else
+            mk_container_network_changed(e, c);
     }
     json_decref(ed.endpoint);
 out:

@@ -4,6 +4,7 @@
  * DNS server read.  network.c keeps the stored configuration in step. */
 #include "engine/engine.h"
 #include "engine/internal.h"
+#include "monitor/monitor.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -74,6 +75,15 @@ int mk_container_network_connect_live(struct mk_engine *e, const struct mk_conta
                                   &user, &internal, err) < 0)
         return -1;
     return mk_container_net_state_write(e, c->id, state, err);
+}
+
+void mk_container_network_changed(struct mk_engine *e, const struct mk_container *c)
+{
+    int fd = mk_engine_attach_connect(e, c);
+    if (fd < 0)
+        return; /* no monitor: the container is ending */
+    mk_frame_write(fd, MK_FRAME_NET_CHANGED, NULL, 0);
+    close(fd);
 }
 
 int mk_container_network_disconnect_live(struct mk_engine *e, const struct mk_container *c,

@@ -27,7 +27,7 @@ int mk_frame_header_parse(const uint8_t hdr[MK_FRAME_HEADER_LEN], enum mk_frame_
                           uint32_t *len)
 {
     uint32_t n = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 | (uint32_t)hdr[6] << 8 | hdr[7];
-    if (hdr[0] > MK_FRAME_START || hdr[1] != 0 || hdr[2] != 0 || hdr[3] != 0 || n > MK_FRAME_MAX) {
+    if (hdr[0] > MK_FRAME_LAST || hdr[1] != 0 || hdr[2] != 0 || hdr[3] != 0 || n > MK_FRAME_MAX) {
         errno = EPROTO;
         return -1;
     }

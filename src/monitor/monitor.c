@@ -93,6 +93,7 @@ struct monitor {
     int64_t started_ns;  /* monotonic, the current run's start */
     int mounts;          /* keeps the run's rootfs mounted (mk_runtime_run) */
     enum tag_kind source_tag;
+    bool source_registered;
 };
 
 static int64_t mono_ns(void)
@@ -389,6 +390,15 @@ static void handle_frame(struct monitor *m, enum mk_frame_type type, const char 
         m->stop_requested = true;
         if (sig > 0 && !m->exited && m->pid > 0)
             kill(m->pid, sig);
+        break;
+    }
+    case MK_FRAME_NET_CHANGED: {
+        int fd = m->p->net_changed != NULL ? m->p->net_changed(m->p->source_ctx) : -1;
+        if (fd >= 0 && !m->source_registered) {
+            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &m->source_tag};
+            m->source_tag = TAG_SOURCE;
+            m->source_registered = epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
+        }
         break;
     }
     case MK_FRAME_RESIZE: {
@@ -1074,13 +1084,14 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
         goto fail;
     mk_fd_set_nonblock(m.listen_fd, true);
     ep_set(&m, m.listen_fd, &m.listen_tag, EPOLLIN, &m.listen_registered);
-    if (p->source_process != NULL) {
+    if (p->source_process != NULL && p->source_fd >= 0) {
         m.source_tag = TAG_SOURCE;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &m.source_tag};
         if (epoll_ctl(m.epfd, EPOLL_CTL_ADD, p->source_fd, &ev) < 0) {
             mk_err_sys(err, "watch the container's DNS server");
             goto fail;
         }
+        m.source_registered = true;
     }
     mk_trace("monitor-listening");
     if (open_log(&m, err) < 0 || start_container(&m, err) < 0)

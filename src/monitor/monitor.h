@@ -32,6 +32,10 @@ enum mk_frame_type {
     /* client -> monitor forked ahead of time (mk_engine_monitor_fork): start
      * the container whose id is the payload. */
     MK_FRAME_START = 9,
+    /* client -> monitor: the running container was connected to a network
+     * (docker network connect); it may need the embedded DNS server now. */
+    MK_FRAME_NET_CHANGED = 10,
+    MK_FRAME_LAST = MK_FRAME_NET_CHANGED, /* the highest type a header may carry */
 };
 #define MK_FRAME_MAX (1u << 20)
 int mk_frame_write(int fd, enum mk_frame_type type, const void *data, size_t len);
@@ -125,10 +129,13 @@ struct mk_monitor_params {
      * container on a user-defined network), when source_process is set:
      * source_fd is watched for EPOLLIN, and source_process called when it is
      * readable or when source_timeout_ms (-1: no timeout) has passed. */
-    int source_fd;
+    int source_fd; /* -1 until the source exists (see net_changed) */
     int (*source_timeout_ms)(void *ctx);
     void (*source_process)(void *ctx);
     void *source_ctx;
+    /* On MK_FRAME_NET_CHANGED (may be NULL): the source's fd when the change
+     * just created it, else -1; the loop then watches it. */
+    int (*net_changed)(void *ctx);
     /* The container's rootfs is unmounted after its exit is reported instead
      * of before hooks.exited (it then sees the rootfs still mounted
      * somewhere): for --rm, whose exit hook removes everything else. */

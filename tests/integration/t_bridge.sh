@@ -512,3 +512,18 @@ test_bridge_timing_run_rm() {
     n=$(median_ms --network none $IMG true)
     echo "# run --rm true: median of 10 on the default bridge $b ms, --network none $n ms"
 }
+
+# A container started on the default bridge and connected live to a user
+# network gets the embedded DNS server there, as docker's does: its
+# resolv.conf names 127.0.0.11 and the network's names resolve.
+test_bridge_live_connect_gets_embedded_dns() {
+    br_setup
+    $M network create --subnet "$(free_subnet)" ldns >/dev/null
+    httpd lweb --network ldns >/dev/null
+    $M run -d --name lcli $IMG sleep 600 >/dev/null
+    assert_not_contains "$($M exec lcli cat /etc/resolv.conf)" "127.0.0.11" "the default bridge has no embedded DNS"
+    $M network connect ldns lcli
+    assert_contains "$($M exec lcli cat /etc/resolv.conf)" "nameserver 127.0.0.11"
+    wait_for 50 ctr_get lcli lweb || fail "lcli cannot reach lweb by name after connect: $($M exec lcli cat /etc/resolv.conf)"
+    assert_contains "$(ctr_get lcli lweb)" "hello from $BR_DIR"
+}

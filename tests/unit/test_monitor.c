@@ -161,7 +161,7 @@ static void test_frame_round_trip(void)
     CHECK(mk_frame_header_parse(hdr, &type, &plen) < 0); /* > MK_FRAME_MAX */
     mk_frame_header(hdr, MK_FRAME_RESIZE, 5);
     CHECK(mk_frame_header_parse(hdr, &type, &plen) == 0 && type == MK_FRAME_RESIZE && plen == 5);
-    hdr[0] = MK_FRAME_START + 1;
+    hdr[0] = MK_FRAME_LAST + 1;
     CHECK(mk_frame_header_parse(hdr, &type, &plen) < 0 && errno == EPROTO);
 }
 
