@@ -28,6 +28,22 @@ assert_not_contains() {
     case "$1" in *"$2"*) fail "${3:-output}: [$1] contains [$2]" ;; *) ;; esac
 }
 
+# Run CMD (a shell string) when the test's shell exits, after the ones
+# registered later.  Every helper that starts something (mocker serve, a
+# registry, a bridge) registers its stop here: a plain `trap ... EXIT` would
+# replace the one before it and leave that process running.
+on_exit_cmds=()
+on_exit() { # CMD
+    on_exit_cmds+=("$1")
+    trap run_on_exit EXIT
+}
+run_on_exit() {
+    local i
+    for ((i = ${#on_exit_cmds[@]} - 1; i >= 0; i--)); do
+        eval "${on_exit_cmds[i]}" || true
+    done
+}
+
 # Run a command, capture stdout+stderr and the status in $out and $rc.
 capture() {
     set +e

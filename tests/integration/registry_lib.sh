@@ -12,7 +12,7 @@ ACCEPT_INDEX='application/vnd.oci.image.index.v1+json, application/vnd.docker.di
 # CA in certs.d/<host:port>/) and DOCKER_CONFIG; stopped when the test ends.
 reg_start() { # MODE [fixture options]
     regdir=$(mktemp -d "$PWD/reg.XXXXXX")
-    trap reg_stop EXIT
+    on_exit reg_stop
     local env
     env=$("$FIX" start "$1" "$regdir/reg" "${@:2}") || fail "registry-fixture start $1 failed"
     eval "$env"

@@ -6,7 +6,7 @@ start_serve() {
     sock=$PWD/s.sock
     $M serve -H "unix://$sock" 2>serve.err &
     serve_pid=$!
-    trap 'kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null' EXIT
+    on_exit 'kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null'
     wait_for 50 test -S "$sock" || fail "serve did not start: $(cat serve.err)"
     D="docker -H unix://$sock"
 }

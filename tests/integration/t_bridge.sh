@@ -26,7 +26,7 @@ br_setup() {
     BR_DIR=$(mktemp -d "$PWD/bridge.XXXXXX")
     mkdir -p "$BR_DIR/www"
     echo "hello from $BR_DIR" >"$BR_DIR/www/index.html"
-    trap br_cleanup EXIT
+    on_exit br_cleanup
     br_cleanup
 }
 

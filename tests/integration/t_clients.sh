@@ -145,7 +145,6 @@ test_clients_cli_stats() {
 test_clients_cli_images_registry() {
     start_serve
     reg_start plain
-    trap 'reg_stop; kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null || true' EXIT
     ref=$REG/clients/busybox:v1
     $D tag $IMG "$ref"
     assert_eq "$($D images -q $IMG)" "$($D images -q "$ref")" "tag: the same image"
@@ -296,7 +295,6 @@ test_clients_dockerpy_images() {
 test_clients_dockerpy_registry() {
     start_serve
     reg_start plain
-    trap 'reg_stop; kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null || true' EXIT
     REG=$REG dockerpy registry
 }
 

@@ -188,7 +188,7 @@ start_auth_registry() {
     # the fixture's own output sets REG_DIR (to its directory): stop by a
     # name it does not touch
     login_registry=$REG_DIR/reg
-    trap '"$REPO/tools/registry-fixture" stop "$login_registry" >/dev/null 2>&1' EXIT
+    on_exit '"$REPO/tools/registry-fixture" stop "$login_registry" >/dev/null 2>&1'
     local vars
     vars=$("$REPO/tools/registry-fixture" start tls-basic "$login_registry") ||
         fail "registry-fixture start failed"

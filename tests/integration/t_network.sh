@@ -31,7 +31,7 @@ net_cleanup() {
 net_setup() {
     MOCKER_ETC=$(mktemp -d "$PWD/etc.XXXXXX")
     export MOCKER_ETC
-    trap net_cleanup EXIT
+    on_exit net_cleanup
     net_cleanup
 }
 

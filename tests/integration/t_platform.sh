@@ -77,7 +77,7 @@ test_run_foreign_image_through_qemu() {
             [ "$(head -1 <<<"$text")" = enabled ] || echo 0 >"$BINFMT/$name"
         done
     }
-    trap restore EXIT
+    on_exit restore
     assert_eq "" "$(entries_for b700)" "no entry runs arm64 before the run"
 
     capture $M run --rm a64 uname -m

@@ -313,7 +313,7 @@ test_swappiness_and_blkio_weight() {
 
 test_network_and_pid_of_another_container() {
     web=$($M run -d $IMG sleep 60)
-    trap '$M rm -f "$web" >/dev/null 2>&1' EXIT
+    on_exit '$M rm -f "$web" >/dev/null 2>&1'
     $M exec "$web" sh -c 'nc -l -p 7777 -e echo from-web &' # a listener on the shared loopback
     # The same network namespace (its loopback), pid namespace and hostname.
     capture $M run --rm --network "container:$web" --pid "container:$web" $IMG \

@@ -9,7 +9,7 @@ source "$REPO/tests/integration/serve_lib.sh"
 netvol_serve() {
     netvol_cleanup
     start_serve
-    trap 'kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null; netvol_cleanup' EXIT
+    on_exit netvol_cleanup
 }
 
 netvol_cleanup() {

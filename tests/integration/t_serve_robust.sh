@@ -135,7 +135,6 @@ test_serve_robust_sigterm_is_prompt() {
     start=$(date +%s%N)
     kill -TERM $serve_pid
     wait $serve_pid || true
-    trap - EXIT
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
     [ "$ms" -lt 3000 ] || fail "SIGTERM took $ms ms"
     [ ! -e "$sock" ] || fail "the socket is left after SIGTERM"
@@ -166,7 +165,7 @@ test_serve_robust_one_server_per_socket() {
     for i in $(seq 1 10); do
         $M serve -H "unix://$sock" 2>"serve.$i.err" &
     done
-    trap 'for p in $(jobs -p); do kill "$p" 2>/dev/null; done' EXIT
+    on_exit 'for p in $(jobs -p); do kill "$p" 2>/dev/null; done'
     sleep 2
     alive=0
     for p in $(jobs -p); do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
@@ -196,7 +195,7 @@ os.environ["LISTEN_PID"] = str(os.getpid()); os.environ["LISTEN_FDS"] = "1"
 os.execv(sys.argv[2], [sys.argv[2], "serve", "-H", "fd://"])
 PY
     serve_pid=$!
-    trap 'kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null' EXIT
+    on_exit 'kill $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null'
     wait_for 50 curl -sf --unix-socket "$sock" http://docker/_ping || fail "no answer on the passed socket: $(cat act.err)"
     assert_eq 1.47 "$(docker -H "unix://$sock" version --format '{{.Server.APIVersion}}')"
     # children (a container's monitor) do not take the LISTEN_* variables
@@ -207,7 +206,6 @@ PY
     $M rm -f act >/dev/null
     kill -TERM $serve_pid
     wait $serve_pid || true
-    trap - EXIT
     [ -S "$sock" ] || fail "the activated socket belongs to systemd: not to be removed"
     # without a passed socket: a clear error
     capture $M serve -H fd://
