@@ -267,8 +267,16 @@ static int start_with_monitor(struct mk_engine *e, const char *ref, int monitor_
     }
     mk_trace("start-spawned");
     mk_closep(&peer);
-    if (await_started(conn, pid, err) < 0)
+    if (await_started(conn, pid, err) < 0) {
+        /* docker removes an AutoRemove (--rm) container whose start failed;
+         * its monitor does when the failure was the process's, not when the
+         * container could not be set up (an unknown user...) */
+        if (mk_json_bool(json_object_get(c->config, "HostConfig"), "AutoRemove", false)) {
+            mk_closep(&conn); /* the monitor goes: its lock with it */
+            mk_container_remove(e, c->id, true, true, NULL);
+        }
         goto out;
+    }
     if (attach_fd != NULL)
         *attach_fd = steal_fd(&conn);
     ret = 0;

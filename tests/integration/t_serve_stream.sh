@@ -92,3 +92,17 @@ test_serve_exec() {
     assert_contains "$(cat body.out)" "is not running"
     $M rm -f $id >/dev/null
 }
+
+# A --rm container whose start fails is removed, as docker does (the docker
+# CLI waits for that removal: without it, docker run hung).
+test_serve_run_rm_start_failure_removes() {
+    start_serve
+    capture timeout -s KILL 20 $D run --rm --name rmfail1 --network none -u nobody-here $IMG true
+    assert_eq 125 "$rc" "docker run: $out"
+    assert_contains "$out" "unable to find user nobody-here"
+    capture $M run --rm --name rmfail2 --network none -u nobody-here $IMG true
+    assert_eq 125 "$rc" "mocker run: $out"
+    capture timeout -s KILL 20 $D run --rm --name rmfail3 $IMG nosuchcmd
+    assert_eq 127 "$rc"
+    assert_eq "" "$($M ps -aq --filter name=rmfail)" "no container is left"
+}
