@@ -332,6 +332,8 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
  * run lock from before it leases addresses and ports until after it gives
  * them back.  Hold the lock for the removal, or, when a start holds it, wait
  * (up to 5 s) until the container runs and is removed as running. */
+#define CREATE_GRACE_NS (2 * 1000000000LL)
+
 static int starting(struct mk_engine *e, struct mk_container **c, int *lock, mk_err **err)
 {
     for (int i = 0; i < 100; i++) {
@@ -341,8 +343,20 @@ static int starting(struct mk_engine *e, struct mk_container **c, int *lock, mk_
             return 0;
         bool held = busy->kind == MK_ERR_CONFLICT;
         mk_err_free(busy);
-        if (!held) /* no directory: a removal half done, which this one finishes */
-            return 0;
+        if (!held) {
+            /* No directory: a removal half done, which this one finishes, or
+             * a create between its row and its mkdir.  Removing that one now
+             * would leave the directory it is about to make with no row:
+             * give it a moment. */
+            bool creating = strcmp((*c)->status, "created") == 0 &&
+                            mk_now_ns() - (*c)->created < CREATE_GRACE_NS;
+            if (!creating)
+                return 0;
+            /* (a create killed there: after the grace, removed as half done) */
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
         struct mk_container *now = NULL;
         if (mk_container_get(e, (*c)->id, &now, err) < 0)
             return -1;
