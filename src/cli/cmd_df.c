@@ -201,8 +201,10 @@ int cmd_system_df(int argc, char **argv)
     if (r >= 0)
         return r;
     if (verbose && format != NULL) {
-        fprintf(stderr, "mocker: --format with --verbose is not implemented\n");
-        return 1;
+        mk_err *unsupported = NULL;
+        mk_err_set(&unsupported, MK_ERR_UNSUPPORTED,
+                   "system df: --format with --verbose is not supported by mocker yet");
+        return mk_cli_fail(NULL, unsupported, 125);
     }
     struct mk_engine *e = mk_cli_engine();
     if (e == NULL)

@@ -161,6 +161,9 @@ test_system_df() {
     assert_eq 0 "$rc" "$out"
     assert_contains "$out" "Containers space usage:"
     assert_contains "$out" "dfc"
+    capture $M system df -v --format '{{.Type}}'
+    assert_eq 125 "$rc" "-v with --format is refused: $out"
+    assert_contains "$out" "not supported by mocker yet"
     $M rm dfc >/dev/null
 }
 
