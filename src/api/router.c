@@ -83,8 +83,11 @@ const char *mk_api_param(const struct mk_api_ctx *c, const char *name)
 
 int mk_api_engine(struct mk_api_ctx *c, struct mk_engine **out, mk_err **err)
 {
-    if (c->engine == NULL && mk_engine_open(&c->engine, err) < 0)
-        return -1;
+    if (c->engine == NULL) {
+        if (mk_engine_open(&c->engine, err) < 0)
+            return -1;
+        mk_store_keep_configs(c->engine->store); /* a connection lists again and again */
+    }
     *out = c->engine;
     return 0;
 }

@@ -37,6 +37,8 @@ static json_t *config_parse(struct mk_store *s, const char *id, const char *text
     if (text == NULL || id == NULL)
         return NULL;
     struct store_impl *impl = store_impl(s);
+    if (!impl->keep_configs) /* a command reads a config once or twice */
+        return json_loads(text, 0, NULL);
     json_t *hit = json_object_get(impl->config_cache, id);
     if (hit != NULL && strcmp(json_string_value(json_array_get(hit, 0)), text) == 0)
         return json_deep_copy(json_array_get(hit, 1));
@@ -49,6 +51,11 @@ static json_t *config_parse(struct mk_store *s, const char *id, const char *text
     }
     json_object_set_new(impl->config_cache, id, json_pack("[s,o]", text, json_deep_copy(parsed)));
     return parsed;
+}
+
+void mk_store_keep_configs(struct mk_store *s)
+{
+    store_impl(s)->keep_configs = true;
 }
 
 /* Columns in CONTAINER_COLS order (db.c). */

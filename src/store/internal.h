@@ -69,6 +69,7 @@ struct store_impl {
      * long-lived connection (mocker serve's) lists the same containers again
      * and again; copying a parsed config costs a fraction of parsing it. */
     json_t *config_cache;
+    bool keep_configs; /* mk_store_keep_configs: off for a short-lived command */
 };
 
 static inline struct store_impl *store_impl(struct mk_store *s)

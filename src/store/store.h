@@ -88,6 +88,10 @@ struct mk_container {
 };
 void mk_container_free(struct mk_container *c);
 /* Insert a new container.  A taken name is a CONFLICT with docker's wording. */
+/* For a long-lived connection (mocker serve's): keep the container configs
+ * parsed, and copy one whose stored text is unchanged instead of parsing it
+ * again.  A short-lived command does not pay for the copies. */
+void mk_store_keep_configs(struct mk_store *s);
 int mk_store_container_insert(struct mk_store *s, const struct mk_container *c, mk_err **err);
 /* Find by full id, unique id prefix or name ("/name" too).  NOT_FOUND says
  * "No such container: <ref>"; an ambiguous prefix is INVALID. */

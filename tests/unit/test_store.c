@@ -243,6 +243,7 @@ static void test_config_cache(void)
     struct mk_store *s = open_store();
     mk_err *err = NULL;
     char *id = make_id(7);
+    mk_store_keep_configs(s);
     CHECK(insert(s, id, "cached", 100, &err) == 0);
     struct mk_container *c = NULL;
     CHECK(mk_store_container_get(s, id, &c, &err) == 0);
