@@ -711,18 +711,6 @@ void mk_http_reply_header(struct mk_http_reply *w, const char *name, const char 
     mk_buf_printf(&w->extra, "%s: %s\r\n", name, value);
 }
 
-static int put(struct mk_http_reply *w, const void *data, size_t len)
-{
-    if (w->failed)
-        return -1;
-    if (len > 0 && mk_write_all(w->fd, data, len) < 0) {
-        w->failed = true;
-        w->keep_alive = false;
-        return -1;
-    }
-    return 0;
-}
-
 /* The pieces in one writev where the socket takes them: a response's head
  * and body (or a chunk's size, data and end) in separate writes would wake
  * the client twice, halving a keep-alive client's request rate. */
@@ -750,6 +738,12 @@ static int putv(struct mk_http_reply *w, struct iovec *iov, int n)
         }
     }
     return 0;
+}
+
+static int put(struct mk_http_reply *w, const void *data, size_t len)
+{
+    struct iovec iov = {(void *)data, len};
+    return putv(w, &iov, len > 0 ? 1 : 0);
 }
 
 /* The head, and body (len bytes, may be 0) right behind it. */
