@@ -292,7 +292,8 @@ int mk_engine_lock_container(struct mk_engine *e, const char *id, bool wait, mk_
 
 void mk_engine_empty_trash(struct mk_engine *e)
 {
-    mk_rm_rf_at(e->store->root_fd, "trash", NULL);
+    /* The directory stays: a remover moving into it meanwhile needs it. */
+    mk_rm_rf_contents_at(e->store->root_fd, "trash", NULL);
 }
 
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,

@@ -1378,6 +1378,9 @@ static json_t *build_annotations(const struct mk_spec_input *in, const json_t *h
         json_object_set_new(ann, "org.mocker.rootfs.upperdir", json_string(in->upper_dir));
     if (in->work_dir != NULL)
         json_object_set_new(ann, "org.mocker.rootfs.workdir", json_string(in->work_dir));
+    /* A --rm container's writes go with it: nothing to sync at its unmount. */
+    if (in->upper_dir != NULL && mk_json_bool(hc, "AutoRemove", false))
+        json_object_set_new(ann, "org.mocker.rootfs.volatile", json_string("true"));
     return ann;
 }
 

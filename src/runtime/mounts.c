@@ -217,12 +217,18 @@ static void fs_log(int fsfd, mk_buf *out)
     }
 }
 
-static int overlay_legacy(const char *target, const char *lowers, const char *upper,
-                          const char *work, mk_err **err)
+/* The overlay's directories, from the org.mocker.rootfs.* annotations. */
+struct overlay_dirs {
+    const char *lowers, *upper, *work;
+    bool volatile_;
+};
+
+static int overlay_legacy(const char *target, const struct overlay_dirs *o, mk_err **err)
 {
     _cleanup_free_ char *data =
-        upper != NULL ? xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lowers, upper, work)
-                      : xasprintf("lowerdir=%s", lowers);
+        o->upper != NULL ? xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", o->lowers, o->upper,
+                                     o->work, o->volatile_ ? ",volatile" : "")
+                         : xasprintf("lowerdir=%s", o->lowers);
     if ((size_t)sysconf(_SC_PAGESIZE) <= strlen(data))
         return mk_err_set(err, MK_ERR_UNSUPPORTED,
                           "too many layers for this kernel's overlay mount options");
@@ -231,12 +237,12 @@ static int overlay_legacy(const char *target, const char *lowers, const char *up
     return 0;
 }
 
-/* The overlay of lowers/upper/work as a detached mount (fsopen + fsmount).
- * Returns 1 with *out when made, 0 when the kernel has no fsopen (ENOSYS),
- * -1 on an error; what names the mount in messages. */
-static int overlay_fsmount(const char *lowers, const char *upper, const char *work,
-                           const char *what, int *out, mk_err **err)
+/* The overlay of o as a detached mount (fsopen + fsmount).  Returns 1 with
+ * *out when made, 0 when the kernel has no fsopen (ENOSYS), -1 on an error;
+ * what names the mount in messages. */
+static int overlay_fsmount(const struct overlay_dirs *o, const char *what, int *out, mk_err **err)
 {
+    const char *lowers = o->lowers, *upper = o->upper, *work = o->work;
     _cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
     if (fs < 0)
         return errno == ENOSYS ? 0 : mk_err_sys(err, "fsopen overlay");
@@ -260,7 +266,8 @@ static int overlay_fsmount(const char *lowers, const char *upper, const char *wo
         goto fail;
     }
     if (upper != NULL && (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-                          fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
+                          fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+                          (o->volatile_ && fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)))
         goto fail;
     if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         goto fail;
@@ -279,33 +286,44 @@ fail:;
 }
 
 /* The org.mocker.rootfs.* annotations of spec; 0 when it has no lower dirs. */
-static int overlay_dirs(const json_t *spec, const char **lowers, const char **upper,
-                        const char **work, mk_err **err)
+static int overlay_dirs_get(const json_t *spec, struct overlay_dirs *o, mk_err **err)
 {
     const json_t *ann = json_object_get(spec, "annotations");
-    *lowers = mk_json_str(ann, "org.mocker.rootfs.lowerdirs");
-    *upper = mk_json_str(ann, "org.mocker.rootfs.upperdir");
-    *work = mk_json_str(ann, "org.mocker.rootfs.workdir");
-    if (*lowers == NULL || **lowers == '\0')
+    o->lowers = mk_json_str(ann, "org.mocker.rootfs.lowerdirs");
+    o->upper = mk_json_str(ann, "org.mocker.rootfs.upperdir");
+    o->work = mk_json_str(ann, "org.mocker.rootfs.workdir");
+    const char *vol = mk_json_str(ann, "org.mocker.rootfs.volatile");
+    o->volatile_ = vol != NULL && strcmp(vol, "true") == 0;
+    if (o->lowers == NULL || *o->lowers == '\0')
         return 0;
-    if ((*upper == NULL) != (*work == NULL))
+    if ((o->upper == NULL) != (o->work == NULL))
         return mk_err_set(err, MK_ERR_INVALID, "overlay rootfs needs both upperdir and workdir");
+    if (o->volatile_ && o->work != NULL) {
+        /* overlay refuses an upper it mounted volatile before (it may have
+         * lost writes in a crash) until this mark goes.  Ours was unmounted
+         * cleanly or belongs to a --rm container that died with the host: a
+         * restart of it takes the rootfs as it is. */
+        _cleanup_free_ char *mark = xasprintf("%s/work/incompat/volatile", o->work);
+        _cleanup_free_ char *incompat = xasprintf("%s/work/incompat", o->work);
+        rmdir(mark);
+        rmdir(incompat);
+    }
     return 1;
 }
 
 int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_err **err)
 {
-    const char *lowers, *upper, *work;
+    struct overlay_dirs o;
     *mounted = false;
-    int r = overlay_dirs(spec, &lowers, &upper, &work, err);
+    int r = overlay_dirs_get(spec, &o, err);
     if (r <= 0)
         return r;
     _cleanup_close_ int mnt = -1;
-    r = overlay_fsmount(lowers, upper, work, target, &mnt, err);
+    r = overlay_fsmount(&o, target, &mnt, err);
     if (r < 0)
         return -1;
     if (r == 0) {
-        if (overlay_legacy(target, lowers, upper, work, err) < 0)
+        if (overlay_legacy(target, &o, err) < 0)
             return -1;
         *mounted = true;
         return 0;
@@ -318,13 +336,15 @@ int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_e
 
 int mk_runtime_rootfs_open(const json_t *spec, int *out, mk_err **err)
 {
-    const char *lowers, *upper, *work;
-    int r = overlay_dirs(spec, &lowers, &upper, &work, err);
+    struct overlay_dirs o;
+    int r = overlay_dirs_get(spec, &o, err);
     if (r < 0)
         return -1;
     if (r == 0)
         return mk_err_set(err, MK_ERR_UNSUPPORTED, "the container has no overlay rootfs");
-    r = overlay_fsmount(lowers, upper, work, "a detached mount", out, err);
+    /* What a cp or an export writes is kept. */
+    o.volatile_ = false;
+    r = overlay_fsmount(&o, "a detached mount", out, err);
     if (r == 0)
         return mk_err_set(err, MK_ERR_UNSUPPORTED,
                           "this kernel cannot mount an overlay without attaching it (no fsopen)");

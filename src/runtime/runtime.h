@@ -7,6 +7,9 @@
  *                                  (store paths never contain ':'; annotations are strings)
  *   "org.mocker.rootfs.upperdir"   overlay upper dir
  *   "org.mocker.rootfs.workdir"    overlay work dir
+ *   "org.mocker.rootfs.volatile"   "true": overlay's volatile option (no sync
+ *                                  of the upper fs at unmount; a --rm
+ *                                  container's writes are deleted with it)
  * When present, the built-in runtime mounts the overlay on root.path inside the
  * container's own mount namespace (so it disappears with the container and
  * never leaks into the host); mk_runtime_run_external mounts it in the host

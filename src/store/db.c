@@ -393,8 +393,8 @@ static const char *env_or(const char *given, const char *var, const char *dflt)
 
 static int store_make_dirs(struct mk_store *s, mk_err **err)
 {
-    static const char *const subdirs[] = {"blobs", "blobs/sha256", "blobs/tmp", "layers", "volumes",
-                                          "containers"};
+    static const char *const subdirs[] = {"blobs",   "blobs/sha256", "blobs/tmp", "layers",
+                                          "volumes", "containers",   "trash"};
     s->root_fd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (s->root_fd < 0 || faccessat(s->root_fd, "mocker.db", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
         /* First use of this root: lay it out. */
@@ -415,6 +415,18 @@ static int store_make_dirs(struct mk_store *s, mk_err **err)
     if (access(runc, F_OK) < 0 && mk_mkdir_p(runc, 0700, err) < 0)
         return -1;
     return 0;
+}
+
+/* Frames in the WAL after a commit, for mk_store_checkpoint.  Our hook
+ * replaces SQLite's autocheckpoint, so it keeps that as the backstop. */
+#define STORE_AUTOCHECKPOINT_FRAMES 1000
+
+static int store_wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+    ((struct store_impl *)ctx)->wal_frames = frames;
+    if (frames >= STORE_AUTOCHECKPOINT_FRAMES)
+        sqlite3_wal_checkpoint(db, name);
+    return SQLITE_OK;
 }
 
 int mk_store_open(const char *root, const char *runroot, struct mk_store **out, mk_err **err)
@@ -439,16 +451,17 @@ int mk_store_open(const char *root, const char *runroot, struct mk_store **out, 
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
     /* Keep the WAL file and its index across closes (recreating them costs every
-     * short-lived command ~100 us); journal_size_limit makes the last close
-     * truncate the WAL, so the next open has nothing to recover. */
+     * short-lived command ~100 us); journal_size_limit bounds what a restart
+     * of the WAL leaves of it. */
     int persist = 1;
     sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     /* No checkpoint when a command closes the store: a checkpoint fsyncs twice
      * and every short command would pay it.  Processes that have finished what
      * a user waits for checkpoint instead (mk_store_checkpoint), with
-     * wal_autocheckpoint as the backstop.  Durability against kill -9 is
+     * store_wal_hook's autocheckpoint as the backstop.  Durability against kill -9 is
      * unchanged: committed transactions are in the WAL either way. */
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    sqlite3_wal_hook(s->db, store_wal_hook, impl);
     if (store_exec_sql(s,
                        "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
                        "PRAGMA journal_size_limit=1048576",
@@ -477,24 +490,23 @@ fail:
 /* The first connection to open the database rebuilds the WAL index by reading
  * every frame of the WAL whose salt is current, checkpointed or not: about
  * 1 ms per MB here, paid by the next CLI command.  A checkpoint alone does not
- * shorten that (the frames stay valid until a writer restarts the WAL), and
- * truncating the WAL makes the next writer sync a new WAL header (two
- * fdatasyncs, ~0.4 ms).  So: copy the WAL into the database every time
- * (PASSIVE, waits for nobody), truncate it once it is longer than a few runs
- * worth.  TRUNCATE waits for readers and writers: briefly here, and giving up
- * is harmless (the next one will do it). */
-#define STORE_WAL_TRUNCATE_FRAMES 64
+ * shorten that: the frames stay valid until a writer restarts the WAL.  So,
+ * once the WAL holds a few runs' worth, copy it into the database and have
+ * the next writer restart it (RESTART).  Not before: a checkpoint costs two
+ * fdatasyncs, and the next writer syncs the new WAL header.  Not TRUNCATE:
+ * the WAL is rewritten in place, so its blocks are neither freed (a discard
+ * on a disk mounted with -o discard) nor allocated again.  RESTART waits for
+ * readers and writers: briefly here, and giving up is harmless (the next one
+ * will do it). */
+#define STORE_WAL_RESTART_FRAMES 64
 #define STORE_CHECKPOINT_WAIT_MS 100
 
 void mk_store_checkpoint(struct mk_store *s)
 {
-    int frames = 0;
-    if (sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_PASSIVE, &frames, NULL) !=
-            SQLITE_OK ||
-        frames < STORE_WAL_TRUNCATE_FRAMES)
+    if (store_impl(s)->wal_frames < STORE_WAL_RESTART_FRAMES)
         return;
     sqlite3_busy_timeout(s->db, STORE_CHECKPOINT_WAIT_MS);
-    sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_RESTART, NULL, NULL);
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 }
 

@@ -70,6 +70,7 @@ struct store_impl {
      * and again; copying a parsed config costs a fraction of parsing it. */
     json_t *config_cache;
     bool keep_configs; /* mk_store_keep_configs: off for a short-lived command */
+    int wal_frames;    /* frames in the WAL after this connection's last commit */
 };
 
 static inline struct store_impl *store_impl(struct mk_store *s)

@@ -190,6 +190,14 @@ int mk_rm_rf_at(int dirfd, const char *name, mk_err **err)
     return 0;
 }
 
+int mk_rm_rf_contents_at(int dirfd, const char *name, mk_err **err)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : mk_err_sys(err, "open %s", name);
+    return rm_rf_children(fd, err) < 0 ? mk_err_wrap(err, "%s", name) : 0;
+}
+
 int mk_rm_rf(const char *path, mk_err **err)
 {
     return mk_rm_rf_at(AT_FDCWD, path, err);

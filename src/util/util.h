@@ -114,6 +114,8 @@ int mk_mkdir_p(const char *path, mode_t mode, mk_err **err);
 /* rm -rf dirfd/name without following symlinks and without leaving the tree;
  * a missing name is not an error.  Unmounts nothing: callers unmount first. */
 int mk_rm_rf_at(int dirfd, const char *name, mk_err **err);
+/* The same for what dirfd/name holds; the directory itself stays. */
+int mk_rm_rf_contents_at(int dirfd, const char *name, mk_err **err);
 /* Open dirfd/name for reading only if it is still the regular file that
  * `expect` (an lstat of it) describes.  The name is never opened as what it
  * might have become meanwhile (a device, a FIFO: files a container controls):
