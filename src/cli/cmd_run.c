@@ -784,6 +784,78 @@ static int pull_image(struct mk_engine *e, const struct run_flags *f, const char
     return r;
 }
 
+/* `create`: the container made here, pulling as --pull says. */
+static int cli_create(const struct run_flags *f, const char *image, const json_t *body,
+                      const struct mk_platform *want, const char *pull, char **id,
+                      json_t **warnings, mk_err **err)
+{
+    struct mk_engine *e = mk_cli_engine();
+    if (e == NULL)
+        return -1; /* said */
+    int r = strcmp(pull, "always") == 0 ? pull_image(e, f, image, false, err) : 0;
+    if (r == 0)
+        r = mk_container_create_platform(e, f->name, want, body, id, warnings, err);
+    if (r < 0 && strcmp(pull, "missing") == 0 && (*err)->kind == MK_ERR_NOT_FOUND &&
+        image_wanted(e, image, want)) {
+        mk_err_clear(err);
+        r = pull_image(e, f, image, true, err);
+        if (r == 0)
+            r = mk_container_create_platform(e, f->name, want, body, id, warnings, err);
+    }
+    mk_engine_free(e);
+    return r;
+}
+
+/* `run`: the container's monitor is forked first, before any store is open
+ * here, and creates the container with the store it opened meanwhile; we
+ * open one only to pull (or for the first command of a boot), and close it
+ * before forking.  *monitor_fd: the monitor, waiting to start it. */
+static int run_create(const struct run_flags *f, const char *image, const json_t *body,
+                      const struct mk_platform *want, const char *pull, int *monitor_fd,
+                      char **id, json_t **warnings, mk_err **err)
+{
+    bool own_netns = f->network == NULL || (strcmp(f->network, "host") != 0 &&
+                                            !mk_str_has_prefix(f->network, "container:"));
+    /* The firewall's library is needed for published ports and, on a
+     * user-defined network, the DNS redirect. */
+    bool user_net = own_netns && f->network != NULL && strcmp(f->network, "bridge") != 0 &&
+                    strcmp(f->network, "default") != 0 && strcmp(f->network, "none") != 0;
+    bool firewall = own_netns && (f->publish != NULL || f->publish_all || user_net);
+    bool pull_first = strcmp(pull, "always") == 0;
+    if (pull_first || mk_engine_boot_pending()) {
+        struct mk_engine *e = mk_cli_engine();
+        if (e == NULL)
+            return -1; /* said */
+        int r = pull_first ? pull_image(e, f, image, false, err) : 0;
+        mk_engine_free(e);
+        if (r < 0)
+            return -1;
+    }
+    struct mk_run_create req = {
+        .name = f->name, .platform = f->platform, .body = body, .attach = !f->detach};
+    for (bool pulled = false;; pulled = true) {
+        if (mk_engine_monitor_fork(monitor_fd, own_netns, firewall, err) < 0)
+            return -1;
+        mk_trace("cli-forked");
+        if (mk_engine_run_create(*monitor_fd, &req, id, warnings, err) == 0)
+            return 0;
+        mk_closep(monitor_fd);
+        if (pulled || strcmp(pull, "missing") != 0 || (*err)->kind != MK_ERR_NOT_FOUND)
+            return -1;
+        struct mk_engine *e = mk_cli_engine();
+        if (e == NULL)
+            return -1; /* said */
+        int r = 0;
+        if (image_wanted(e, image, want)) {
+            mk_err_clear(err);
+            r = pull_image(e, f, image, true, err);
+        }
+        mk_engine_free(e);
+        if (r < 0 || *err != NULL)
+            return -1;
+    }
+}
+
 static int run_or_create(int argc, char **argv, bool is_run)
 {
     static const struct mk_cmd run_cmd = {"run", "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
@@ -798,7 +870,6 @@ static int run_or_create(int argc, char **argv, bool is_run)
     mk_err *err = NULL;
     int status = 125;
     json_t *body = NULL;
-    struct mk_engine *e = NULL;
     _cleanup_free_ char *id = NULL;
     _cleanup_json_ json_t *warnings = NULL;
     _cleanup_close_ int monitor_fd = -1;
@@ -829,41 +900,15 @@ static int run_or_create(int argc, char **argv, bool is_run)
         goto out;
     }
     mk_trace("cli-parsed");
-    /* The monitor is forked now, before our store is open, and opens its
-     * own while we create the container. */
-    bool own_netns = f.network == NULL || (strcmp(f.network, "host") != 0 &&
-                                           !mk_str_has_prefix(f.network, "container:"));
-    /* The firewall's library is needed for published ports and, on a
-     * user-defined network, the DNS redirect. */
-    bool user_net = own_netns && f.network != NULL && strcmp(f.network, "bridge") != 0 &&
-                    strcmp(f.network, "default") != 0 && strcmp(f.network, "none") != 0;
-    bool firewall = own_netns && (f.publish != NULL || f.publish_all || user_net);
-    if (is_run && mk_engine_monitor_fork(&monitor_fd, own_netns, firewall, &err) < 0) {
-        status = run_fail(cmd, err, 125, true);
-        goto out;
-    }
-    mk_trace("cli-forked");
-    e = mk_cli_engine();
-    if (e == NULL)
-        goto out;
-    mk_trace("cli-engine");
     const char *pull = f.pull != NULL ? f.pull : "missing";
     const struct mk_platform *want = has_platform ? &platform : NULL;
-    int created = strcmp(pull, "always") == 0 ? pull_image(e, &f, rest[0], false, &err) : 0;
-    if (created == 0)
-        created = mk_container_create_platform(e, f.name, want, body, &id, &warnings, &err);
-    if (created < 0 && strcmp(pull, "missing") == 0 && err->kind == MK_ERR_NOT_FOUND &&
-        image_wanted(e, rest[0], want)) {
-        mk_err_free(err);
-        err = NULL;
-        created = pull_image(e, &f, rest[0], true, &err);
-        if (created == 0)
-            created = mk_container_create_platform(e, f.name, want, body, &id, &warnings, &err);
-    }
+    int created = is_run ? run_create(&f, rest[0], body, want, pull, &monitor_fd, &id, &warnings, &err)
+                         : cli_create(&f, rest[0], body, want, pull, &id, &warnings, &err);
     if (created < 0) {
         /* docker run exits 125 when the daemon refuses; docker create prints
          * the daemon's error alone and exits 1 */
-        status = is_run ? run_fail(cmd, err, 125, true) : mk_cli_fail(NULL, err, 1);
+        if (err != NULL)
+            status = is_run ? run_fail(cmd, err, 125, true) : mk_cli_fail(NULL, err, 1);
         goto out;
     }
     size_t wi;
@@ -880,10 +925,8 @@ static int run_or_create(int argc, char **argv, bool is_run)
         goto out;
     }
     mk_trace("cli-created");
-    int attach_fd = -1;
     pid_t init_pid = 0;
-    if (mk_container_start_forked(e, id, steal_fd(&monitor_fd), f.detach ? NULL : &attach_fd,
-                                  &init_pid, &err) < 0) {
+    if (mk_engine_run_start(monitor_fd, id, &init_pid, &err) < 0) {
         status = run_fail(cmd, err, err->exit_code, true);
         goto out;
     }
@@ -893,6 +936,8 @@ static int run_or_create(int argc, char **argv, bool is_run)
         goto out;
     }
     mk_trace("cli-started");
+    /* The monitor's connection carries the container's streams now. */
+    int attach_fd = steal_fd(&monitor_fd);
     struct mk_attach_opts ao = {
         .stdin_ = f.interactive && (f.attach == NULL || f.attach_stdin),
         .tty = f.tty,
@@ -914,7 +959,6 @@ static int run_or_create(int argc, char **argv, bool is_run)
     status = detached ? 0 : code;
 out:
     json_decref(body);
-    mk_engine_free(e);
     free_flags(&f);
     return status;
 }

@@ -35,15 +35,23 @@ static void read_id(const char *path, char buf[BOOT_ID_MAX])
     buf[strcspn(buf, "\n")] = '\0';
 }
 
-int mk_engine_boot_check(struct mk_engine *e, mk_err **err)
+static bool boot_handled(const char *runroot)
 {
-    _cleanup_free_ char *marker = mk_path_join(e->store->runroot, BOOT_MARKER);
+    _cleanup_free_ char *marker = mk_path_join(runroot, BOOT_MARKER);
     char handled[BOOT_ID_MAX], now[BOOT_ID_MAX];
     read_id(marker, handled);
     read_id(BOOT_ID_PATH, now);
-    if (handled[0] != '\0' && strcmp(handled, now) == 0)
-        return 0;
-    return mk_engine_boot(e, err);
+    return handled[0] != '\0' && strcmp(handled, now) == 0;
+}
+
+int mk_engine_boot_check(struct mk_engine *e, mk_err **err)
+{
+    return boot_handled(e->store->runroot) ? 0 : mk_engine_boot(e, err);
+}
+
+bool mk_engine_boot_pending(void)
+{
+    return !boot_handled(mk_store_runroot_default());
 }
 
 /* Running (by the store) when the host went down, with a policy that brings it back. */

@@ -61,17 +61,26 @@ int mk_device_cgroup_rule_parse(const char *rule, json_t **out, mk_err **err);
  * then treats it as the container's first attached client.  Starting a running
  * container is NOT_MODIFIED. */
 int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_err **err);
-/* `run`'s start path.  mk_engine_monitor_fork, called before the engine is
- * opened, forks the container's monitor at once: it opens its own store (an
- * SQLite connection must not cross a fork) while the CLI creates the
- * container, then waits on *monitor_fd.  mk_container_start_forked hands it
- * the container (consuming monitor_fd) and returns the init's pid; closing
- * monitor_fd instead makes the monitor exit.  With netns, the monitor also
- * makes the container's network namespace while it waits; with firewall
- * (ports to publish), it loads the firewall's library. */
+/* `run`'s path.  mk_engine_monitor_fork, called before any store is opened
+ * (an SQLite connection must not cross a fork), forks the container's monitor
+ * at once: it opens the store and, with netns, makes the container's network
+ * namespace (with firewall, ports to publish, it loads the firewall's
+ * library) while the CLI is still parsing.  mk_engine_run_create has it create
+ * the container (mk_container_create_platform's arguments and results, and
+ * whether the CLI will attach); mk_engine_run_start has it start the
+ * container and returns the init's pid (monitor_fd then carries the attached
+ * streams).  Closing monitor_fd instead makes the monitor exit; a container
+ * created stays, as after `create`.  The CLI needs no store of its own. */
 int mk_engine_monitor_fork(int *monitor_fd, bool netns, bool firewall, mk_err **err);
-int mk_container_start_forked(struct mk_engine *e, const char *id, int monitor_fd, int *attach_fd,
-                              pid_t *pid, mk_err **err);
+struct mk_run_create {
+    const char *name;     /* NULL: a random one */
+    const char *platform; /* --platform as given, NULL: none */
+    const json_t *body;   /* docker's create body */
+    bool attach;          /* the CLI attaches: docker's "attach" event before "start" */
+};
+int mk_engine_run_create(int monitor_fd, const struct mk_run_create *req, char **id,
+                         json_t **warnings, mk_err **err);
+int mk_engine_run_start(int monitor_fd, const char *id, pid_t *pid, mk_err **err);
 /* Stop: the stop signal, then SIGKILL after timeout seconds (-1: the
  * container's StopTimeout or 10).  A container that is not running is NOT_MODIFIED. */
 int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const char *signal,
@@ -491,6 +500,9 @@ bool mk_restart_on_boot(const json_t *host_config);
 /* The first command after a boot starts what the policies bring back: one
  * stat when there is nothing to do.  mk_engine_open calls it. */
 int mk_engine_boot_check(struct mk_engine *e, mk_err **err);
+/* Whether that pass is still to be made in this boot (`run`, which opens no
+ * store of its own, asks before forking its monitor). */
+bool mk_engine_boot_pending(void);
 /* Unconditionally: reconcile containers whose monitors died with the host and
  * start the ones whose policy says so (`mocker __boot`, the systemd unit). */
 int mk_engine_boot(struct mk_engine *e, mk_err **err);

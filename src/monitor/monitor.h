@@ -30,12 +30,18 @@ enum mk_frame_type {
      * (decimal text, "0" for none).  Ends a restart back-off at once. */
     MK_FRAME_STOP = 8,
     /* client -> monitor forked ahead of time (mk_engine_monitor_fork): start
-     * the container whose id is the payload. */
+     * the container it created (payload: its id). */
     MK_FRAME_START = 9,
     /* client -> monitor: the running container was connected to a network
      * (docker network connect); it may need the embedded DNS server now. */
     MK_FRAME_NET_CHANGED = 10,
-    MK_FRAME_LAST = MK_FRAME_NET_CHANGED, /* the highest type a header may carry */
+    /* client -> monitor forked ahead of time: create the container; payload
+     * JSON {"Name", "Platform", "Config" (docker's create body), "Attach"}. */
+    MK_FRAME_CREATE = 11,
+    /* monitor -> client: payload JSON {"Id", "Warnings"}, or {"Error", "Kind"
+     * (enum mk_err_kind), "Code" (the CLI's exit code)} when it failed. */
+    MK_FRAME_CREATED = 12,
+    MK_FRAME_LAST = MK_FRAME_CREATED, /* the highest type a header may carry */
 };
 #define MK_FRAME_MAX (1u << 20)
 int mk_frame_write(int fd, enum mk_frame_type type, const void *data, size_t len);

@@ -429,6 +429,11 @@ static int store_wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
     return SQLITE_OK;
 }
 
+const char *mk_store_runroot_default(void)
+{
+    return env_or(NULL, "MOCKER_RUNROOT", STORE_DEFAULT_RUNROOT);
+}
+
 int mk_store_open(const char *root, const char *runroot, struct mk_store **out, mk_err **err)
 {
     _cleanup_free_ char *dbpath = NULL;

@@ -36,6 +36,8 @@ struct mk_store {
  * $MOCKER_ROOT / $MOCKER_RUNROOT or the defaults. */
 int mk_store_open(const char *root, const char *runroot, struct mk_store **out, mk_err **err);
 void mk_store_free(struct mk_store *s);
+/* The run root mk_store_open(NULL, NULL) uses. */
+const char *mk_store_runroot_default(void);
 /* Copy a long WAL into the database, for the next writer to restart it; a
  * short one stays (see db.c). */
 void mk_store_checkpoint(struct mk_store *s);
