@@ -715,17 +715,22 @@ static int build_body(struct run_flags *f, char **rest, json_t **out, mk_err **e
     return 0;
 }
 
-static int write_cidfile(const char *path, const char *id, mk_err **err)
+/* --cidfile as docker: the file is made (empty) before the container, so one
+ * that exists stops the command before anything is created; the id goes in
+ * once there is one. */
+static int cidfile_open(const char *path, mk_err **err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return mk_err_set(err, MK_ERR_INVALID, "container ID file found, make sure the other container isn't running or delete %s", path);
-        return mk_err_sys(err, "failed to create the container ID file");
-    }
-    int r = mk_write_all(fd, id, strlen(id));
-    close(r < 0 ? fd : fd);
-    return r < 0 ? mk_err_sys(err, "write %s", path) : 0;
+    if (fd >= 0)
+        return fd;
+    if (errno == EEXIST)
+        return mk_err_set(err, MK_ERR_INVALID, "container ID file found, make sure the other container isn't running or delete %s", path);
+    return mk_err_sys(err, "failed to create the container ID file");
+}
+
+static int cidfile_write(int fd, const char *path, const char *id, mk_err **err)
+{
+    return mk_write_all(fd, id, strlen(id)) < 0 ? mk_err_sys(err, "write %s", path) : 0;
 }
 
 /* docker 28's run/create errors: "docker: MSG" (the engine's prefixed
@@ -873,6 +878,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
     _cleanup_free_ char *id = NULL;
     _cleanup_json_ json_t *warnings = NULL;
     _cleanup_close_ int monitor_fd = -1;
+    _cleanup_close_ int cid_fd = -1;
     int r = mk_args_parse(cmd, argc, argv, opts, &rest, &err);
     if (r != 0) {
         free_flags(&f);
@@ -900,10 +906,16 @@ static int run_or_create(int argc, char **argv, bool is_run)
         goto out;
     }
     mk_trace("cli-parsed");
+    if (f.cidfile != NULL && (cid_fd = cidfile_open(f.cidfile, &err)) < 0) {
+        status = run_fail(cmd, err, 125, false);
+        goto out;
+    }
     const char *pull = f.pull != NULL ? f.pull : "missing";
     const struct mk_platform *want = has_platform ? &platform : NULL;
     int created = is_run ? run_create(&f, rest[0], body, want, pull, &monitor_fd, &id, &warnings, &err)
                          : cli_create(&f, rest[0], body, want, pull, &id, &warnings, &err);
+    if (created < 0 && cid_fd >= 0)
+        unlink(f.cidfile);
     if (created < 0) {
         /* docker run exits 125 when the daemon refuses; docker create prints
          * the daemon's error alone and exits 1 */
@@ -915,7 +927,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
     json_t *w;
     json_array_foreach(warnings, wi, w)
         fprintf(stderr, "WARNING: %s\n", json_string_value(w));
-    if (f.cidfile != NULL && write_cidfile(f.cidfile, id, &err) < 0) {
+    if (cid_fd >= 0 && cidfile_write(cid_fd, f.cidfile, id, &err) < 0) {
         status = run_fail(cmd, err, 125, false);
         goto out;
     }

@@ -165,11 +165,33 @@ test_stdin_interactive() {
 }
 
 test_cidfile() {
-    $M run -d --cidfile cid $IMG sleep 10 >id.out
+    $M run -d --cidfile cid --name cidtest $IMG sleep 10 >id.out
     assert_eq "$(cat id.out)" "$(cat cid)"
+    # As docker: a cidfile that exists stops the run before anything is created.
+    n=$($M ps -aq | wc -l)
     capture $M run -d --cidfile cid $IMG true
     assert_eq 125 "$rc"
+    assert_contains "$out" "container ID file found"
+    assert_eq "$n" "$($M ps -aq | wc -l)"
+    # A create that fails leaves no cidfile behind.
+    capture $M run -d --cidfile cid2 --name cidtest $IMG true
+    assert_eq 125 "$rc"
+    [ ! -e cid2 ] || fail "cidfile of a failed create stayed"
     $M rm -f "$(cat cid)" >/dev/null
+}
+
+# A --rm container whose set-up fails (before its process runs) is removed
+# before the CLI reports it (its monitor does it now), leaving no cgroup.
+test_run_rm_setup_failure_leaves_nothing() {
+    rm -f setupfail.cid
+    capture $M run --rm --cidfile setupfail.cid -u nosuchuser $IMG true
+    [ "$rc" -ne 0 ] || fail "unknown user accepted"
+    id=$(cat setupfail.cid)
+    [ -n "$id" ] || fail "no id in the cidfile"
+    assert_eq "" "$($M ps -aq --no-trunc --filter "id=$id")"
+    for d in /sys/fs/cgroup/*/mocker/"$id" /sys/fs/cgroup/mocker/"$id"; do
+        [ ! -e "$d" ] || fail "cgroup $d stayed"
+    done
 }
 
 test_device_node_and_access() {
