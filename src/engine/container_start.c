@@ -333,17 +333,27 @@ static void net_down(struct monitor_ctx *m)
     m->net = NULL;
 }
 
+/* Our runtime needs no config.json: it is written while the init sets up,
+ * for exec, pause and kill to read once it runs. */
+static void write_spec(struct monitor_ctx *m)
+{
+    if (m->spec_written)
+        return;
+    _cleanup_free_ char *dir = mk_store_container_dir(m->e->store, m->c->id);
+    m->spec_written = write_bundle_config(dir, m->spec, NULL) == 0;
+}
+
+static void hook_starting(void *ctx)
+{
+    write_spec(ctx);
+}
+
 static void hook_started(void *ctx, pid_t pid)
 {
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
     mk_trace("hook-started");
-    /* Our runtime needs no config.json: it is written while the container
-     * already runs, for exec, pause and kill to read. */
-    if (!m->spec_written) {
-        _cleanup_free_ char *dir = mk_store_container_dir(m->e->store, c->id);
-        m->spec_written = write_bundle_config(dir, m->spec, NULL) == 0;
-    }
+    write_spec(m);
     free(c->status);
     c->status = xstrdup("running");
     c->pid = pid;
@@ -668,6 +678,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         .unmount_late = m.auto_remove,
         .source_fd = -1,
         .hooks = {.ctx = &m,
+                  .starting = hook_starting,
                   .started = hook_started,
                   .start_failed = hook_start_failed,
                   .exited = hook_exited,
@@ -768,8 +779,9 @@ static int forked_create(struct mk_engine *e, const char *data, size_t len, char
 
 /* What the forked monitor makes on a thread of its own while its main thread
  * opens the store and creates the container: the network namespace (~0.7
- * ms here) and, for ports to publish, libnftables loaded (~1.5 ms).  Failing
- * is not final: the start makes the namespace again and says why. */
+ * ms here), what the spec builder reads once (mk_spec_warm) and, for ports
+ * to publish, libnftables loaded (~1.5 ms).  Failing is not final: the start
+ * makes the namespace again and says why. */
 struct monitor_prep {
     bool netns_wanted, firewall_wanted;
     int netns;
@@ -781,6 +793,7 @@ static void *monitor_prep(void *arg)
     if (p->netns_wanted && mk_netns_create(&p->netns, NULL) < 0)
         p->netns = -1;
     mk_trace("monitor-netns");
+    mk_spec_warm();
     if (p->firewall_wanted)
         mk_fw_prepare(NULL);
     return NULL;
@@ -796,8 +809,7 @@ static int forked_monitor(bool netns_wanted, bool firewall_wanted)
     _cleanup_err_ mk_err *err = NULL;
     struct monitor_prep prep = {netns_wanted, firewall_wanted, -1};
     pthread_t thread;
-    bool threaded = (netns_wanted || firewall_wanted) &&
-                    pthread_create(&thread, NULL, monitor_prep, &prep) == 0;
+    bool threaded = pthread_create(&thread, NULL, monitor_prep, &prep) == 0;
     if (!threaded)
         monitor_prep(&prep);
     struct mk_engine *e = NULL;

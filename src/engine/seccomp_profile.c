@@ -220,6 +220,11 @@ int mk_spec_seccomp_from_docker(const json_t *profile, char *const *caps, json_t
     return 0;
 }
 
+void mk_spec_seccomp_warm(void)
+{
+    pthread_once(&once, init_once);
+}
+
 int mk_spec_seccomp_default(char *const *caps, json_t **out, mk_err **err)
 {
     pthread_once(&once, init_once);

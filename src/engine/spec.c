@@ -1384,6 +1384,12 @@ static json_t *build_annotations(const struct mk_spec_input *in, const json_t *h
     return ann;
 }
 
+void mk_spec_warm(void)
+{
+    pthread_once(&facts_once, facts_init);
+    mk_spec_seccomp_warm();
+}
+
 int mk_spec_build(const struct mk_spec_input *in, json_t **out, mk_err **err)
 {
     pthread_once(&facts_once, facts_init);

@@ -831,8 +831,12 @@ static int start_container(struct monitor *m, mk_err **err)
     const struct mk_monitor_params *p = m->p;
     int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
     int console[2] = {-1, -1};
-    struct mk_runtime_io io = {
-        .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .console_sock = -1};
+    struct mk_runtime_io io = {.stdin_fd = -1,
+                               .stdout_fd = -1,
+                               .stderr_fd = -1,
+                               .console_sock = -1,
+                               .setting_up = p->hooks.starting,
+                               .setting_up_ctx = p->hooks.ctx};
     int ret = -1;
     if (p->tty) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) {

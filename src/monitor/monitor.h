@@ -92,6 +92,9 @@ struct mk_health_result {
 
 struct mk_monitor_hooks {
     void *ctx;
+    /* The container's init sets itself up (mocker's runtime only): what must
+     * be ready when it runs, done meanwhile.  May be NULL. */
+    void (*starting)(void *ctx);
     /* The container's process runs (pid in the host namespace). */
     void (*started)(void *ctx, pid_t pid);
     /* Start failed: the error (with exit_code) is also sent to the client. */

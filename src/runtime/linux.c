@@ -302,6 +302,8 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
     /* EPIPE: as ESRCH above. */
     (void)send(c.gate, "1", 1, MSG_NOSIGNAL);
     mk_closep(&c.gate);
+    if (io->setting_up != NULL)
+        io->setting_up(io->setting_up_ctx);
     r = rt_channel_await(c.chan, NULL, err);
     close(c.chan);
     mk_trace("run-exec");

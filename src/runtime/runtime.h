@@ -33,6 +33,11 @@ struct mk_runtime_io {
     /* exec only: the process leads a process group of its own, so that what
      * it starts can be killed with it (healthcheck probes). */
     bool own_process_group;
+    /* mk_runtime_run: called (when not NULL) while the init sets its rootfs
+     * up, after it was cloned: for work the caller must finish before the
+     * container's process runs, without holding the init up. */
+    void (*setting_up)(void *ctx);
+    void *setting_up_ctx;
 };
 
 /* Create and start the container.  Returns once the user process has been
