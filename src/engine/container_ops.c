@@ -300,16 +300,26 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
                            const json_t *die_attrs, mk_err **err)
 {
     _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
-    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
     _cleanup_json_ json_t *loaded = NULL;
     if (spec == NULL) {
         _cleanup_free_ char *cfg = mk_path_join(dir, "config.json");
         loaded = mk_json_load_file(cfg, NULL);
         spec = loaded;
     }
-    if ((spec != NULL && mk_runtime_delete(spec, err) < 0) ||
-        (mk_trace("rm-runtime-deleted"), mk_rm_rf(rundir, err) < 0) ||
-        move_to_trash(e, c->id, err) < 0) {
+    if (spec != NULL && mk_runtime_delete(spec, err) < 0) {
+        /* The exit happened all the same. */
+        if (die_attrs != NULL)
+            mk_container_event(e, c, "die", die_attrs);
+        return mk_err_wrap(err, "remove container %s", c->id);
+    }
+    return mk_engine_remove_entry(e, c, die_attrs, err);
+}
+
+int mk_engine_remove_entry(struct mk_engine *e, const struct mk_container *c,
+                           const json_t *die_attrs, mk_err **err)
+{
+    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
+    if (mk_rm_rf(rundir, err) < 0 || move_to_trash(e, c->id, err) < 0) {
         /* The exit happened all the same. */
         if (die_attrs != NULL)
             mk_container_event(e, c, "die", die_attrs);

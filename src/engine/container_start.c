@@ -423,8 +423,10 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
     if (!m->restarting)
         net_down(m);
     if (m->auto_remove) {
-        /* docker run --rm returns after the removal: do it before the exit is reported. */
-        if (mk_engine_remove_files(m->e, c, m->spec, attrs, NULL) == 0)
+        /* docker run --rm returns after the removal: do it before the exit is
+         * reported.  The cgroup goes after (hook_finished): the init is dead,
+         * nothing can join it, and nobody names the container any more. */
+        if (mk_engine_remove_entry(m->e, c, attrs, NULL) == 0)
             mk_engine_remove_anon_volumes(m->e, c);
         mk_closep(&m->lock_fd);
         json_decref(attrs);
@@ -488,8 +490,10 @@ static void hook_restart_cancelled(void *ctx)
 static void hook_finished(void *ctx)
 {
     struct monitor_ctx *m = ctx;
-    if (m->auto_remove)
+    if (m->auto_remove) {
+        mk_runtime_delete(m->spec, NULL);
         mk_engine_empty_trash(m->e);
+    }
     mk_store_checkpoint(m->e->store);
 }
 
