@@ -322,6 +322,7 @@ struct monitor_ctx {
     struct mk_restart_state restart;
     bool restarting; /* the policy decided to start this exited container again */
     bool spec_written; /* config.json is in the bundle */
+    bool external;     /* an external runtime (runc) runs it */
     bool attach_event; /* `run` attaches: docker's "attach" event goes before "start" */
     struct mk_container_net *net; /* its networks, up for the monitor's life */
 };
@@ -424,9 +425,13 @@ static int hook_exited(void *ctx, int wait_status, bool oom_killed)
         net_down(m);
     if (m->auto_remove) {
         /* docker run --rm returns after the removal: do it before the exit is
-         * reported.  The cgroup goes after (hook_finished): the init is dead,
-         * nothing can join it, and nobody names the container any more. */
-        if (mk_engine_remove_entry(m->e, c, attrs, NULL) == 0)
+         * reported.  Our runtime's state, the cgroup, goes after
+         * (hook_finished): the init is dead, nothing can join it, and nobody
+         * names the container any more.  An external runtime's goes first: it
+         * unmounts the rootfs by its path, which the removal moves. */
+        int removed = m->external ? mk_engine_remove_files(m->e, c, m->spec, attrs, NULL)
+                                  : mk_engine_remove_entry(m->e, c, attrs, NULL);
+        if (removed == 0)
             mk_engine_remove_anon_volumes(m->e, c);
         mk_closep(&m->lock_fd);
         json_decref(attrs);
@@ -491,7 +496,8 @@ static void hook_finished(void *ctx)
 {
     struct monitor_ctx *m = ctx;
     if (m->auto_remove) {
-        mk_runtime_delete(m->spec, NULL);
+        if (!m->external)
+            mk_runtime_delete(m->spec, NULL);
         mk_engine_empty_trash(m->e);
     }
     mk_store_checkpoint(m->e->store);
@@ -661,6 +667,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
     m.c = c;
     m.spec = spec;
     m.spec_written = runtime != NULL;
+    m.external = runtime != NULL;
     m.auto_remove = mk_json_bool(hc, "AutoRemove", false);
     bool probe = mk_engine_health_init(&m.health, e, c);
     struct mk_monitor_params p = {
@@ -783,9 +790,10 @@ static int forked_create(struct mk_engine *e, const char *data, size_t len, char
 
 /* What the forked monitor makes on a thread of its own while its main thread
  * opens the store and creates the container: the network namespace (~0.7
- * ms here), what the spec builder reads once (mk_spec_warm) and, for ports
- * to publish, libnftables loaded (~1.5 ms).  Failing is not final: the start
- * makes the namespace again and says why. */
+ * ms here), what the spec builder and the runtime read once per process
+ * (mk_spec_warm, mk_runtime_warm) and, for ports to publish, libnftables
+ * loaded (~1.5 ms).  Failing is not final: the start makes the namespace
+ * again and says why. */
 struct monitor_prep {
     bool netns_wanted, firewall_wanted;
     int netns;
@@ -798,6 +806,7 @@ static void *monitor_prep(void *arg)
         p->netns = -1;
     mk_trace("monitor-netns");
     mk_spec_warm();
+    mk_runtime_warm();
     if (p->firewall_wanted)
         mk_fw_prepare(NULL);
     return NULL;

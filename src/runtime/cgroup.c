@@ -749,7 +749,7 @@ bool mk_runtime_oom_killed(const json_t *spec)
     return rt_cgroup_keyed(dir, v2 ? "memory.events" : "memory.oom_control", "oom_kill") > 0;
 }
 
-int rt_cgroup_v1_mounts(struct rt_cgroup_v1_mount **out, size_t *n, mk_err **err)
+static int v1_mounts_read(struct rt_cgroup_v1_mount **out, size_t *n, mk_err **err)
 {
     _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
     if (f == NULL)
@@ -799,14 +799,37 @@ int rt_cgroup_v1_mounts(struct rt_cgroup_v1_mount **out, size_t *n, mk_err **err
     return 0;
 }
 
-void rt_cgroup_v1_mounts_free(struct rt_cgroup_v1_mount *m, size_t n)
+/* Read once per process: the host's hierarchies do not move under a
+ * container's monitor, and `run`'s monitor reads them on its prep thread. */
+static pthread_once_t v1_mounts_once = PTHREAD_ONCE_INIT;
+static struct rt_cgroup_v1_mount *v1_mounts;
+static size_t n_v1_mounts;
+static int v1_mounts_errno;
+
+static void v1_mounts_init(void)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(m[i].dir);
-        free(m[i].name);
-        free(m[i].opts);
+    mk_err *err = NULL;
+    if (v1_mounts_read(&v1_mounts, &n_v1_mounts, &err) < 0) {
+        v1_mounts_errno = err->errnum != 0 ? err->errnum : EIO;
+        mk_err_free(err);
     }
-    free(m);
+}
+
+int rt_cgroup_v1_mounts(const struct rt_cgroup_v1_mount **out, size_t *n, mk_err **err)
+{
+    pthread_once(&v1_mounts_once, v1_mounts_init);
+    if (v1_mounts_errno != 0)
+        return mk_err_errno(err, v1_mounts_errno, "open /proc/self/mountinfo");
+    *out = v1_mounts;
+    *n = n_v1_mounts;
+    return 0;
+}
+
+void mk_runtime_warm(void)
+{
+    detect();
+    if (layout != MK_CGROUP_V2)
+        pthread_once(&v1_mounts_once, v1_mounts_init);
 }
 
 /* v1 refuses a memory limit above memory+swap and a memory+swap below memory:

@@ -99,7 +99,7 @@ struct rt_rootfs {
     const char *bundle;
     const char *cgroup_path; /* NULL: no cgroup */
     bool cgroupns;
-    struct rt_cgroup_v1_mount *cg_mounts; /* v1 hierarchies (not on v2) */
+    const struct rt_cgroup_v1_mount *cg_mounts; /* v1 hierarchies (not on v2) */
     size_t n_cg_mounts;
     bool terminal;
     int console_sock;
@@ -139,14 +139,13 @@ int rt_cgroup_join_fds(const int *fds, size_t n, pid_t pid, mk_err **err);
 int rt_cgroup_gate_pass(struct rt_rootfs *r, mk_err **err);
 void rt_cgroup_close_fds(int *fds, size_t n);
 /* The v1 hierarchies as the host mounts them: mount point and the options
- * ("cpu,cpuacct", "name=systemd"); NULL-terminated pairs. */
+ * ("cpu,cpuacct", "name=systemd"), read once per process (not to be freed). */
 struct rt_cgroup_v1_mount {
     char *dir;  /* /sys/fs/cgroup/cpu,cpuacct */
     char *name; /* cpu,cpuacct */
     char *opts; /* cpu,cpuacct or name=systemd */
 };
-int rt_cgroup_v1_mounts(struct rt_cgroup_v1_mount **out, size_t *n, mk_err **err);
-void rt_cgroup_v1_mounts_free(struct rt_cgroup_v1_mount *m, size_t n);
+int rt_cgroup_v1_mounts(const struct rt_cgroup_v1_mount **out, size_t *n, mk_err **err);
 
 /* ---- namespaces (linux.c) ---- */
 #define RT_NS_MAX 8

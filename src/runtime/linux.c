@@ -164,8 +164,6 @@ static void run_ctx_clear(struct run_ctx *c)
     rt_ns_clear(&c->ns);
     rt_cgroup_close_fds(c->cg_fds, c->n_cg);
     c->cg_fds = NULL;
-    rt_cgroup_v1_mounts_free(c->rootfs.cg_mounts, c->rootfs.n_cg_mounts);
-    c->rootfs.cg_mounts = NULL;
     if (c->parent_pidfd >= 0)
         close(c->parent_pidfd);
     if (c->gate >= 0)

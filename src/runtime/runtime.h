@@ -98,6 +98,9 @@ bool mk_cgroup_blkio_weight_supported(void);
 /* Create the cgroup at `path` (relative, e.g. "/mocker/<id>") in every hierarchy
  * used, and apply OCI linux.resources. */
 int mk_cgroup_create(const char *path, const json_t *resources, mk_err **err);
+/* Read now what mk_runtime_run reads once per process (the cgroup layout and
+ * the v1 hierarchies): `run`'s monitor does it on its prep thread. */
+void mk_runtime_warm(void);
 /* Move pid (0 = the caller) into it. */
 int mk_cgroup_enter(const char *path, pid_t pid, mk_err **err);
 int mk_cgroup_destroy(const char *path, mk_err **err);

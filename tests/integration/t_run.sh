@@ -155,9 +155,15 @@ test_missing_image() {
 
 test_runtime_runc() {
     command -v runc >/dev/null || { echo "runc missing"; return 0; }
-    out=$($M run --rm --runtime runc $IMG sh -c 'echo $$; grep CapEff /proc/self/status')
+    rm -f runc.cid
+    out=$($M run --rm --cidfile runc.cid --runtime runc $IMG sh -c 'echo $$; grep CapEff /proc/self/status')
     assert_contains "$out" "1"
     assert_contains "$out" "00000000a80425fb"
+    # runc's rootfs is mounted in the host: unmounted before the container's
+    # directory leaves, so the trash empties and nothing stays.
+    id=$(cat runc.cid)
+    wait_for 50 sh -c "[ ! -e '$MOCKER_ROOT/trash/$id' ]" || fail "trash/$id never emptied"
+    assert_eq "" "$(container_leftovers "$id")" "leftovers"
 }
 
 test_stdin_interactive() {
