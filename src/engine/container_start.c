@@ -500,7 +500,7 @@ static void hook_finished(void *ctx)
             mk_runtime_delete(m->spec, NULL);
         mk_engine_empty_trash(m->e);
     }
-    mk_store_checkpoint(m->e->store);
+    mk_store_maintain(m->e->store);
 }
 
 static bool hook_health_paused(void *ctx)

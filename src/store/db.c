@@ -417,7 +417,7 @@ static int store_make_dirs(struct mk_store *s, mk_err **err)
     return 0;
 }
 
-/* Frames in the WAL after a commit, for mk_store_checkpoint.  Our hook
+/* Frames in the WAL after a commit, for mk_store_maintain.  Our hook
  * replaces SQLite's autocheckpoint, so it keeps that as the backstop. */
 #define STORE_AUTOCHECKPOINT_FRAMES 1000
 
@@ -462,7 +462,7 @@ int mk_store_open(const char *root, const char *runroot, struct mk_store **out, 
     sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     /* No checkpoint when a command closes the store: a checkpoint fsyncs twice
      * and every short command would pay it.  Processes that have finished what
-     * a user waits for checkpoint instead (mk_store_checkpoint), with
+     * a user waits for checkpoint instead (mk_store_maintain), with
      * store_wal_hook's autocheckpoint as the backstop.  Durability against kill -9 is
      * unchanged: committed transactions are in the WAL either way. */
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
@@ -506,10 +506,19 @@ fail:
 #define STORE_WAL_RESTART_FRAMES 64
 #define STORE_CHECKPOINT_WAIT_MS 100
 
-void mk_store_checkpoint(struct mk_store *s)
+/* docker keeps its last 256 events in memory; the store keeps more, but not
+ * all: unbounded, the table grows by about five rows per container run. */
+#define STORE_EVENTS_KEEP 10000
+
+void mk_store_maintain(struct mk_store *s)
 {
     if (store_impl(s)->wal_frames < STORE_WAL_RESTART_FRAMES)
         return;
+    /* The constant is ours, not input. */
+    _cleanup_free_ char *trim =
+        xasprintf("DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - %d",
+                  STORE_EVENTS_KEEP);
+    store_exec_sql(s, trim, NULL);
     sqlite3_busy_timeout(s->db, STORE_CHECKPOINT_WAIT_MS);
     sqlite3_wal_checkpoint_v2(s->db, "main", SQLITE_CHECKPOINT_RESTART, NULL, NULL);
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);

@@ -38,9 +38,10 @@ int mk_store_open(const char *root, const char *runroot, struct mk_store **out, 
 void mk_store_free(struct mk_store *s);
 /* The run root mk_store_open(NULL, NULL) uses. */
 const char *mk_store_runroot_default(void);
-/* Copy a long WAL into the database, for the next writer to restart it; a
- * short one stays (see db.c). */
-void mk_store_checkpoint(struct mk_store *s);
+/* For a process that has done what a user waits for: once the WAL is long
+ * (see db.c), drop all but the newest 10000 events and copy the WAL into the
+ * database, for the next writer to restart it. */
+void mk_store_maintain(struct mk_store *s);
 
 /* BEGIN IMMEDIATE ... COMMIT, for changes that span several calls.  The store's
  * own read-modify-write functions join an open transaction instead of nesting. */

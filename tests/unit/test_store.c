@@ -285,6 +285,47 @@ static void test_transaction(void)
     mk_store_free(s);
 }
 
+static int count_event(void *ctx, const struct mk_event *ev)
+{
+    (void)ev;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int count_events(struct mk_store *s)
+{
+    int n = 0;
+    mk_err *err = NULL;
+    int64_t last = 0;
+    if (mk_store_event_list(s, 0, 0, INT64_MAX, count_event, &n, &last, &err) < 0) {
+        mk_err_free(err);
+        return -1;
+    }
+    return n;
+}
+
+/* Maintenance keeps the newest 10000 events once the WAL is long, and does
+ * nothing while it is short. */
+static void test_events_trimmed(void)
+{
+    struct mk_store *s = open_store();
+    mk_err *err = NULL;
+    int before = count_events(s);
+    CHECK(before >= 0);
+    CHECK(mk_store_begin(s, &err) == 0);
+    for (int i = 0; i < 10050 - before; i++)
+        CHECK(mk_store_event_add(s, "container", "create", "x", NULL, &err) == 0);
+    CHECK(mk_store_commit(s, &err) == 0);
+    CHECK_INT(count_events(s), 10050);
+    mk_store_maintain(s);
+    CHECK_INT(count_events(s), 10000);
+    /* One short commit: the WAL holds a few frames, nothing is trimmed. */
+    CHECK(mk_store_event_add(s, "container", "start", "x", NULL, &err) == 0);
+    mk_store_maintain(s);
+    CHECK_INT(count_events(s), 10001);
+    mk_store_free(s);
+}
+
 #define CHILDREN  10
 #define PER_CHILD 20
 
@@ -592,6 +633,7 @@ int main(void)
     RUN(test_container_lookup);
     RUN(test_config_cache);
     RUN(test_transaction);
+    RUN(test_events_trimmed);
     RUN(test_concurrent_inserts);
     RUN(test_blobs);
     RUN(test_gc_tmp);
