@@ -815,9 +815,10 @@ static int cli_create(const struct run_flags *f, const char *image, const json_t
  * here, and creates the container with the store it opened meanwhile; we
  * open one only to pull (or for the first command of a boot), and close it
  * before forking.  *monitor_fd: the monitor, waiting to start it. */
-static int run_create(const struct run_flags *f, const char *image, const json_t *body,
-                      const struct mk_platform *want, const char *pull, int *monitor_fd,
-                      char **id, json_t **warnings, mk_err **err)
+static int run_create(const struct run_flags *f, const char *image,
+                      const struct mk_run_create *req, const struct mk_platform *want,
+                      const char *pull, int *monitor_fd, char **id, json_t **warnings,
+                      mk_err **err)
 {
     bool own_netns = f->network == NULL || (strcmp(f->network, "host") != 0 &&
                                             !mk_str_has_prefix(f->network, "container:"));
@@ -836,13 +837,11 @@ static int run_create(const struct run_flags *f, const char *image, const json_t
         if (r < 0)
             return -1;
     }
-    struct mk_run_create req = {
-        .name = f->name, .platform = f->platform, .body = body, .attach = !f->detach};
     for (bool pulled = false;; pulled = true) {
         if (mk_engine_monitor_fork(monitor_fd, own_netns, firewall, err) < 0)
             return -1;
         mk_trace("cli-forked");
-        if (mk_engine_run_create(*monitor_fd, &req, id, warnings, err) == 0)
+        if (mk_engine_run_create(*monitor_fd, req, id, warnings, err) == 0)
             return 0;
         mk_closep(monitor_fd);
         if (pulled || strcmp(pull, "missing") != 0 || (*err)->kind != MK_ERR_NOT_FOUND)
@@ -912,7 +911,14 @@ static int run_or_create(int argc, char **argv, bool is_run)
     }
     const char *pull = f.pull != NULL ? f.pull : "missing";
     const struct mk_platform *want = has_platform ? &platform : NULL;
-    int created = is_run ? run_create(&f, rest[0], body, want, pull, &monitor_fd, &id, &warnings, &err)
+    /* The monitor starts the container right after creating it, unless a
+     * cidfile is to be written first (docker writes it before the start). */
+    struct mk_run_create req = {.name = f.name,
+                                .platform = f.platform,
+                                .body = body,
+                                .attach = !f.detach,
+                                .at_once = f.cidfile == NULL};
+    int created = is_run ? run_create(&f, rest[0], &req, want, pull, &monitor_fd, &id, &warnings, &err)
                          : cli_create(&f, rest[0], body, want, pull, &id, &warnings, &err);
     if (created < 0 && cid_fd >= 0)
         unlink(f.cidfile);
@@ -938,7 +944,7 @@ static int run_or_create(int argc, char **argv, bool is_run)
     }
     mk_trace("cli-created");
     pid_t init_pid = 0;
-    if (mk_engine_run_start(monitor_fd, id, &init_pid, &err) < 0) {
+    if (mk_engine_run_start(monitor_fd, &req, id, &init_pid, &err) < 0) {
         status = run_fail(cmd, err, err->exit_code, true);
         goto out;
     }

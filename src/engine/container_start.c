@@ -271,8 +271,9 @@ out:
 int mk_engine_run_create(int monitor_fd, const struct mk_run_create *req, char **id,
                          json_t **warnings, mk_err **err)
 {
-    json_t *msg = json_pack("{s:s?,s:s?,s:O,s:b}", "Name", req->name, "Platform", req->platform,
-                            "Config", req->body, "Attach", req->attach);
+    json_t *msg = json_pack("{s:s?,s:s?,s:O,s:b,s:b}", "Name", req->name, "Platform",
+                            req->platform, "Config", req->body, "Attach", req->attach, "Start",
+                            req->at_once);
     _cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT);
     json_decref(msg);
     if (mk_frame_write(monitor_fd, MK_FRAME_CREATE, text, strlen(text)) < 0)
@@ -301,10 +302,11 @@ int mk_engine_run_create(int monitor_fd, const struct mk_run_create *req, char *
     return 0;
 }
 
-int mk_engine_run_start(int monitor_fd, const char *id, pid_t *pid, mk_err **err)
+int mk_engine_run_start(int monitor_fd, const struct mk_run_create *req, const char *id,
+                        pid_t *pid, mk_err **err)
 {
     mk_trace("start-spawn");
-    if (mk_frame_write(monitor_fd, MK_FRAME_START, id, strlen(id)) < 0)
+    if (!req->at_once && mk_frame_write(monitor_fd, MK_FRAME_START, id, strlen(id)) < 0)
         return mk_err_sys(err, "hand the container to its monitor");
     mk_trace("start-spawned");
     return await_started(monitor_fd, pid, err);
@@ -760,15 +762,16 @@ static void detach_forked(int conn)
 
 /* The create of `run` in the forked monitor: the request of
  * mk_engine_run_create, answered with a CREATED frame.  *attach: whether the
- * CLI attaches. */
+ * CLI attaches; *at_once: whether to start without waiting for START. */
 static int forked_create(struct mk_engine *e, const char *data, size_t len, char **id,
-                         bool *attach, mk_err **err)
+                         bool *attach, bool *at_once, mk_err **err)
 {
     _cleanup_json_ json_t *req = json_loadb(data, len, 0, NULL);
     _cleanup_json_ json_t *warnings = NULL;
     struct mk_platform platform;
     const char *platform_s = mk_json_str(req, "Platform");
     *attach = mk_json_bool(req, "Attach", false);
+    *at_once = mk_json_bool(req, "Start", false);
     int r = e == NULL ? -1
             : !json_is_object(req)
                 ? mk_err_set(err, MK_ERR_INVALID, "bad create request to the monitor")
@@ -832,18 +835,18 @@ static int forked_monitor(bool netns_wanted, bool firewall_wanted)
     enum mk_frame_type type;
     _cleanup_free_ char *data = NULL, *id = NULL, *start = NULL;
     size_t len;
-    bool attach = false;
+    bool attach = false, at_once = false;
     int ret = 0;
     if (mk_frame_read(3, &type, &data, &len) > 0 && type == MK_FRAME_CREATE) {
         mk_trace("monitor-create");
-        ret = forked_create(e, data, len, &id, &attach, &err);
+        ret = forked_create(e, data, len, &id, &attach, &at_once, &err);
         mk_trace("monitor-created");
     }
     if (threaded)
         pthread_join(thread, NULL);
     int netns = prep.netns;
-    if (ret == 0 && id != NULL && mk_frame_read(3, &type, &start, &len) > 0 &&
-        type == MK_FRAME_START) {
+    if (ret == 0 && id != NULL &&
+        (at_once || (mk_frame_read(3, &type, &start, &len) > 0 && type == MK_FRAME_START))) {
         mk_trace("monitor-main");
         ret = monitor_start(e, id, 3, steal_fd(&netns), attach, &err);
     }

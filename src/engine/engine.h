@@ -68,19 +68,23 @@ int mk_container_start(struct mk_engine *e, const char *ref, int *attach_fd, mk_
  * library) while the CLI is still parsing.  mk_engine_run_create has it create
  * the container (mk_container_create_platform's arguments and results, and
  * whether the CLI will attach); mk_engine_run_start has it start the
- * container and returns the init's pid (monitor_fd then carries the attached
- * streams).  Closing monitor_fd instead makes the monitor exit; a container
- * created stays, as after `create`.  The CLI needs no store of its own. */
+ * container (at once after the create when the request says so: the CLI has
+ * nothing to do between, no cidfile to write) and returns the init's pid
+ * (monitor_fd then carries the attached streams).  Closing monitor_fd instead
+ * makes the monitor exit; a container created stays, as after `create`.  The
+ * CLI needs no store of its own. */
 int mk_engine_monitor_fork(int *monitor_fd, bool netns, bool firewall, mk_err **err);
 struct mk_run_create {
     const char *name;     /* NULL: a random one */
     const char *platform; /* --platform as given, NULL: none */
     const json_t *body;   /* docker's create body */
     bool attach;          /* the CLI attaches: docker's "attach" event before "start" */
+    bool at_once;         /* start right after the create, without a START frame */
 };
 int mk_engine_run_create(int monitor_fd, const struct mk_run_create *req, char **id,
                          json_t **warnings, mk_err **err);
-int mk_engine_run_start(int monitor_fd, const char *id, pid_t *pid, mk_err **err);
+int mk_engine_run_start(int monitor_fd, const struct mk_run_create *req, const char *id,
+                        pid_t *pid, mk_err **err);
 /* Stop: the stop signal, then SIGKILL after timeout seconds (-1: the
  * container's StopTimeout or 10).  A container that is not running is NOT_MODIFIED. */
 int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const char *signal,
