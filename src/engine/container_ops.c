@@ -122,12 +122,14 @@ static int signal_init(const struct mk_container *c, int sig, mk_err **err)
 /* Stop on purpose: through the monitor when it answers, so that the restart
  * policy does not undo it and a container waiting to restart stays stopped;
  * the monitor signals its init itself (no pid race).  Without a monitor, the
- * signal goes to the init directly. */
-static int stop_init(const struct mk_container *c, int monitor_fd, int sig, mk_err **err)
+ * signal goes to the init directly.  keep: a --rm container is kept (the stop
+ * of `restart`, as docker's). */
+static int stop_init(const struct mk_container *c, int monitor_fd, int sig, bool keep,
+                     mk_err **err)
 {
     if (monitor_fd >= 0) {
-        char text[16];
-        snprintf(text, sizeof(text), "%d", sig);
+        char text[24];
+        snprintf(text, sizeof(text), "%d%s", sig, keep ? " keep" : "");
         if (mk_frame_write(monitor_fd, MK_FRAME_STOP, text, strlen(text)) == 0)
             return 0;
     }
@@ -153,8 +155,8 @@ static int wait_stopped(struct mk_engine *e, struct mk_container *c, int fd, int
     return 1;
 }
 
-int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const char *signal,
-                      mk_err **err)
+static int container_stop(struct mk_engine *e, const char *ref, int timeout, const char *signal,
+                          bool keep, mk_err **err)
 {
     struct mk_container *c = NULL;
     if (mk_container_get(e, ref, &c, err) < 0)
@@ -173,11 +175,11 @@ int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const c
     if (timeout < 0)
         timeout = (int)mk_json_int(config, "StopTimeout", 10);
     fd = mk_engine_attach_connect(e, c);
-    if (stop_init(c, fd, sig, err) < 0)
+    if (stop_init(c, fd, sig, keep, err) < 0)
         goto out;
     mk_engine_thaw_after_signal(e, c);
     if (wait_stopped(e, c, fd, timeout * 1000) == 0) {
-        if (stop_init(c, fd, SIGKILL, err) < 0)
+        if (stop_init(c, fd, SIGKILL, keep, err) < 0)
             goto out;
         wait_stopped(e, c, fd, -1);
     }
@@ -186,6 +188,12 @@ int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const c
 out:
     mk_container_free(c);
     return ret;
+}
+
+int mk_container_stop(struct mk_engine *e, const char *ref, int timeout, const char *signal,
+                      mk_err **err)
+{
+    return container_stop(e, ref, timeout, signal, false, err);
 }
 
 /* docker: SIGKILL, or the container's stop signal (any signal when it has
@@ -199,7 +207,7 @@ static int kill_init(struct mk_engine *e, const struct mk_container *c, int sig,
     if (!on_purpose)
         return signal_init(c, sig, err);
     _cleanup_close_ int fd = mk_engine_attach_connect(e, c);
-    return stop_init(c, fd, sig, err);
+    return stop_init(c, fd, sig, false, err);
 }
 
 int mk_container_kill(struct mk_engine *e, const char *ref, const char *signal, mk_err **err)
@@ -400,7 +408,7 @@ int mk_container_remove(struct mk_engine *e, const char *ref, bool force, bool r
             goto out;
         }
         _cleanup_close_ int fd = mk_engine_attach_connect(e, c);
-        if (stop_init(c, fd, SIGKILL, err) < 0)
+        if (stop_init(c, fd, SIGKILL, false, err) < 0)
             goto out;
         mk_engine_thaw_after_signal(e, c);
         wait_stopped(e, c, fd, 10000);
@@ -435,8 +443,9 @@ int mk_container_restart(struct mk_engine *e, const char *ref, int timeout, cons
                          mk_err **err)
 {
     _cleanup_err_ mk_err *stop_err = NULL;
-    /* A container that is not running is simply started, as docker does. */
-    if (mk_container_stop(e, ref, timeout, signal, &stop_err) < 0 &&
+    /* A container that is not running is simply started, as docker does; a
+     * --rm one that is stops without being removed. */
+    if (container_stop(e, ref, timeout, signal, true, &stop_err) < 0 &&
         stop_err->kind != MK_ERR_NOT_MODIFIED) {
         if (err != NULL)
             *err = steal_pointer(&stop_err);

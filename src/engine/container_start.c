@@ -505,6 +505,11 @@ static void hook_finished(void *ctx)
     mk_store_maintain(m->e->store);
 }
 
+static void hook_keep(void *ctx)
+{
+    ((struct monitor_ctx *)ctx)->auto_remove = false;
+}
+
 static bool hook_health_paused(void *ctx)
 {
     return mk_engine_health_paused(&((struct monitor_ctx *)ctx)->health);
@@ -696,6 +701,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
                   .start_failed = hook_start_failed,
                   .exited = hook_exited,
                   .finished = hook_finished,
+                  .keep = hook_keep,
                   .health_paused = hook_health_paused,
                   .health_result = hook_health_result,
                   .restart_delay = hook_restart_delay,

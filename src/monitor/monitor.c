@@ -386,6 +386,9 @@ static void handle_frame(struct monitor *m, enum mk_frame_type type, const char 
             memcpy(text, data, len);
             text[len] = '\0';
             sig = atoi(text);
+            /* `restart`: the container is started again, not removed. */
+            if (strstr(text, " keep") != NULL && m->p->hooks.keep != NULL)
+                m->p->hooks.keep(m->p->hooks.ctx);
         }
         m->stop_requested = true;
         if (sig > 0 && !m->exited && m->pid > 0)

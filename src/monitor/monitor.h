@@ -27,7 +27,8 @@ enum mk_frame_type {
     MK_FRAME_EXIT = 7,        /* monitor -> client: container exited; payload code (text) */
     /* client -> monitor: stopped on purpose (stop, kill, rm -f), so the restart
      * policy must not bring it back; payload the signal to send the init
-     * (decimal text, "0" for none).  Ends a restart back-off at once. */
+     * (decimal text, "0" for none), then " keep" for `restart` (a --rm
+     * container is kept).  Ends a restart back-off at once. */
     MK_FRAME_STOP = 8,
     /* client -> monitor forked ahead of time (mk_engine_monitor_fork): start
      * the container it created (payload: its id). */
@@ -104,6 +105,9 @@ struct mk_monitor_hooks {
     int (*exited)(void *ctx, int wait_status, bool oom_killed);
     /* Last step before the monitor exits (--rm removes the container here). */
     void (*finished)(void *ctx);
+    /* A STOP frame said " keep" (`restart`): a --rm container is not removed
+     * at this exit.  May be NULL. */
+    void (*keep)(void *ctx);
     /* Healthchecks (params.health set): a probe is due.  True skips it (the
      * container is paused: docker stops probing, the hook records why). */
     bool (*health_paused)(void *ctx);

@@ -303,10 +303,8 @@ static int overlay_dirs_get(const json_t *spec, struct overlay_dirs *o, mk_err *
          * lost writes in a crash) until this mark goes.  Ours was unmounted
          * cleanly or belongs to a --rm container that died with the host: a
          * restart of it takes the rootfs as it is. */
-        _cleanup_free_ char *mark = xasprintf("%s/work/incompat/volatile", o->work);
         _cleanup_free_ char *incompat = xasprintf("%s/work/incompat", o->work);
-        rmdir(mark);
-        rmdir(incompat);
+        mk_rm_rf(incompat, NULL);
     }
     return 1;
 }

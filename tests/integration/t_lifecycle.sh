@@ -181,3 +181,16 @@ test_rm_force_of_autoremove_container() {
     assert_contains "$out" "Restart policy cannot be updated because AutoRemove is enabled for the container"
     $M ps -q | xargs -r $M rm -f >/dev/null
 }
+
+# docker restart of a --rm container stops it without removing it and starts
+# it again (on its overlay, mounted volatile: writes survive the restart); the
+# next stop removes it.
+test_restart_keeps_rm_container() {
+    $M run -d --rm --name rmrestart $IMG sh -c 'echo kept >>/data; trap "exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
+    wait_for 50 $M exec rmrestart test -s /data || fail "container never wrote /data"
+    assert_eq rmrestart "$($M restart -t 2 rmrestart)"
+    assert_eq running "$($M inspect -f '{{.State.Status}}' rmrestart)"
+    wait_for 50 sh -c "[ \"\$($M exec rmrestart cat /data | wc -l)\" = 2 ]" || fail "writes lost or not made after restart"
+    $M stop -t 2 rmrestart >/dev/null
+    wait_for 50 sh -c "[ -z \"\$($M ps -aq --filter name=rmrestart)\" ]" || fail "stopped --rm container stayed"
+}
