@@ -4,7 +4,9 @@
  * it waited, loopback up).  For each network the container is on, the first
  * one being the one its NetworkMode names: the network is ensured (its bridge
  * exists), an address is leased in the store (the endpoints table), and the
- * endpoint made (network/endpoint.c).  Then the files that depend on the
+ * endpoint made (network/endpoint.c), or with mocker's runtime planned and
+ * made while the container's init mounts its rootfs (mk_container_net_link:
+ * the veth pairs are ~0.6 ms of the start here).  Then the files that depend on the
  * address (/etc/hosts, /etc/resolv.conf), the published ports (held by the
  * monitor, forwarded by the firewall's rules), the embedded DNS server on
  * user-defined networks, and network.json for inspect and port.  Everything
@@ -35,7 +37,32 @@ struct mk_container_net {
     bool fw_ports; /* the firewall forwards them, under the container's id */
     struct mk_dns_server *dns;
     int netns; /* the container's network namespace (a DNS server started late needs it) */
+    struct mk_net_link *links; /* planned, not made yet (mk_container_net_link) */
+    size_t nlinks;
 };
+
+static int link_make(const struct mk_net_link *l, int netns, int host_nl, int ns_nl, mk_err **err)
+{
+    struct mk_endpoint ep = {.bridge = l->bridge,
+                             .host_name = l->host_name,
+                             .ifname = l->ifname,
+                             .netns_fd = netns,
+                             .addr = l->addr,
+                             .prefix = l->prefix,
+                             .gateway = l->gateway,
+                             .mac = l->mac,
+                             .mtu = l->mtu};
+    return mk_endpoint_add(host_nl, ns_nl, &ep, err);
+}
+
+static void links_free(struct mk_container_net *cn)
+{
+    for (size_t i = 0; i < cn->nlinks; i++)
+        free(cn->links[i].bridge);
+    free(cn->links);
+    cn->links = NULL;
+    cn->nlinks = 0;
+}
 
 /* The networks the container is on, in order: [[name, endpoint config]...],
  * empty for none, host and container:X. */
@@ -167,8 +194,9 @@ static int lease(struct mk_engine *e, const struct mk_network *n, const struct m
 /* One network: lease, endpoint, and its entry of NetworkSettings.Networks. */
 int mk_container_join_network(struct mk_engine *e, const struct mk_container *c, int idx,
                               const char *name, const json_t *epcfg, int netns, int host_nl,
-                              int ns_nl, json_t *state, uint32_t *primary_ip, bool *user_net,
-                              bool *primary_internal, mk_err **err)
+                              int ns_nl, struct mk_net_link *later, json_t *state,
+                              uint32_t *primary_ip, bool *user_net, bool *primary_internal,
+                              mk_err **err)
 {
     json_t *networks = json_object_get(state, "Networks");
     json_t *ifaces = json_object_get(state, "Interfaces");
@@ -223,26 +251,28 @@ int mk_container_join_network(struct mk_engine *e, const struct mk_container *c,
     if (!own_mac)
         mk_endpoint_mac(ip, mac);
     mac_text(mac, mac_s);
-    char host_name[16], ifname[16];
+    bool internal = mk_json_bool(n->config, "Internal", false);
+    struct mk_net_link link = {.bridge = xstrdup(mk_json_str(n->config, "Bridge")),
+                               .addr = ip,
+                               .prefix = v4.subnet.prefix,
+                               .gateway = idx == 0 && !internal ? v4.gateway : 0,
+                               .mtu = v4.mtu};
+    memcpy(link.mac, mac, sizeof(link.mac));
     /* Random, as docker's: the previous run's end may still exist, going
      * with its namespace, when the container starts again. */
     rnd = mk_random_hex(10);
-    snprintf(host_name, sizeof(host_name), "mkv%s", rnd);
-    snprintf(ifname, sizeof(ifname), "eth%d", idx);
-    bool internal = mk_json_bool(n->config, "Internal", false);
-    struct mk_endpoint ep = {.bridge = mk_json_str(n->config, "Bridge"),
-                             .host_name = host_name,
-                             .ifname = ifname,
-                             .netns_fd = netns,
-                             .addr = ip,
-                             .prefix = v4.subnet.prefix,
-                             .gateway = idx == 0 && !internal ? v4.gateway : 0,
-                             .mac = mac,
-                             .mtu = v4.mtu};
-    if (mk_endpoint_add(host_nl, ns_nl, &ep, err) < 0) {
-        mk_store_endpoint_remove(e->store, n->id, c->id, NULL);
-        json_decref(aliases);
-        goto out;
+    snprintf(link.host_name, sizeof(link.host_name), "mkv%s", rnd);
+    snprintf(link.ifname, sizeof(link.ifname), "eth%d", idx);
+    if (later != NULL) {
+        *later = link;
+    } else {
+        int r = link_make(&link, netns, host_nl, ns_nl, err);
+        free(link.bridge);
+        if (r < 0) {
+            mk_store_endpoint_remove(e->store, n->id, c->id, NULL);
+            json_decref(aliases);
+            goto out;
+        }
     }
     char ipb[16], gwb[16];
     endpoint_id = mk_network_endpoint_id(n->id, c->id);
@@ -257,7 +287,7 @@ int mk_container_join_network(struct mk_engine *e, const struct mk_container *c,
                                   "GlobalIPv6PrefixLen", 0, "MacAddress", mac_s, "DriverOpts"));
     if (predefined)
         json_decref(aliases);
-    json_object_set_new(ifaces, n->name, json_string(ifname));
+    json_object_set_new(ifaces, n->name, json_string(link.ifname));
     if (idx == 0) {
         *primary_ip = ip;
         *user_net = !predefined;
@@ -528,7 +558,7 @@ static int write_files(struct mk_engine *e, const struct mk_container *c, uint32
 }
 
 int mk_container_net_up(struct mk_engine *e, const struct mk_container *c, int netns,
-                        struct mk_container_net **out, mk_err **err)
+                        bool links_later, struct mk_container_net **out, mk_err **err)
 {
     *out = NULL;
     _cleanup_json_ json_t *wanted = wanted_networks(c);
@@ -541,9 +571,11 @@ int mk_container_net_up(struct mk_engine *e, const struct mk_container *c, int n
     cn->netns = fcntl(netns, F_DUPFD_CLOEXEC, 3);
     /* A restart by hand, or leases a killed monitor of ours left. */
     mk_store_endpoint_remove(e->store, NULL, c->id, NULL);
-    _cleanup_close_ int host_nl = mk_nl_open(err);
-    _cleanup_close_ int ns_nl = host_nl >= 0 ? mk_nl_open_netns(netns, err) : -1;
-    if (ns_nl < 0)
+    _cleanup_close_ int host_nl = -1;
+    _cleanup_close_ int ns_nl = -1;
+    if (links_later)
+        cn->links = xcalloc(json_array_size(wanted), sizeof(*cn->links));
+    else if ((host_nl = mk_nl_open(err)) < 0 || (ns_nl = mk_nl_open_netns(netns, err)) < 0)
         goto fail;
     json_t *state = json_pack("{s:{},s:{}}", "Networks", "Interfaces");
     uint32_t ip = 0;
@@ -552,12 +584,16 @@ int mk_container_net_up(struct mk_engine *e, const struct mk_container *c, int n
     json_t *w;
     json_array_foreach(wanted, i, w)
     {
+        struct mk_net_link *later = links_later ? &cn->links[cn->nlinks] : NULL;
         if (mk_container_join_network(e, c, (int)i, json_string_value(json_array_get(w, 0)),
-                                      json_array_get(w, 1), netns, host_nl, ns_nl, state, &ip,
-                                      &user_net, &internal, err) < 0) {
+                                      json_array_get(w, 1), netns, host_nl, ns_nl, later, state,
+                                      &ip, &user_net, &internal, err) < 0) {
             json_decref(state);
             goto fail;
         }
+        /* Named twice: joined once, nothing planned the second time. */
+        if (later != NULL && later->bridge != NULL)
+            cn->nlinks++;
     }
     const json_t *config = json_object_get(c->config, "Config");
     const json_t *hc = json_object_get(c->config, "HostConfig");
@@ -582,10 +618,24 @@ fail:
     return -1;
 }
 
+int mk_container_net_link(struct mk_container_net *cn, mk_err **err)
+{
+    if (cn == NULL || cn->nlinks == 0)
+        return 0;
+    _cleanup_close_ int host_nl = mk_nl_open(err);
+    _cleanup_close_ int ns_nl = host_nl >= 0 ? mk_nl_open_netns(cn->netns, err) : -1;
+    int ret = ns_nl < 0 ? -1 : 0;
+    for (size_t i = 0; ret == 0 && i < cn->nlinks; i++)
+        ret = link_make(&cn->links[i], cn->netns, host_nl, ns_nl, err);
+    links_free(cn);
+    return ret;
+}
+
 void mk_container_net_down(struct mk_container_net *cn)
 {
     if (cn == NULL)
         return;
+    links_free(cn);
     if (cn->fw_ports)
         mk_fw_ports_remove(cn->id, NULL);
     mk_ports_release(cn->ports, cn->nports);

@@ -351,6 +351,14 @@ static void hook_starting(void *ctx)
     write_spec(ctx);
 }
 
+static int hook_before_exec(void *ctx, mk_err **err)
+{
+    struct monitor_ctx *m = ctx;
+    int r = mk_container_net_link(m->net, err);
+    mk_trace("hook-linked");
+    return r;
+}
+
 static void hook_started(void *ctx, pid_t pid)
 {
     struct monitor_ctx *m = ctx;
@@ -666,7 +674,8 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         goto fail;
     if (mk_mkdir_p(rundir, 0700, err) < 0)
         goto fail;
-    if (mk_container_net_up(e, c, netns, &m.net, err) < 0)
+    /* With our runtime, the veth pairs are made while the init sets up. */
+    if (mk_container_net_up(e, c, netns, runtime == NULL, &m.net, err) < 0)
         goto fail;
     mk_trace("monitor-net");
     log_path = mk_container_log_path(e, c);
@@ -697,6 +706,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         .source_fd = -1,
         .hooks = {.ctx = &m,
                   .starting = hook_starting,
+                  .before_exec = hook_before_exec,
                   .started = hook_started,
                   .start_failed = hook_start_failed,
                   .exited = hook_exited,

@@ -35,17 +35,30 @@ struct mk_monitor_params;
  * to its networks, write its hosts and resolv.conf, hold its published ports,
  * start its DNS server and publish network.json.  *out is NULL when the
  * container has no network of its own (none, host, container:X).  On failure
- * nothing is left. */
+ * nothing is left.  links_later: the veth pairs are only planned, for
+ * mk_container_net_link to make while the container's init sets up. */
 int mk_container_net_up(struct mk_engine *e, const struct mk_container *c, int netns,
-                        struct mk_container_net **out, mk_err **err);
+                        bool links_later, struct mk_container_net **out, mk_err **err);
+/* Make the links mk_container_net_up planned (none: 0). */
+int mk_container_net_link(struct mk_container_net *cn, mk_err **err);
+/* A veth pair to make for one endpoint (network/endpoint.c). */
+struct mk_net_link {
+    char *bridge;
+    char host_name[16], ifname[16];
+    unsigned char mac[6];
+    uint32_t addr, gateway;
+    int prefix, mtu;
+};
 /* One network of a container whose namespace is netns: lease, endpoint
  * ifname eth<idx> (the default route on eth0), and its entries in state's
  * "Networks" and "Interfaces" (network.json).  For idx 0 the address, whether
- * the network is user-defined and internal are returned. */
+ * the network is user-defined and internal are returned.  later: the link is
+ * not made but returned there (host_nl and ns_nl unused). */
 int mk_container_join_network(struct mk_engine *e, const struct mk_container *c, int idx,
                               const char *name, const json_t *epcfg, int netns, int host_nl,
-                              int ns_nl, json_t *state, uint32_t *primary_ip, bool *user_net,
-                              bool *primary_internal, mk_err **err);
+                              int ns_nl, struct mk_net_link *later, json_t *state,
+                              uint32_t *primary_ip, bool *user_net, bool *primary_internal,
+                              mk_err **err);
 /* Remove a lease whose container has no monitor any more (-9, a reboot):
  * 1 if removed, 0 if its container's monitor may still use it. */
 int mk_lease_remove_if_stale(struct mk_engine *e, const struct mk_net_endpoint *ep);

@@ -71,8 +71,8 @@ int mk_container_network_connect_live(struct mk_engine *e, const struct mk_conta
         return -1;
     uint32_t ip;
     bool user, internal;
-    if (mk_container_join_network(e, c, idx, n->name, endpoint, netns, host_nl, ns_nl, state, &ip,
-                                  &user, &internal, err) < 0)
+    if (mk_container_join_network(e, c, idx, n->name, endpoint, netns, host_nl, ns_nl, NULL, state,
+                                  &ip, &user, &internal, err) < 0)
         return -1;
     return mk_container_net_state_write(e, c->id, state, err);
 }

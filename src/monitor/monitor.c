@@ -839,7 +839,8 @@ static int start_container(struct monitor *m, mk_err **err)
                                .stderr_fd = -1,
                                .console_sock = -1,
                                .setting_up = p->hooks.starting,
-                               .setting_up_ctx = p->hooks.ctx};
+                               .setting_up_ctx = p->hooks.ctx,
+                               .before_exec = p->hooks.before_exec};
     int ret = -1;
     if (p->tty) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) {

@@ -96,6 +96,10 @@ struct mk_monitor_hooks {
     /* The container's init sets itself up (mocker's runtime only): what must
      * be ready when it runs, done meanwhile.  May be NULL. */
     void (*starting)(void *ctx);
+    /* Before that (mocker's runtime only), with the init in its cgroup: what
+     * its process must find in place when it runs; the init waits for it
+     * before its execve, and the start fails when it does.  May be NULL. */
+    int (*before_exec)(void *ctx, mk_err **err);
     /* The container's process runs (pid in the host namespace). */
     void (*started)(void *ctx, pid_t pid);
     /* Start failed: the error (with exit_code) is also sent to the client. */

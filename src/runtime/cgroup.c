@@ -598,19 +598,28 @@ int rt_cgroup_gate_pass(struct rt_rootfs *r, mk_err **err)
 {
     if (r->cgroup_gate < 0)
         return 0;
-    char ok = 0;
-    ssize_t n;
-    do
-        n = read(r->cgroup_gate, &ok, 1);
-    while (n < 0 && errno == EINTR);
-    close(r->cgroup_gate);
+    int gate = r->cgroup_gate;
     r->cgroup_gate = -1;
-    /* No byte: the monitor failed to set the cgroup up and reports why. */
-    if (n != 1)
-        return mk_err_set(err, MK_ERR_INTERNAL, "the container's cgroup was not set up");
+    if (rt_gate_wait(gate, "the container's cgroup", err) < 0)
+        return -1;
     mk_trace("child-cgroup");
     if (r->unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
         return mk_err_sys(err, "unshare the cgroup namespace");
+    return 0;
+}
+
+int rt_gate_wait(int fd, const char *what, mk_err **err)
+{
+    char ok = 0;
+    ssize_t n;
+    do
+        n = read(fd, &ok, 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return mk_err_sys(err, "wait for %s", what);
+    /* No byte: the monitor failed to set it up and reports why. */
+    if (n == 0)
+        return mk_err_set(err, MK_ERR_INTERNAL, "%s was not set up", what);
     return 0;
 }
 

@@ -70,6 +70,9 @@ struct rt_process {
     int oom_score_adj;
     bool terminal;
     struct rt_seccomp *seccomp;
+    /* >= 0: the child's end of the gate; the monitor's second byte on it
+     * lets the execve happen (mk_runtime_io.before_exec). */
+    int exec_gate;
 };
 /* Parse process (fields it lacks come from fallback, another process object,
  * which may be NULL) and compile the spec's seccomp. */
@@ -104,7 +107,7 @@ struct rt_rootfs {
     bool terminal;
     int console_sock;
     int console_slave; /* out: the pty slave when terminal */
-    /* The child's end of the cgroup gate (rt_cgroup_gate_pass), -1 once passed. */
+    /* The child's end of the gate (rt_cgroup_gate_pass), -1 once passed. */
     int cgroup_gate;
     bool unshare_cgroupns; /* a new cgroup namespace, entered at the gate */
 };
@@ -132,11 +135,15 @@ int rt_cgroup_open_procs(const char *path, int **fds, size_t *n, mk_err **err);
 int rt_cgroup_join_fds(const int *fds, size_t n, pid_t pid, mk_err **err);
 /* The container's init is cloned before its cgroup exists: the monitor
  * creates the cgroup and moves the init into it while the init mounts its
- * rootfs.  The init waits at this gate (the monitor's byte on *gate) before
- * anything that must happen inside the cgroup (its cgroup namespace, the
- * cgroup mount, the exec); then it unshares the cgroup namespace if asked.
- * Passing it a second time does nothing. */
+ * rootfs.  The init waits at this gate (the monitor's first byte on the gate
+ * socket) before anything that must happen inside the cgroup (its cgroup
+ * namespace, the cgroup mount, the exec); then it unshares the cgroup
+ * namespace if asked.  Passing it a second time does nothing; the socket
+ * stays open for the exec gate (rt_process.exec_gate). */
 int rt_cgroup_gate_pass(struct rt_rootfs *r, mk_err **err);
+/* Wait for the monitor's next byte on a gate; what names the wait in the
+ * error when the monitor closes it instead (it gave up on the container). */
+int rt_gate_wait(int fd, const char *what, mk_err **err);
 void rt_cgroup_close_fds(int *fds, size_t n);
 /* The v1 hierarchies as the host mounts them: mount point and the options
  * ("cpu,cpuacct", "name=systemd"), read once per process (not to be freed). */

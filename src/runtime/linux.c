@@ -168,6 +168,8 @@ static void run_ctx_clear(struct run_ctx *c)
         close(c->parent_pidfd);
     if (c->gate >= 0)
         close(c->gate);
+    if (c->chan >= 0)
+        close(c->chan);
 }
 
 static bool has_cgroup_mount(const json_t *spec)
@@ -213,6 +215,8 @@ static pid_t clone_init(struct run_ctx *c, mk_err **err)
         close(gate[1]);
         c->chan = chan[1];
         c->rootfs.cgroup_gate = gate[0];
+        if (c->io->before_exec != NULL)
+            c->proc.exec_gate = gate[0];
         mk_err *cerr = NULL;
         child_setup(c, &cerr);
         rt_child_fail(c->chan, cerr);
@@ -299,11 +303,19 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
     mk_trace("run-cgroup");
     /* EPIPE: as ESRCH above. */
     (void)send(c.gate, "1", 1, MSG_NOSIGNAL);
+    if (io->before_exec != NULL) {
+        if (io->before_exec(io->setting_up_ctx, err) < 0) {
+            kill(pid, SIGKILL);
+            rt_waitpid(pid, NULL);
+            goto out;
+        }
+        (void)send(c.gate, "2", 1, MSG_NOSIGNAL);
+    }
     mk_closep(&c.gate);
     if (io->setting_up != NULL)
         io->setting_up(io->setting_up_ctx);
     r = rt_channel_await(c.chan, NULL, err);
-    close(c.chan);
+    mk_closep(&c.chan);
     mk_trace("run-exec");
     if (r < 0) {
         rt_waitpid(pid, NULL);

@@ -81,6 +81,7 @@ int rt_process_parse(const json_t *p, const json_t *fallback, const json_t *spec
 {
     memset(out, 0, sizeof(*out));
     out->umask = 022;
+    out->exec_gate = -1;
     if (!json_is_object(p))
         return mk_err_set(err, MK_ERR_INVALID, "spec has no process");
     out->args = mk_json_strv(json_object_get(p, "args"));
@@ -285,6 +286,9 @@ int rt_process_exec(const struct rt_process *p, mk_err **err)
         rt_err_classify(err);
         return -1;
     }
+    /* Everything above overlapped the monitor's before_exec work. */
+    if (p->exec_gate >= 0 && rt_gate_wait(p->exec_gate, "the container's network", err) < 0)
+        return -1;
     if (p->no_new_privs && rt_seccomp_load(p->seccomp, err) < 0)
         return -1;
     /* No host fd crosses execve: the channel is CLOEXEC already. */

@@ -38,6 +38,11 @@ struct mk_runtime_io {
      * container's process runs, without holding the init up. */
     void (*setting_up)(void *ctx);
     void *setting_up_ctx;
+    /* mk_runtime_run: called (when not NULL) once the init is in its cgroup,
+     * while it sets its rootfs up, before setting_up.  The init waits for it
+     * just before its execve, and is killed instead when it fails: for what
+     * the container's process must find in place (its network's links). */
+    int (*before_exec)(void *ctx, mk_err **err);
 };
 
 /* Create and start the container.  Returns once the user process has been
