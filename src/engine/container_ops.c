@@ -1,6 +1,7 @@
 /* container_ops.c: looking containers up, stop, kill, wait and rm. */
 #include "engine/engine.h"
 #include "engine/internal.h"
+#include "engine/spec.h"
 #include "network/network.h"
 #include "monitor/monitor.h"
 #include "runtime/runtime.h"
@@ -314,7 +315,19 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
         loaded = mk_json_load_file(cfg, NULL);
         spec = loaded;
     }
-    if (spec != NULL && mk_runtime_delete(spec, err) < 0) {
+    /* No config.json: never started, or its monitor was killed before writing
+     * it, when its cgroup may exist already (made ahead, or by the runtime). */
+    int r = 0;
+    if (spec == NULL) {
+        const char *parent =
+            mk_json_str(json_object_get(c->config, "HostConfig"), "CgroupParent");
+        _cleanup_free_ char *cg = mk_spec_cgroups_path(
+            parent != NULL && *parent != '\0' ? parent : MK_CGROUP_PARENT_DEFAULT, c->id);
+        r = mk_cgroup_destroy(cg, err);
+    } else {
+        r = mk_runtime_delete(spec, err);
+    }
+    if (r < 0) {
         /* The exit happened all the same. */
         if (die_attrs != NULL)
             mk_container_event(e, c, "die", die_attrs);

@@ -1390,6 +1390,16 @@ void mk_spec_warm(void)
     mk_spec_seccomp_warm();
 }
 
+/* --cgroup-parent as docker's cgroupfs driver: cleaned as a rooted path, so
+ * ".." stops at the hierarchy's root.  docker puts a relative parent below
+ * the daemon's own cgroup; with no daemon (each CLI call has a cgroup of its
+ * own) it goes below the root, where dockerd usually is. */
+char *mk_spec_cgroups_path(const char *parent, const char *id)
+{
+    _cleanup_free_ char *joined = xasprintf("/%s/%s", parent, id);
+    return mk_spec_path_clean(joined);
+}
+
 int mk_spec_build(const struct mk_spec_input *in, json_t **out, mk_err **err)
 {
     pthread_once(&facts_once, facts_init);
@@ -1431,13 +1441,8 @@ int mk_spec_build(const struct mk_spec_input *in, json_t **out, mk_err **err)
 
     const char *cg_parent = mk_json_str(hc, "CgroupParent");
     if (cg_parent == NULL || *cg_parent == '\0')
-        cg_parent = in->cgroup_parent ? in->cgroup_parent : "/mocker";
-    /* --cgroup-parent as docker's cgroupfs driver: cleaned as a rooted path,
-     * so ".." stops at the hierarchy's root.  docker puts a relative parent
-     * below the daemon's own cgroup; with no daemon (each CLI call has a
-     * cgroup of its own) it goes below the root, where dockerd usually is. */
-    _cleanup_free_ char *joined = xasprintf("/%s/%s", cg_parent, in->id ? in->id : "");
-    _cleanup_free_ char *cgroups_path = mk_spec_path_clean(joined);
+        cg_parent = in->cgroup_parent ? in->cgroup_parent : MK_CGROUP_PARENT_DEFAULT;
+    _cleanup_free_ char *cgroups_path = mk_spec_cgroups_path(cg_parent, in->id ? in->id : "");
 
     json_t *linux_obj = json_pack("{s:o,s:O,s:s}", "namespaces", build_namespaces(&b.modes),
                                   "resources", resources, "cgroupsPath", cgroups_path);

@@ -153,3 +153,17 @@ test_update_memory_of_running_container() {
     # Kept for the next start.
     $M rm -f up >/dev/null
 }
+
+# A monitor killed between making the cgroup and writing config.json leaves a
+# container with a cgroup and no spec: rm finds the cgroup by its path.
+test_rm_without_spec_removes_cgroup() {
+    id=$($M create $IMG true)
+    made=0
+    for h in /sys/fs/cgroup/*/; do
+        [ -d "$h/mocker" ] || continue
+        mkdir "$h/mocker/$id" && made=$((made + 1))
+    done
+    [ "$made" -gt 0 ] || skip "no mocker cgroup parent on this host"
+    $M rm "$id" >/dev/null
+    assert_eq "" "$(container_leftovers "$id")"
+}
