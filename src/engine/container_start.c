@@ -327,7 +327,16 @@ struct monitor_ctx {
     bool external;     /* an external runtime (runc) runs it */
     bool attach_event; /* `run` attaches: docker's "attach" event goes before "start" */
     struct mk_container_net *net; /* its networks, up for the monitor's life */
+    struct mk_rootfs_job *rootfs;  /* the first start's rootfs, mounting ahead */
 };
+
+/* Before anything removes the container's directories: the rootfs job reads
+ * them until it ends. */
+static void rootfs_end(struct monitor_ctx *m)
+{
+    mk_runtime_rootfs_end(m->rootfs);
+    m->rootfs = NULL;
+}
 
 /* The container stopped for good: its addresses, ports and DNS go. */
 static void net_down(struct monitor_ctx *m)
@@ -397,6 +406,7 @@ static void hook_start_failed(void *ctx, const mk_err *err)
 {
     struct monitor_ctx *m = ctx;
     struct mk_container *c = m->c;
+    rootfs_end(m);
     net_down(m);
     if (m->auto_remove) {
         if (mk_engine_remove_files(m->e, c, m->spec, NULL, NULL) == 0)
@@ -667,6 +677,9 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         add_link_env(e, c, spec, err) < 0)
         goto fail;
     mk_trace("monitor-spec");
+    /* Our runtime's rootfs is mounted meanwhile (rootfs_job.c). */
+    if (runtime == NULL)
+        m.rootfs = mk_runtime_rootfs_begin(spec);
     dir = mk_store_container_dir(e->store, c->id);
     rundir = mk_store_container_rundir(e->store, c->id);
     /* An external runtime reads the bundle before anything runs. */
@@ -703,6 +716,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         .client_fd = client_fd,
         .health = probe ? &m.health.probe : NULL,
         .unmount_late = m.auto_remove,
+        .rootfs = m.rootfs,
         .source_fd = -1,
         .hooks = {.ctx = &m,
                   .starting = hook_starting,
@@ -724,6 +738,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
     mk_engine_health_free(&m.health);
     goto out;
 fail:
+    rootfs_end(&m);
     net_down(&m);
     /* docker removes a --rm container whose start failed, before the client
      * hears of it (a process that failed: hook_start_failed). */
@@ -734,6 +749,7 @@ fail:
     }
     mk_monitor_send_error(client_fd, *err);
 out:
+    rootfs_end(&m);
     mk_closep(&m.lock_fd);
     json_decref(spec);
     mk_image_free(img);

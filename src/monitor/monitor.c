@@ -73,6 +73,7 @@ struct client {
 
 struct monitor {
     const struct mk_monitor_params *p;
+    struct mk_rootfs_job *rootfs; /* for the first start only */
     int epfd, sigfd, listen_fd;
     enum tag_kind sig_tag, listen_tag;
     bool listen_registered; /* false while out of fds: accepting waits for a drop */
@@ -840,7 +841,9 @@ static int start_container(struct monitor *m, mk_err **err)
                                .console_sock = -1,
                                .setting_up = p->hooks.starting,
                                .setting_up_ctx = p->hooks.ctx,
-                               .before_exec = p->hooks.before_exec};
+                               .before_exec = p->hooks.before_exec,
+                               .rootfs = m->rootfs};
+    m->rootfs = NULL;
     int ret = -1;
     if (p->tty) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) {
@@ -1067,7 +1070,7 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
     _cleanup_err_ mk_err *local_err = NULL;
     mk_err **err = err_out != NULL ? err_out : &local_err;
     struct monitor m = {
-        .p = p, .epfd = -1, .sigfd = -1, .listen_fd = -1, .pty_master = -1, .mounts = -1};
+        .p = p, .rootfs = p->rootfs, .epfd = -1, .sigfd = -1, .listen_fd = -1, .pty_master = -1, .mounts = -1};
     m.in.kind = TAG_STDIN;
     m.in.fd = -1;
     m.listen_tag = TAG_LISTEN;

@@ -97,6 +97,15 @@ int rt_console_attach(int slave, mk_err **err);
 /* Mount the overlay of the org.mocker.rootfs.* annotations on target; 0 with
  * *mounted false when the spec has none. */
 int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_err **err);
+/* The same overlay as a detached mount: 1 with *mnt, 0 when the spec has no
+ * overlay or the kernel no fsopen (rt_overlay_mount then mounts it), -1. */
+int rt_overlay_open(const json_t *spec, int *mnt, mk_err **err);
+/* Move the detached mount mnt onto target. */
+int rt_rootfs_attach(int mnt, const char *target, bool *mounted, mk_err **err);
+/* The mount a rootfs job made (-1: none, the init mounts the spec's overlay
+ * itself), after waiting for it; its error when it failed.  NULL is fine. */
+struct mk_rootfs_job;
+int rt_rootfs_job_take(struct mk_rootfs_job *j, int *mnt, mk_err **err);
 struct rt_rootfs {
     const json_t *spec;
     const char *bundle;
@@ -107,6 +116,7 @@ struct rt_rootfs {
     bool terminal;
     int console_sock;
     int console_slave; /* out: the pty slave when terminal */
+    int rootfs_mnt;    /* >= 0: the rootfs, made ahead (rootfs_job.c) */
     /* The child's end of the gate (rt_cgroup_gate_pass), -1 once passed. */
     int cgroup_gate;
     bool unshare_cgroupns; /* a new cgroup namespace, entered at the gate */

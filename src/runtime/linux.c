@@ -246,7 +246,8 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
                                   .bundle = bundle,
                                   .console_sock = io->console_sock,
                                   .console_slave = -1,
-                                  .cgroup_gate = -1};
+                                  .cgroup_gate = -1,
+                                  .rootfs_mnt = -1};
     const char *cgpath = NULL;
     int ret = -1, r;
     if (out_mounts != NULL)
@@ -270,8 +271,12 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
         rt_cgroup_v1_mounts(&c.rootfs.cg_mounts, &c.rootfs.n_cg_mounts, err) < 0)
         goto out;
     mk_trace("run-cgmounts");
+    if (rt_rootfs_job_take(io->rootfs, &c.rootfs.rootfs_mnt, err) < 0)
+        goto out;
     c.parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     pid = clone_init(&c, err);
+    /* The init has its copy. */
+    mk_closep(&c.rootfs.rootfs_mnt);
     if (pid < 0)
         goto out;
     mk_trace("run-cloned");

@@ -309,6 +309,16 @@ static int overlay_dirs_get(const json_t *spec, struct overlay_dirs *o, mk_err *
     return 1;
 }
 
+int rt_overlay_open(const json_t *spec, int *mnt, mk_err **err)
+{
+    struct overlay_dirs o;
+    *mnt = -1;
+    int r = overlay_dirs_get(spec, &o, err);
+    if (r <= 0)
+        return r;
+    return overlay_fsmount(&o, "the container's rootfs", mnt, err);
+}
+
 int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_err **err)
 {
     struct overlay_dirs o;
@@ -326,6 +336,11 @@ int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_e
         *mounted = true;
         return 0;
     }
+    return rt_rootfs_attach(mnt, target, mounted, err);
+}
+
+int rt_rootfs_attach(int mnt, const char *target, bool *mounted, mk_err **err)
+{
     if (move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
         return mk_err_sys(err, "mount overlay on %s", target);
     *mounted = true;
@@ -674,9 +689,18 @@ int rt_rootfs_setup(struct rt_rootfs *r, mk_err **err)
         return -1;
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
         return mk_err_sys(err, "make / %s", (prop & MS_PRIVATE) ? "private" : "slave");
-    bool overlay;
-    if (rt_overlay_mount(r->spec, rootp, &overlay, err) < 0)
+    bool overlay = false;
+    int made = r->rootfs_mnt;
+    r->rootfs_mnt = -1;
+    if (made >= 0) {
+        /* Made ahead by the monitor (rootfs_job.c). */
+        int a = rt_rootfs_attach(made, rootp, &overlay, err);
+        close(made);
+        if (a < 0)
+            return -1;
+    } else if (rt_overlay_mount(r->spec, rootp, &overlay, err) < 0) {
         return -1;
+    }
     /* pivot_root needs a mount point; the overlay already is one. */
     if (!overlay && mount(rootp, rootp, NULL, MS_BIND | MS_REC, NULL) < 0)
         return mk_err_sys(err, "bind %s on itself", rootp);

@@ -43,6 +43,9 @@ struct mk_runtime_io {
      * just before its execve, and is killed instead when it fails: for what
      * the container's process must find in place (its network's links). */
     int (*before_exec)(void *ctx, mk_err **err);
+    /* mk_runtime_run: the rootfs, being mounted ahead (mk_runtime_rootfs_begin;
+     * it stays the caller's to end).  NULL: the init mounts it. */
+    struct mk_rootfs_job *rootfs;
 };
 
 /* Create and start the container.  Returns once the user process has been
@@ -90,6 +93,14 @@ int mk_runtime_delete(const json_t *spec, mk_err **err);
  * root, attached nowhere, gone when the last fd on it closes.  For cp/export of
  * a container that is not running. */
 int mk_runtime_rootfs_open(const json_t *spec, int *out, mk_err **err);
+
+/* The overlay rootfs of spec, mounted on a thread of its own while the caller
+ * goes on preparing the start (rootfs_job.c); mk_runtime_run takes it through
+ * mk_runtime_io.rootfs.  End it in any case (it waits for the thread, and
+ * unmounts what was not taken). */
+struct mk_rootfs_job;
+struct mk_rootfs_job *mk_runtime_rootfs_begin(const json_t *spec);
+void mk_runtime_rootfs_end(struct mk_rootfs_job *j);
 
 /* After the init exited: did the kernel OOM-kill a process of the container? */
 bool mk_runtime_oom_killed(const json_t *spec);

@@ -1,0 +1,80 @@
+/* rootfs_job.c: the container's overlay rootfs, mounted ahead on a thread.
+ *
+ * Making the overlay (fsopen, the layers, fsmount) is the longest single step
+ * of the init's set-up (~0.6 ms of kernel time here: overlay checks its work
+ * dir on every mount), and it needs nothing of the container's namespaces: a
+ * detached mount made in the monitor's namespace is moved into the init's.
+ * So the monitor starts it as soon as the spec is built and goes on with the
+ * rest of the start; mk_runtime_run joins the thread before it clones the
+ * init (the init is cloned from a single-threaded process) and hands the
+ * mount to the init, which only moves it into place. */
+#include "runtime/internal.h"
+#include "runtime/runtime.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct mk_rootfs_job {
+    pthread_t thread;
+    bool threaded;
+    json_t *annotations; /* a copy: the caller goes on changing its spec */
+    int mnt;             /* the detached mount, -1 when not made */
+    bool legacy;         /* no fsopen here: the init mounts it itself */
+    mk_err *err;
+};
+
+static void *job_run(void *arg)
+{
+    struct mk_rootfs_job *j = arg;
+    _cleanup_json_ json_t *spec = json_pack("{s:O}", "annotations", j->annotations);
+    int r = rt_overlay_open(spec, &j->mnt, &j->err);
+    j->legacy = r == 0;
+    return NULL;
+}
+
+struct mk_rootfs_job *mk_runtime_rootfs_begin(const json_t *spec)
+{
+    struct mk_rootfs_job *j = xcalloc(1, sizeof(*j));
+    j->mnt = -1;
+    j->annotations = json_deep_copy(json_object_get(spec, "annotations"));
+    j->threaded = pthread_create(&j->thread, NULL, job_run, j) == 0;
+    if (!j->threaded)
+        job_run(j);
+    return j;
+}
+
+static void job_join(struct mk_rootfs_job *j)
+{
+    if (j->threaded)
+        pthread_join(j->thread, NULL);
+    j->threaded = false;
+}
+
+int rt_rootfs_job_take(struct mk_rootfs_job *j, int *mnt, mk_err **err)
+{
+    *mnt = -1;
+    if (j == NULL)
+        return 0;
+    job_join(j);
+    if (j->err != NULL) {
+        *err = j->err;
+        j->err = NULL;
+        return -1;
+    }
+    *mnt = j->mnt;
+    j->mnt = -1;
+    return 0;
+}
+
+void mk_runtime_rootfs_end(struct mk_rootfs_job *j)
+{
+    if (j == NULL)
+        return;
+    job_join(j);
+    if (j->mnt >= 0)
+        close(j->mnt);
+    mk_err_free(j->err);
+    json_decref(j->annotations);
+    free(j);
+}
