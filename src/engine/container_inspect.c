@@ -192,7 +192,7 @@ json_t *mk_container_inspect_json(struct mk_engine *e, const struct mk_container
     struct mk_image *img = NULL;
     _cleanup_strv_ char **lowers = NULL;
     if (mk_image_get_for_container(e->store, c->image_id, &img, NULL) == 0 &&
-        mk_image_lower_dirs(e->store, img, &lowers, NULL) == 0) {
+        mk_container_lower_dirs(e->store, img, &lowers, NULL) == 0) {
         _cleanup_free_ char *lower = mk_strv_join(lowers, ":");
         json_object_set_new(graph_data, "LowerDir", json_string(lower));
     }

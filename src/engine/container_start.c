@@ -122,7 +122,7 @@ static int build_spec_files(struct mk_engine *e, const struct mk_container *c,
                             json_t **out, mk_err **err)
 {
     _cleanup_strv_ char **lowers = NULL;
-    if (mk_image_lower_dirs(e->store, img, &lowers, err) < 0)
+    if (mk_container_lower_dirs(e->store, img, &lowers, err) < 0)
         return -1;
     _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
     _cleanup_free_ char *rootfs = mk_path_join(dir, "rootfs");

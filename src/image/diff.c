@@ -32,9 +32,10 @@
 
 enum { CHANGE_MODIFY = 0, CHANGE_ADD = 1, CHANGE_DELETE = 2 };
 
-/* Mount points the runtime creates in the upper dir.  docker keeps them in an
- * "init" layer under the container's, so they are in neither its diff nor its
- * commits. */
+/* Mount points a container gets.  They come from the store's init layer
+ * (mk_container_lower_dirs), as docker's come from its "-init" layer, so they
+ * are in neither a diff nor a commit; an upper dir from before the init layer
+ * may still hold them. */
 static bool is_runtime_mountpoint(const char *path)
 {
     static const char *const paths[] = {"/proc",      "/sys",          "/dev",      "/etc/hosts",

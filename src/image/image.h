@@ -108,6 +108,13 @@ char *mk_layer_chain_id(const char *parent, const char *diff_id); /* parent NULL
 /* Overlay lower dirs of an image, topmost first (as overlayfs lowerdir= wants).
  * An image with no layers yields one empty directory. */
 int mk_image_lower_dirs(struct mk_store *s, const struct mk_image *img, char ***out, mk_err **err);
+/* A container's lower dirs: the store's init layer (made if missing) on top
+ * of its image's.  The init layer holds the mount points every container
+ * gets (/etc/hosts, /etc/hostname, /etc/resolv.conf, /proc, /sys, /dev), as
+ * docker's per-container "-init" layer does, but once for all containers:
+ * nothing is made in a container's upper dir to mount on. */
+int mk_container_lower_dirs(struct mk_store *s, const struct mk_image *img, char ***out,
+                            mk_err **err);
 /* Look a file up through an overlay stack without mounting it: first of dirs
  * (topmost first) that has rel (honouring whiteouts). NULL if none. */
 char *mk_layers_find_file(char *const *dirs, const char *rel);

@@ -670,6 +670,65 @@ int mk_image_lower_dirs(struct mk_store *s, const struct mk_image *img, char ***
     return 0;
 }
 
+/* The init layer, made aside and renamed into place: a reader finds it whole
+ * or not at all, and two makers at once leave one. */
+static int init_layer_make(struct mk_store *s, const char *dir, mk_err **err)
+{
+    static const char *const dirs[] = {"diff", "diff/etc", "diff/proc", "diff/sys", "diff/dev"};
+    static const char *const files[] = {"diff/etc/hosts", "diff/etc/hostname",
+                                        "diff/etc/resolv.conf"};
+    _cleanup_free_ char *rnd = mk_random_hex(8);
+    _cleanup_free_ char *tmp = xasprintf("%s/layers/.init-%s", s->root, rnd);
+    int ret = -1;
+    if (mkdir(tmp, 0755) < 0)
+        return mk_err_sys(err, "mkdir %s", tmp);
+    _cleanup_close_ int t = open(tmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (t < 0) {
+        mk_err_sys(err, "open %s", tmp);
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
+        if (mkdirat(t, dirs[i], 0755) < 0) {
+            mk_err_sys(err, "mkdir %s/%s", tmp, dirs[i]);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+        int fd = openat(t, files[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            mk_err_sys(err, "create %s/%s", tmp, files[i]);
+            goto out;
+        }
+        close(fd);
+    }
+    if (rename(tmp, dir) == 0 || errno == EEXIST || errno == ENOTEMPTY)
+        ret = 0;
+    else
+        mk_err_sys(err, "rename %s to %s", tmp, dir);
+out:
+    if (access(tmp, F_OK) == 0)
+        mk_rm_rf(tmp, NULL);
+    return ret;
+}
+
+int mk_container_lower_dirs(struct mk_store *s, const struct mk_image *img, char ***out,
+                            mk_err **err)
+{
+    _cleanup_strv_ char **image = NULL;
+    if (mk_image_lower_dirs(s, img, &image, err) < 0)
+        return -1;
+    _cleanup_free_ char *dir = xasprintf("%s/layers/init", s->root);
+    _cleanup_free_ char *diff = mk_path_join(dir, "diff");
+    if (access(diff, F_OK) < 0 && init_layer_make(s, dir, err) < 0)
+        return mk_err_wrap(err, "the containers' init layer");
+    char **dirs = NULL;
+    mk_strv_push(&dirs, diff);
+    for (size_t i = 0; image[i] != NULL; i++)
+        mk_strv_push(&dirs, image[i]);
+    *out = dirs;
+    return 0;
+}
+
 /* ---- reading through a stack of layers ---- */
 
 static bool is_whiteout(const struct stat *st)

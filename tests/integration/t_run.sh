@@ -367,3 +367,19 @@ from-web" "$out"
     assert_contains "$out" "cannot join network of a non running container"
     $M rm "$stopped" >/dev/null
 }
+
+# The mount points every container gets come from the store's init layer:
+# nothing is made in the container's upper dir to mount on (docker keeps them
+# in an init layer too), and they are not in its diff.
+test_mount_points_from_init_layer() {
+    id=$($M run -d --network none $IMG sleep 30)
+    on_exit "$M rm -f $id >/dev/null 2>&1"
+    assert_eq "$(echo "$id" | cut -c1-12)" "$($M exec "$id" cat /etc/hostname)"
+    $M exec "$id" grep -q localhost /etc/hosts || fail "no /etc/hosts in the container"
+    assert_eq "" "$(find "$MOCKER_ROOT/containers/$id/upper" -mindepth 1)" "made in the upper dir"
+    assert_eq "" "$($M diff "$id")"
+    lower=$($M inspect -f '{{.GraphDriver.Data.LowerDir}}' "$id")
+    assert_eq "$MOCKER_ROOT/layers/init/diff" "${lower%%:*}"
+    [ -f "$MOCKER_ROOT/layers/init/diff/etc/resolv.conf" ] || fail "init layer incomplete"
+    [ ! -s "$MOCKER_ROOT/layers/init/diff/etc/hosts" ] || fail "init layer's hosts not empty"
+}
