@@ -670,15 +670,16 @@ int mk_image_lower_dirs(struct mk_store *s, const struct mk_image *img, char ***
     return 0;
 }
 
-/* The init layer, made aside and renamed into place: a reader finds it whole
- * or not at all, and two makers at once leave one. */
+/* The init layer, made aside (layers/tmp-*, swept when a crash leaves one)
+ * and renamed into place: a reader finds it whole or not at all, and two
+ * makers at once leave one. */
 static int init_layer_make(struct mk_store *s, const char *dir, mk_err **err)
 {
     static const char *const dirs[] = {"diff", "diff/etc", "diff/proc", "diff/sys", "diff/dev"};
     static const char *const files[] = {"diff/etc/hosts", "diff/etc/hostname",
                                         "diff/etc/resolv.conf"};
     _cleanup_free_ char *rnd = mk_random_hex(8);
-    _cleanup_free_ char *tmp = xasprintf("%s/layers/.init-%s", s->root, rnd);
+    _cleanup_free_ char *tmp = xasprintf("%s/layers/tmp-init-%s", s->root, rnd);
     int ret = -1;
     if (mkdir(tmp, 0755) < 0)
         return mk_err_sys(err, "mkdir %s", tmp);

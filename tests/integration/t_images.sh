@@ -160,7 +160,7 @@ test_rmi_prunes_parents() {
     out=$($M rmi again:1 base:1)
     assert_contains "$out" "Deleted: $again"
     assert_contains "$out" "Deleted: $base"
-    assert_eq "" "$(ls "$MOCKER_ROOT/layers" | grep -v -e '^tmp-' -e '^empty$' || true)"
+    assert_eq "" "$(ls "$MOCKER_ROOT/layers" | grep -v -e '^tmp-' -e '^empty$' -e '^init$' || true)"
 }
 
 test_image_prune() {
@@ -202,7 +202,7 @@ Are you sure you want to continue? [y/N] " "$out"
     assert_contains "$out" "untagged: keep:1"
     [[ "$(tail -1 <<<"$out")" =~ ^Total\ reclaimed\ space:\ 1\.[0-9]+MB$ ]] || fail "reclaimed [$(tail -1 <<<"$out")]"
     assert_eq "" "$($M images -aq)"
-    assert_eq "" "$(ls "$MOCKER_ROOT/layers" | grep -v -e '^tmp-' -e '^empty$' || true)"
+    assert_eq "" "$(ls "$MOCKER_ROOT/layers" | grep -v -e '^tmp-' -e '^empty$' -e '^init$' || true)"
 }
 
 test_image_inspect_docker_shape() {
