@@ -439,10 +439,24 @@ static int do_cgroup_v1(struct setup *s, const char *dest, const struct mnt_opts
     if (dir < 0)
         return mk_err_sys(err, "open %s", dest);
     const char *cgpath = s->r->cgroup_path != NULL ? s->r->cgroup_path : "";
+    /* The tmpfs's directories and links need no cgroup: made before the gate. */
     for (size_t i = 0; i < s->r->n_cg_mounts; i++) {
         const struct rt_cgroup_v1_mount *m = &s->r->cg_mounts[i];
         if (mkdirat(dir, m->name, 0755) < 0)
             return mk_err_sys(err, "mkdir %s/%s", dest, m->name);
+        if (strchr(m->name, ',') == NULL)
+            continue;
+        _cleanup_free_ char *parts = xstrdup(m->name);
+        char *save = NULL;
+        for (char *c = strtok_r(parts, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save))
+            if (symlinkat(m->name, dir, c) < 0 && errno != EEXIST)
+                return mk_err_sys(err, "symlink %s/%s", dest, c);
+    }
+    /* What is mounted there shows the namespace the init is in: its own. */
+    if (rt_cgroup_gate_pass(s->r, err) < 0)
+        return -1;
+    for (size_t i = 0; i < s->r->n_cg_mounts; i++) {
+        const struct rt_cgroup_v1_mount *m = &s->r->cg_mounts[i];
         _cleanup_close_ int sub =
             openat(dir, m->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub < 0)
@@ -463,13 +477,6 @@ static int do_cgroup_v1(struct setup *s, const char *dest, const struct mnt_opts
                 return -1;
             close(t);
         }
-        if (strchr(m->name, ',') == NULL)
-            continue;
-        _cleanup_free_ char *parts = xstrdup(m->name);
-        char *save = NULL;
-        for (char *c = strtok_r(parts, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save))
-            if (symlinkat(m->name, dir, c) < 0 && errno != EEXIST)
-                return mk_err_sys(err, "symlink %s/%s", dest, c);
     }
     if (o->flags & MS_RDONLY) {
         struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
@@ -502,13 +509,13 @@ static int do_mount(struct setup *s, const json_t *m, mk_err **err)
         ret = do_bind(s, src, dest, &o, err);
         goto out;
     }
-    /* The cgroup mount shows the namespace the init is in: its own. */
-    if (is_cgroup && rt_cgroup_gate_pass(s->r, err) < 0)
-        goto out;
     if (is_cgroup && mk_cgroup_detect() != MK_CGROUP_V2) {
         ret = do_cgroup_v1(s, dest, &o, err);
         goto out;
     }
+    /* The cgroup mount shows the namespace the init is in: its own. */
+    if (is_cgroup && rt_cgroup_gate_pass(s->r, err) < 0)
+        goto out;
     if (is_cgroup)
         type = "cgroup2";
     target = mkdir_in_root(s->rootfd, dest, err);
@@ -712,16 +719,12 @@ int rt_rootfs_setup(struct rt_rootfs *r, mk_err **err)
     size_t i;
     json_t *m;
     const json_t *mounts = json_object_get(r->spec, "mounts");
-    /* The cgroup mount waits at the cgroup gate: it is done last, so that the
-     * other mounts overlap with the monitor making the cgroup. */
+    /* The cgroup mount waits at the cgroup gate: it is done last, after /dev
+     * is filled, so that the rest overlaps with the monitor making the
+     * cgroup. */
     json_array_foreach(mounts, i, m)
     {
         if (!cgroup_mount_deferred(mounts, i) && do_mount(&s, m, err) < 0)
-            goto out;
-    }
-    json_array_foreach(mounts, i, m)
-    {
-        if (cgroup_mount_deferred(mounts, i) && do_mount(&s, m, err) < 0)
             goto out;
     }
     mk_trace("child-mounts");
@@ -730,6 +733,11 @@ int rt_rootfs_setup(struct rt_rootfs *r, mk_err **err)
     mk_trace("child-dev");
     if (r->terminal && setup_console(&s, err) < 0)
         goto out;
+    json_array_foreach(mounts, i, m)
+    {
+        if (cgroup_mount_deferred(mounts, i) && do_mount(&s, m, err) < 0)
+            goto out;
+    }
     /* runc's trick: stack the old root under the new one, then detach it. */
     if (fchdir(s.rootfd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0) {
         mk_err_sys(err, "pivot_root %s", rootp);
