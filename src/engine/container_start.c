@@ -357,7 +357,9 @@ static void write_spec(struct monitor_ctx *m)
 
 static void hook_starting(void *ctx)
 {
-    write_spec(ctx);
+    struct monitor_ctx *m = ctx;
+    write_spec(m);
+    mk_store_container_prepare(m->e->store);
 }
 
 static int hook_before_exec(void *ctx, mk_err **err)

@@ -292,6 +292,14 @@ int mk_store_container_rename(struct mk_store *s, const char *id, const char *na
     return store_tx_end(s, owned, r == 0, err);
 }
 
+void mk_store_container_prepare(struct mk_store *s)
+{
+    static const enum store_stmt ids[] = {ST_CONTAINER_SAVE_STATE, ST_EVENT_ADD,
+                                          ST_CONTAINER_DELETE};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(*ids); i++)
+        store_stmt(s, ids[i], NULL);
+}
+
 int mk_store_container_delete(struct mk_store *s, const char *id, mk_err **err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, ST_CONTAINER_DELETE, err);

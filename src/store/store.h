@@ -115,6 +115,10 @@ int mk_store_container_save_config(struct mk_store *s, const char *id, const jso
                                    mk_err **err);
 int mk_store_container_rename(struct mk_store *s, const char *id, const char *name, mk_err **err);
 int mk_store_container_delete(struct mk_store *s, const char *id, mk_err **err);
+/* Compile now the statements a started container's monitor runs next (its
+ * state, its events, its removal): a process compiles each on first use, and
+ * the monitor has time to spare while the init sets up, not once it runs. */
+void mk_store_container_prepare(struct mk_store *s);
 
 /* ---- images ---- */
 struct mk_image {
