@@ -618,6 +618,11 @@ fail:
     return -1;
 }
 
+bool mk_container_net_links_planned(const struct mk_container_net *cn)
+{
+    return cn != NULL && cn->nlinks > 0;
+}
+
 int mk_container_net_link(struct mk_container_net *cn, mk_err **err)
 {
     if (cn == NULL || cn->nlinks == 0)

@@ -319,10 +319,8 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
      * it, when its cgroup may exist already (made ahead, or by the runtime). */
     int r = 0;
     if (spec == NULL) {
-        const char *parent =
-            mk_json_str(json_object_get(c->config, "HostConfig"), "CgroupParent");
         _cleanup_free_ char *cg = mk_spec_cgroups_path(
-            parent != NULL && *parent != '\0' ? parent : MK_CGROUP_PARENT_DEFAULT, c->id);
+            mk_json_str(json_object_get(c->config, "HostConfig"), "CgroupParent"), c->id);
         r = mk_cgroup_destroy(cg, err);
     } else {
         r = mk_runtime_delete(spec, err);

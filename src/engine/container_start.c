@@ -722,7 +722,9 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         .source_fd = -1,
         .hooks = {.ctx = &m,
                   .starting = hook_starting,
-                  .before_exec = hook_before_exec,
+                  /* Only then does the init wait for it before its execve. */
+                  .before_exec =
+                      mk_container_net_links_planned(m.net) ? hook_before_exec : NULL,
                   .started = hook_started,
                   .start_failed = hook_start_failed,
                   .exited = hook_exited,

@@ -39,7 +39,8 @@ struct mk_monitor_params;
  * mk_container_net_link to make while the container's init sets up. */
 int mk_container_net_up(struct mk_engine *e, const struct mk_container *c, int netns,
                         bool links_later, struct mk_container_net **out, mk_err **err);
-/* Make the links mk_container_net_up planned (none: 0). */
+/* Whether mk_container_net_up planned links (NULL is fine), and make them. */
+bool mk_container_net_links_planned(const struct mk_container_net *cn);
 int mk_container_net_link(struct mk_container_net *cn, mk_err **err);
 /* A veth pair to make for one endpoint (network/endpoint.c). */
 struct mk_net_link {

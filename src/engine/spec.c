@@ -1396,6 +1396,8 @@ void mk_spec_warm(void)
  * own) it goes below the root, where dockerd usually is. */
 char *mk_spec_cgroups_path(const char *parent, const char *id)
 {
+    if (parent == NULL || *parent == '\0')
+        parent = MK_CGROUP_PARENT_DEFAULT;
     _cleanup_free_ char *joined = xasprintf("/%s/%s", parent, id);
     return mk_spec_path_clean(joined);
 }
@@ -1441,7 +1443,7 @@ int mk_spec_build(const struct mk_spec_input *in, json_t **out, mk_err **err)
 
     const char *cg_parent = mk_json_str(hc, "CgroupParent");
     if (cg_parent == NULL || *cg_parent == '\0')
-        cg_parent = in->cgroup_parent ? in->cgroup_parent : MK_CGROUP_PARENT_DEFAULT;
+        cg_parent = in->cgroup_parent;
     _cleanup_free_ char *cgroups_path = mk_spec_cgroups_path(cg_parent, in->id ? in->id : "");
 
     json_t *linux_obj = json_pack("{s:o,s:O,s:s}", "namespaces", build_namespaces(&b.modes),

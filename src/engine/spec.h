@@ -85,8 +85,8 @@ int mk_spec_additional_groups(const json_t *groups, const char *group_path, gid_
 
 /* Go's path.Clean. */
 char *mk_spec_path_clean(const char *p);
-/* The cgroupsPath of container id below parent (HostConfig.CgroupParent or
- * the engine's "/mocker"), as docker's cgroupfs driver names it. */
+/* The cgroupsPath of container id below parent (HostConfig.CgroupParent;
+ * NULL or "": the engine's "/mocker"), as docker's cgroupfs driver names it. */
 char *mk_spec_cgroups_path(const char *parent, const char *id);
 #define MK_CGROUP_PARENT_DEFAULT "/mocker"
 

@@ -1069,8 +1069,13 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
     /* The hooks and the client get the error even if our caller wants none. */
     _cleanup_err_ mk_err *local_err = NULL;
     mk_err **err = err_out != NULL ? err_out : &local_err;
-    struct monitor m = {
-        .p = p, .rootfs = p->rootfs, .epfd = -1, .sigfd = -1, .listen_fd = -1, .pty_master = -1, .mounts = -1};
+    struct monitor m = {.p = p,
+                        .rootfs = p->rootfs,
+                        .epfd = -1,
+                        .sigfd = -1,
+                        .listen_fd = -1,
+                        .pty_master = -1,
+                        .mounts = -1};
     m.in.kind = TAG_STDIN;
     m.in.fd = -1;
     m.listen_tag = TAG_LISTEN;

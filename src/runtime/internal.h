@@ -97,9 +97,10 @@ int rt_console_attach(int slave, mk_err **err);
 /* Mount the overlay of the org.mocker.rootfs.* annotations on target; 0 with
  * *mounted false when the spec has none. */
 int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_err **err);
-/* The same overlay as a detached mount: 1 with *mnt, 0 when the spec has no
- * overlay or the kernel no fsopen (rt_overlay_mount then mounts it), -1. */
-int rt_overlay_open(const json_t *spec, int *mnt, mk_err **err);
+/* The overlay of a spec's annotations as a detached mount: 1 with *mnt, 0
+ * when they name none or the kernel has no fsopen (rt_overlay_mount then
+ * mounts it), -1. */
+int rt_overlay_open(const json_t *annotations, int *mnt, mk_err **err);
 /* Move the detached mount mnt onto target. */
 int rt_rootfs_attach(int mnt, const char *target, bool *mounted, mk_err **err);
 /* The mount a rootfs job made (-1: none, the init mounts the spec's overlay

@@ -285,10 +285,9 @@ fail:;
     return -1;
 }
 
-/* The org.mocker.rootfs.* annotations of spec; 0 when it has no lower dirs. */
-static int overlay_dirs_get(const json_t *spec, struct overlay_dirs *o, mk_err **err)
+/* The org.mocker.rootfs.* annotations; 0 when they name no lower dirs. */
+static int overlay_dirs_get(const json_t *ann, struct overlay_dirs *o, mk_err **err)
 {
-    const json_t *ann = json_object_get(spec, "annotations");
     o->lowers = mk_json_str(ann, "org.mocker.rootfs.lowerdirs");
     o->upper = mk_json_str(ann, "org.mocker.rootfs.upperdir");
     o->work = mk_json_str(ann, "org.mocker.rootfs.workdir");
@@ -309,11 +308,11 @@ static int overlay_dirs_get(const json_t *spec, struct overlay_dirs *o, mk_err *
     return 1;
 }
 
-int rt_overlay_open(const json_t *spec, int *mnt, mk_err **err)
+int rt_overlay_open(const json_t *annotations, int *mnt, mk_err **err)
 {
     struct overlay_dirs o;
     *mnt = -1;
-    int r = overlay_dirs_get(spec, &o, err);
+    int r = overlay_dirs_get(annotations, &o, err);
     if (r <= 0)
         return r;
     return overlay_fsmount(&o, "the container's rootfs", mnt, err);
@@ -323,7 +322,7 @@ int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_e
 {
     struct overlay_dirs o;
     *mounted = false;
-    int r = overlay_dirs_get(spec, &o, err);
+    int r = overlay_dirs_get(json_object_get(spec, "annotations"), &o, err);
     if (r <= 0)
         return r;
     _cleanup_close_ int mnt = -1;
@@ -350,7 +349,7 @@ int rt_rootfs_attach(int mnt, const char *target, bool *mounted, mk_err **err)
 int mk_runtime_rootfs_open(const json_t *spec, int *out, mk_err **err)
 {
     struct overlay_dirs o;
-    int r = overlay_dirs_get(spec, &o, err);
+    int r = overlay_dirs_get(json_object_get(spec, "annotations"), &o, err);
     if (r < 0)
         return -1;
     if (r == 0)

@@ -19,17 +19,14 @@ struct mk_rootfs_job {
     pthread_t thread;
     bool threaded;
     json_t *annotations; /* a copy: the caller goes on changing its spec */
-    int mnt;             /* the detached mount, -1 when not made */
-    bool legacy;         /* no fsopen here: the init mounts it itself */
+    int mnt;             /* the detached mount; -1: none, the init mounts it */
     mk_err *err;
 };
 
 static void *job_run(void *arg)
 {
     struct mk_rootfs_job *j = arg;
-    _cleanup_json_ json_t *spec = json_pack("{s:O}", "annotations", j->annotations);
-    int r = rt_overlay_open(spec, &j->mnt, &j->err);
-    j->legacy = r == 0;
+    rt_overlay_open(j->annotations, &j->mnt, &j->err);
     return NULL;
 }
 
