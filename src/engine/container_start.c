@@ -878,6 +878,11 @@ static int forked_monitor(bool netns_wanted, bool firewall_wanted)
         ret = forked_create(e, data, len, &id, &attach, &at_once, &err);
         mk_trace("monitor-created");
     }
+    /* Whatever the prep thread has not warmed yet (its namespace can take
+     * milliseconds while the previous container's is torn down), this thread
+     * warms while it would wait: each is done once, by whichever comes first. */
+    mk_spec_warm();
+    mk_runtime_warm();
     if (threaded)
         pthread_join(thread, NULL);
     int netns = prep.netns;
