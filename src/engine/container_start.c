@@ -639,13 +639,63 @@ static int add_link_env(struct mk_engine *e, const struct mk_container *c, json_
     return 0;
 }
 
+/* What the forked monitor makes on a thread of its own while its main thread
+ * opens the store, creates the container and builds its spec: the network
+ * namespace (~0.5 ms alone here, 1-2 ms while the previous container's is
+ * torn down), what the spec builder and the runtime read once per process
+ * (mk_spec_warm, mk_runtime_warm) and, for ports to publish, libnftables
+ * loaded (~1.5 ms).  Failing is not final: the start makes the namespace
+ * again and says why. */
+struct monitor_prep {
+    bool netns_wanted, firewall_wanted;
+    int netns;
+    bool threaded;
+    pthread_t thread;
+};
+
+static void *monitor_prep(void *arg)
+{
+    struct monitor_prep *p = arg;
+    if (p->netns_wanted && mk_netns_create(&p->netns, NULL) < 0)
+        p->netns = -1;
+    mk_trace("monitor-netns");
+    mk_spec_warm();
+    mk_runtime_warm();
+    if (p->firewall_wanted)
+        mk_fw_prepare(NULL);
+    return NULL;
+}
+
+static void monitor_prep_begin(struct monitor_prep *p)
+{
+    p->threaded = pthread_create(&p->thread, NULL, monitor_prep, p) == 0;
+    if (!p->threaded)
+        monitor_prep(p);
+}
+
+/* Where the namespace is first needed: what the thread has not warmed yet,
+ * this one warms (each is done once, by whichever comes first), then it
+ * joins, before anything forks (the init is cloned from a single-threaded
+ * process).  Returns the namespace, now the caller's; -1 without one. */
+static int monitor_prep_end(struct monitor_prep *p)
+{
+    if (p == NULL)
+        return -1;
+    mk_spec_warm();
+    mk_runtime_warm();
+    if (p->threaded)
+        pthread_join(p->thread, NULL);
+    p->threaded = false;
+    return steal_fd(&p->netns);
+}
+
 /* Everything between "start this container" and the monitor's loop: the
  * bundle's spec (built here, in the monitor, so the CLI only waits), the log
  * and runtime settings.  A failure is sent to the client as an ERROR frame. */
-static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int netns_fd,
-                         bool attach_event, mk_err **err)
+static int monitor_start(struct mk_engine *e, const char *id, int client_fd,
+                         struct monitor_prep *prep, bool attach_event, mk_err **err)
 {
-    _cleanup_close_ int netns = netns_fd;
+    _cleanup_close_ int netns = -1;
     int ret = -1;
     struct mk_container *c = NULL;
     struct mk_image *img = NULL;
@@ -675,8 +725,10 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd, int
         max_file = atoi(mf) > 0 ? atoi(mf) : 1;
     if (mk_engine_runtime_path(mk_json_str(hc, "Runtime"), &runtime, err) < 0 ||
         image_of(e, c, &img, err) < 0 || mk_engine_ensure_emulation(img, err) < 0 ||
-        build_spec(e, c, img, true, &spec, err) < 0 || use_netns(spec, &netns, err) < 0 ||
-        add_link_env(e, c, spec, err) < 0)
+        build_spec(e, c, img, true, &spec, err) < 0)
+        goto fail;
+    netns = monitor_prep_end(prep);
+    if (use_netns(spec, &netns, err) < 0 || add_link_env(e, c, spec, err) < 0)
         goto fail;
     mk_trace("monitor-spec");
     /* Our runtime's rootfs is mounted meanwhile (rootfs_job.c). */
@@ -769,7 +821,7 @@ int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
         return -1;
     }
     mk_trace("monitor-engine");
-    int ret = monitor_start(e, id, client_fd, -1, false, err);
+    int ret = monitor_start(e, id, client_fd, NULL, false, err);
     mk_engine_free(e);
     return ret;
 }
@@ -827,43 +879,17 @@ static int forked_create(struct mk_engine *e, const char *data, size_t len, char
     return r;
 }
 
-/* What the forked monitor makes on a thread of its own while its main thread
- * opens the store and creates the container: the network namespace (~0.7
- * ms here), what the spec builder and the runtime read once per process
- * (mk_spec_warm, mk_runtime_warm) and, for ports to publish, libnftables
- * loaded (~1.5 ms).  Failing is not final: the start makes the namespace
- * again and says why. */
-struct monitor_prep {
-    bool netns_wanted, firewall_wanted;
-    int netns;
-};
-
-static void *monitor_prep(void *arg)
-{
-    struct monitor_prep *p = arg;
-    if (p->netns_wanted && mk_netns_create(&p->netns, NULL) < 0)
-        p->netns = -1;
-    mk_trace("monitor-netns");
-    mk_spec_warm();
-    mk_runtime_warm();
-    if (p->firewall_wanted)
-        mk_fw_prepare(NULL);
-    return NULL;
-}
-
 /* The forked monitor: prepares while the CLI parses, creates the container
  * when asked and starts it when told.  The CLI closing the connection instead
  * ends it quietly (a container created stays, as after `create`).  The prep
- * thread is joined before anything forks: the container's init is cloned
- * from a single-threaded process. */
+ * thread is joined once the spec is built (monitor_prep_end). */
 static int forked_monitor(bool netns_wanted, bool firewall_wanted)
 {
     _cleanup_err_ mk_err *err = NULL;
-    struct monitor_prep prep = {netns_wanted, firewall_wanted, -1};
-    pthread_t thread;
-    bool threaded = pthread_create(&thread, NULL, monitor_prep, &prep) == 0;
-    if (!threaded)
-        monitor_prep(&prep);
+    struct monitor_prep prep = {.netns_wanted = netns_wanted,
+                                .firewall_wanted = firewall_wanted,
+                                .netns = -1};
+    monitor_prep_begin(&prep);
     struct mk_engine *e = NULL;
     if (mk_engine_open_plain(&e, &err) < 0)
         e = NULL;
@@ -878,20 +904,14 @@ static int forked_monitor(bool netns_wanted, bool firewall_wanted)
         ret = forked_create(e, data, len, &id, &attach, &at_once, &err);
         mk_trace("monitor-created");
     }
-    /* Whatever the prep thread has not warmed yet (its namespace can take
-     * milliseconds while the previous container's is torn down), this thread
-     * warms while it would wait: each is done once, by whichever comes first. */
-    mk_spec_warm();
-    mk_runtime_warm();
-    if (threaded)
-        pthread_join(thread, NULL);
-    int netns = prep.netns;
     if (ret == 0 && id != NULL &&
         (at_once || (mk_frame_read(3, &type, &start, &len) > 0 && type == MK_FRAME_START))) {
         mk_trace("monitor-main");
-        ret = monitor_start(e, id, 3, steal_fd(&netns), attach, &err);
+        ret = monitor_start(e, id, 3, &prep, attach, &err);
     }
-    mk_closep(&netns);
+    /* Not started, or failed before its namespace was needed. */
+    int unused = monitor_prep_end(&prep);
+    mk_closep(&unused);
     mk_engine_free(e);
     return ret < 0 ? 1 : 0;
 }
