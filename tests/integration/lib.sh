@@ -64,6 +64,13 @@ wait_for() {
     return 1
 }
 
+# The monitor of a running container: its init's parent (`run` forks its
+# monitor, `start` executes `mocker __monitor ID`: neither is found by name).
+monitor_pid() { # name or id
+    local pid
+    pid=$($M inspect -f '{{.State.Pid}}' "$1") && [ "$pid" != 0 ] && ps -o ppid= -p "$pid" | tr -d ' '
+}
+
 # Anything of a container left on the host: mounts, cgroups, processes, files.
 container_leftovers() { # full id
     local id=$1

@@ -52,11 +52,14 @@ test_restarting_status_in_ps() {
     wait_for 30 ps_status || fail "ps never showed Restarting"
     assert_contains "$s" "Restarting (2) "
     id=$($M inspect -f '{{.Id}}' flap)
-    # rm -f of a restarting container leaves nothing behind.
+    # rm -f of a restarting container leaves nothing behind, its monitor
+    # (forked by `run`, so named by the run's command line) included.
+    monitor="__monitor $id|--name flap --restart always"
+    [ -n "$(pgrep -f -- "$monitor")" ] || fail "the monitor is not found by its command line"
     $M rm -f flap >/dev/null
     sleep 0.3
     assert_eq "" "$(container_leftovers "$id")"
-    assert_eq "" "$(pgrep -f "__monitor $id" || true)"
+    assert_eq "" "$(pgrep -f -- "$monitor" || true)"
 }
 
 test_always_survives_kill_9() {
@@ -133,8 +136,10 @@ test_boot_restarts_policies() {
     $M run -d --name b_stopped --restart unless-stopped $IMG sleep 100 >/dev/null
     $M stop -t 0 b_stopped >/dev/null
     for n in b_always b_unless b_none; do
-        id=$($M inspect -f '{{.Id}}' $n)
-        kill -9 $(pgrep -f "__monitor $id") "$($M inspect -f '{{.State.Pid}}' $n)"
+        # The monitor first: alive, it would restart the container itself.
+        mon=$(monitor_pid $n)
+        [ -n "$mon" ] || fail "no monitor for $n"
+        kill -9 "$mon" "$($M inspect -f '{{.State.Pid}}' $n)"
     done
     echo 00000000-0000-0000-0000-000000000000 >"$MOCKER_RUNROOT/booted"
     sleep 0.2
