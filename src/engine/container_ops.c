@@ -325,7 +325,8 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
     } else {
         r = mk_runtime_delete(spec, err);
     }
-    if (r < 0) {
+    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
+    if (r < 0 || mk_rm_rf(rundir, err) < 0) {
         /* The exit happened all the same. */
         if (die_attrs != NULL)
             mk_container_event(e, c, "die", die_attrs);
@@ -337,8 +338,7 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
 int mk_engine_remove_entry(struct mk_engine *e, const struct mk_container *c,
                            const json_t *die_attrs, mk_err **err)
 {
-    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
-    if (mk_rm_rf(rundir, err) < 0 || move_to_trash(e, c->id, err) < 0) {
+    if (move_to_trash(e, c->id, err) < 0) {
         /* The exit happened all the same. */
         if (die_attrs != NULL)
             mk_container_event(e, c, "die", die_attrs);

@@ -111,16 +111,16 @@ char *mk_host_resolv_conf(void);
 char *mk_netfiles_resolv(const json_t *host_config, const char *host_resolv, bool host_net,
                          bool embedded_dns);
 
-/* Delete everything a container owns: its runtime state (cgroup), then what
- * mk_engine_remove_entry removes.  spec may be NULL (it is then read from the
- * bundle when present). */
+/* Delete everything a container owns: its runtime state (cgroup) and run
+ * directory, then what mk_engine_remove_entry removes.  spec may be NULL (it
+ * is then read from the bundle when present). */
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
                            const json_t *die_attrs, mk_err **err);
-/* The run directory and the row; the container's directory is moved to the
- * trash.  die_attrs, for a --rm container's exit, records its "die" event in
- * the transaction that deletes the row (NULL: no event).  The monitor of a
- * --rm container calls it alone, and deletes the runtime state (the cgroup,
- * empty once the init is dead) after reporting the exit. */
+/* The row; the container's directory is moved to the trash.  die_attrs, for
+ * a --rm container's exit, records its "die" event in the transaction that
+ * deletes the row (NULL: no event).  The monitor of a --rm container calls it
+ * alone, and deletes the runtime state (the cgroup, empty once the init is
+ * dead) and the run directory after reporting the exit. */
 int mk_engine_remove_entry(struct mk_engine *e, const struct mk_container *c,
                            const json_t *die_attrs, mk_err **err);
 /* The container's run lock (flock on its directory): its monitor holds it for
