@@ -775,6 +775,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd,
         .client_fd = client_fd,
         .health = probe ? &m.health.probe : NULL,
         .unmount_late = m.auto_remove,
+        .signals_default = prep != NULL, /* forked: detach_forked reset them */
         .rootfs = m.rootfs,
         .source_fd = -1,
         .hooks = {.ctx = &m,
