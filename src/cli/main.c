@@ -277,6 +277,10 @@ int main(int argc, char **argv)
         mk_trace("monitor-main");
         /* fd 3 came through exec on purpose; nothing the monitor starts needs it. */
         fcntl(3, F_SETFD, FD_CLOEXEC);
+        /* Signals ignored by whoever started us (nohup, CI runners) would
+         * reach the container through exec (the forked monitor of `run`
+         * resets them in detach_forked). */
+        mk_signals_default();
         if (mk_engine_monitor_main(argv[i + 1], 3, &err) < 0) {
             mk_err_free(err);
             return 1;

@@ -305,6 +305,12 @@ void mk_engine_empty_trash(struct mk_engine *e)
     mk_rm_rf_contents_at(e->store->root_fd, "trash", NULL);
 }
 
+int mk_engine_remove_rundir(struct mk_engine *e, const char *id, mk_err **err)
+{
+    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, id);
+    return mk_rm_rf(rundir, err);
+}
+
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
                            const json_t *die_attrs, mk_err **err)
 {
@@ -325,8 +331,7 @@ int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, co
     } else {
         r = mk_runtime_delete(spec, err);
     }
-    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, c->id);
-    if (r < 0 || mk_rm_rf(rundir, err) < 0) {
+    if (r < 0 || mk_engine_remove_rundir(e, c->id, err) < 0) {
         /* The exit happened all the same. */
         if (die_attrs != NULL)
             mk_container_event(e, c, "die", die_attrs);

@@ -521,9 +521,8 @@ static void hook_finished(void *ctx)
         if (!m->external) {
             mk_runtime_delete(m->spec, NULL);
             /* Empty since report_exit unlinked the attach socket; an rmdir
-             * on a disk's /run is ~70 us (ext4 -o discard here). */
-            _cleanup_free_ char *rundir = mk_store_container_rundir(m->e->store, m->c->id);
-            mk_rm_rf(rundir, NULL);
+             * on a disk's /run is ~20-70 us (ext4 -o discard here). */
+            mk_engine_remove_rundir(m->e, m->c->id, NULL);
         }
         mk_engine_empty_trash(m->e);
     }
@@ -678,16 +677,12 @@ static void monitor_prep_begin(struct monitor_prep *p)
         monitor_prep(p);
 }
 
-/* Where the namespace is first needed: what the thread has not warmed yet,
- * this one warms (each is done once, by whichever comes first), then it
- * joins, before anything forks (the init is cloned from a single-threaded
+/* Joined before anything forks (the init is cloned from a single-threaded
  * process).  Returns the namespace, now the caller's; -1 without one. */
 static int monitor_prep_end(struct monitor_prep *p)
 {
     if (p == NULL)
         return -1;
-    mk_spec_warm();
-    mk_runtime_warm();
     if (p->threaded)
         pthread_join(p->thread, NULL);
     p->threaded = false;
@@ -732,6 +727,10 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd,
         image_of(e, c, &img, err) < 0 || mk_engine_ensure_emulation(img, err) < 0 ||
         build_spec(e, c, img, true, &spec, err) < 0)
         goto fail;
+    /* build_spec warmed the spec's facts if the prep thread had not; the
+     * runtime's too, rather than wait for the thread's namespace (each is
+     * read once, by whichever thread comes first). */
+    mk_runtime_warm();
     netns = monitor_prep_end(prep);
     if (use_netns(spec, &netns, err) < 0 || add_link_env(e, c, spec, err) < 0)
         goto fail;
@@ -775,7 +774,6 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd,
         .client_fd = client_fd,
         .health = probe ? &m.health.probe : NULL,
         .unmount_late = m.auto_remove,
-        .signals_default = prep != NULL, /* forked: detach_forked reset them */
         .rootfs = m.rootfs,
         .source_fd = -1,
         .hooks = {.ctx = &m,
@@ -838,12 +836,7 @@ int mk_engine_monitor_main(const char *id, int client_fd, mk_err **err)
 static void detach_forked(int conn)
 {
     setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
+    mk_signals_default();
     int keep = fcntl(conn, F_DUPFD_CLOEXEC, 10);
     int null = open("/dev/null", O_RDWR);
     for (int fd = 0; fd < 3; fd++)

@@ -111,6 +111,8 @@ char *mk_host_resolv_conf(void);
 char *mk_netfiles_resolv(const json_t *host_config, const char *host_resolv, bool host_net,
                          bool embedded_dns);
 
+/* The container's run directory (the attach socket, network state). */
+int mk_engine_remove_rundir(struct mk_engine *e, const char *id, mk_err **err);
 /* Delete everything a container owns: its runtime state (cgroup) and run
  * directory, then what mk_engine_remove_entry removes.  spec may be NULL (it
  * is then read from the bundle when present). */

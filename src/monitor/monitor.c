@@ -1084,11 +1084,6 @@ int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err_out)
     m.in.fd = -1;
     m.listen_tag = TAG_LISTEN;
     int ret = -1;
-    /* Signals ignored by whoever started us (nohup, CI runners) would be
-     * inherited by the container through exec: start from the defaults. */
-    for (int sig = 1; sig < NSIG && !p->signals_default; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
     m.sock_path = mk_path_join(p->rundir, "attach.sock");
     m.epfd = epoll_create1(EPOLL_CLOEXEC);
     if (m.epfd < 0) {

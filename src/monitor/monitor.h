@@ -157,9 +157,6 @@ struct mk_monitor_params {
      * of before hooks.exited (it then sees the rootfs still mounted
      * somewhere): for --rm, whose exit hook removes everything else. */
     bool unmount_late;
-    /* Every signal's disposition is the default already (the forked monitor
-     * reset them when it detached): not set again, 64 syscalls fewer. */
-    bool signals_default;
     /* The first start's rootfs, being mounted ahead (mk_runtime_rootfs_begin),
      * or NULL; the caller ends it after mk_monitor_main. */
     struct mk_rootfs_job *rootfs;
@@ -175,7 +172,9 @@ struct mk_monitor_params {
  * end).  The process becomes a child subreaper; SIGTERM, SIGINT, SIGHUP, SIGQUIT
  * and SIGPIPE are swallowed (by a handler while the runtime starts the
  * container, so it inherits none of this; blocked and read from a signalfd
- * after), and stay so on return.  Clients receive EXIT, then EOF once
+ * after), and stay so on return.  The caller starts it with every other
+ * signal at its default and none blocked (mk_signals_default): the container
+ * inherits what is ignored.  Clients receive EXIT, then EOF once
  * hooks.finished returned (so `run --rm` can wait for the removal). */
 int mk_monitor_main(const struct mk_monitor_params *p, mk_err **err);
 

@@ -1,8 +1,10 @@
-/* proc.c: naming processes robustly (pid + start time) and closing inherited fds. */
+/* proc.c: naming processes robustly (pid + start time), closing inherited fds
+ * and resetting inherited signal handling. */
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 
@@ -53,4 +55,14 @@ void mk_close_fds_from(int first)
 #endif
     for (int fd = first; fd < 65536; fd++)
         close(fd);
+}
+
+void mk_signals_default(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
 }

@@ -258,5 +258,8 @@ int mk_run_limited(char *const argv[], const struct mk_run_limits *lim, char **o
                    int *status, mk_err **err);
 /* Close every fd >= first except those in keep (array of n). */
 void mk_close_fds_from(int first);
+/* Every signal unblocked and back to its default disposition: what a process
+ * that starts containers must begin with, since ignored signals cross exec. */
+void mk_signals_default(void);
 
 #endif
