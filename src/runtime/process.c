@@ -250,6 +250,23 @@ static int set_user(const struct rt_process *p, mk_err **err)
     return 0;
 }
 
+/* glibc keeps signals 32 and 33 for itself (signal() and sigaction() refuse
+ * them), and its posix_spawn leaves them ignored in the child when the parent
+ * had a handler: `start` spawns the monitor so, and an ignored disposition
+ * crosses execve.  Reset with the raw syscall, in this single-threaded child
+ * about to exec, so the container starts as docker's do (SigIgn 0). */
+static void reset_libc_signals(void)
+{
+    struct {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        uint64_t mask;
+    } dfl = {SIG_DFL, 0, NULL, 0};
+    for (int sig = 32; sig <= 33; sig++)
+        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+}
+
 int rt_process_exec(const struct rt_process *p, mk_err **err)
 {
     char eb[128];
@@ -299,6 +316,7 @@ int rt_process_exec(const struct rt_process *p, mk_err **err)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    reset_libc_signals();
     mk_trace("child-execve");
     execve(path, p->args, p->env);
     int e = errno;

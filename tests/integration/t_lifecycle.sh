@@ -108,6 +108,19 @@ test_create_start_attach() {
     $M rm "$id" >/dev/null
 }
 
+# The container starts with no signal ignored or blocked, whichever way its
+# monitor was made (run forks it, start spawns it) and whatever the caller
+# ignores (nohup, CI runners), as docker's containers do.
+test_no_signal_ignored_in_container() {
+    status='grep -E "^Sig(Ign|Blk)" /proc/1/status'
+    want="SigBlk:	0000000000000000
+SigIgn:	0000000000000000"
+    assert_eq "$want" "$(trap '' HUP INT QUIT TERM; $M run --rm $IMG sh -c "exec $status")" run
+    $M create --name sigs $IMG sh -c "exec $status" >/dev/null
+    assert_eq "$want" "$(trap '' HUP INT QUIT TERM; $M start -a sigs)" start
+    $M rm sigs >/dev/null
+}
+
 test_ps_columns_filters_format() {
     $M run -d --name web -l tier=front $IMG sleep 30 >/dev/null
     $M run --name done $IMG true
