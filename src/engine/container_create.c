@@ -258,39 +258,6 @@ bool mk_engine_valid_name(const char *n)
     return strlen(n) >= 2;
 }
 
-/* hosts, hostname, resolv.conf: no fsync, like docker; they are small and
- * rewritten from the container's config if ever lost. */
-static int write_plain(int dfd, const char *name, const char *data, mk_err **err)
-{
-    return mk_write_file_replace_at(dfd, name, data, strlen(data), 0644, err);
-}
-
-static int layout_container_dir(struct mk_engine *e, const char *id, const char *hostname,
-                                const json_t *host_config, bool host_net, mk_err **err)
-{
-    _cleanup_free_ char *dir = mk_store_container_dir(e->store, id);
-    if (mkdir(dir, 0710) < 0 && errno != EEXIST)
-        return mk_err_sys(err, "mkdir %s", dir);
-    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return mk_err_sys(err, "open %s", dir);
-    const char *subdirs[] = {"upper", "work", "rootfs"};
-    for (size_t i = 0; i < 3; i++)
-        if (mkdirat(dfd, subdirs[i], 0755) < 0 && errno != EEXIST)
-            return mk_err_sys(err, "mkdir %s/%s", dir, subdirs[i]);
-    _cleanup_free_ char *hn = xasprintf("%s\n", hostname);
-    if (write_plain(dfd, "hostname", hn, err) < 0)
-        return -1;
-    _cleanup_free_ char *hosts = NULL;
-    if (!host_net || mk_read_file("/etc/hosts", &hosts, NULL, NULL) < 0)
-        hosts = mk_netfiles_hosts(host_config, NULL, 0, 0, NULL);
-    if (write_plain(dfd, "hosts", hosts, err) < 0)
-        return -1;
-    _cleanup_free_ char *host_resolv = mk_host_resolv_conf();
-    _cleanup_free_ char *resolv = mk_netfiles_resolv(host_config, host_resolv, host_net, false);
-    return write_plain(dfd, "resolv.conf", resolv, err);
-}
-
 int mk_container_create(struct mk_engine *e, const char *name, const json_t *body, char **out_id,
                         json_t **warnings, mk_err **err)
 {
@@ -449,8 +416,8 @@ int mk_container_create_platform(struct mk_engine *e, const char *name,
         mk_engine_volumes_undo(e, made);
         return -1;
     }
-    if (layout_container_dir(e, id, mk_json_str(config, "Hostname"), host_config, host_net,
-                             err) < 0 ||
+    if (mk_container_dir_make(e, id, mk_json_str(config, "Hostname"), host_config, host_net,
+                              err) < 0 ||
         mk_engine_volumes_copy_up(e, id, points, copy_dests, err) < 0) {
         /* Leave nothing half made: the row goes with the directory. */
         _cleanup_err_ mk_err *ignored = NULL;

@@ -299,12 +299,6 @@ int mk_engine_lock_container(struct mk_engine *e, const char *id, bool wait, mk_
     return fd;
 }
 
-void mk_engine_empty_trash(struct mk_engine *e)
-{
-    /* The directory stays: a remover moving into it meanwhile needs it. */
-    mk_rm_rf_contents_at(e->store->root_fd, "trash", NULL);
-}
-
 int mk_engine_remove_rundir(struct mk_engine *e, const char *id, mk_err **err)
 {
     _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, id);

@@ -131,7 +131,13 @@ int mk_engine_remove_entry(struct mk_engine *e, const struct mk_container *c,
  * two overlays never share the upper dir.  Returns the fd holding it, or -1:
  * CONFLICT if wait is false and someone holds it. */
 int mk_engine_lock_container(struct mk_engine *e, const char *id, bool wait, mk_err **err);
-/* Delete what is in the trash (this remover's and any left by dead ones). */
+/* ---- a container's directory (container_dir.c) ---- */
+/* <root>/containers/<id> with upper, work, rootfs, hostname, hosts and
+ * resolv.conf: a kept one when there is one, else made. */
+int mk_container_dir_make(struct mk_engine *e, const char *id, const char *hostname,
+                          const json_t *host_config, bool host_net, mk_err **err);
+/* Empty the trash (this remover's and any left by dead ones): a directory left
+ * as its create made it is kept for the next create, the rest deleted. */
 void mk_engine_empty_trash(struct mk_engine *e);
 /* Resolve HostConfig.Runtime: *out NULL for the built-in runtime. */
 int mk_engine_runtime_path(const char *name, char **out, mk_err **err);

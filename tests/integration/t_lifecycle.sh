@@ -89,6 +89,40 @@ test_rm_trash() {
     assert_eq "" "$(container_leftovers "$id")" "leftovers"
 }
 
+# A removed container's directory left as its create made it serves the next
+# create (container_dir.c): same inodes, the new container's files, an empty
+# log.  One whose root dir, files or upper layer the container changed is
+# deleted instead, and nothing of it reaches the next container.
+test_kept_container_dir() {
+    pool=$MOCKER_ROOT/pool
+    $M run --rm $IMG sh -c 'echo from-first' >/dev/null
+    wait_for 50 test -d "$pool/0" || fail "a clean --rm container's directory was not kept"
+    ino=$(stat -c %i "$pool/0/upper")
+    id=$($M run -d -h second-host $IMG sh -c 'cat /etc/hostname; sleep 30')
+    [ ! -e "$pool/0" ] || fail "the kept directory was not taken"
+    assert_eq "$ino" "$(stat -c %i "$MOCKER_ROOT/containers/$id/upper")" "upper dir of the taken directory"
+    wait_for 30 sh -c "$M logs $id | grep -q second-host" || fail "no hostname in the logs: $($M logs "$id" 2>&1)"
+    assert_eq "second-host" "$($M logs "$id" 2>&1)" "logs of the container in the taken directory"
+    assert_eq "second-host" "$(cat "$MOCKER_ROOT/containers/$id/hostname")" "hostname file"
+    $M rm -f "$id" >/dev/null
+    wait_for 50 test -d "$pool/0" || fail "a stopped container's clean directory was not kept"
+
+    # Each change a container can make to what would be kept.
+    for change in 'echo x > /written' 'chmod 700 /' 'chmod 600 /etc/hosts' 'mkdir /d; rmdir /d'; do
+        rm -f kept.cid
+        $M run --rm --cidfile kept.cid $IMG sh -c "$change"
+        id=$(cat kept.cid)
+        wait_for 50 sh -c "[ ! -e '$MOCKER_ROOT/trash/$id' ] && [ ! -e '$pool/$id' ]" ||
+            fail "trash/$id never emptied"
+        out=$($M run --rm $IMG sh -c 'ls /written 2>&1; stat -c %a / /etc/hosts')
+        assert_eq "ls: /written: No such file or directory
+755
+644" "$out" "the container after one that ran [$change]"
+        wait_for 50 test -d "$pool/0" || fail "pool/0 not refilled after [$change]"
+    done
+    [ -z "$(ls "$pool" | grep -v '^[0-3]$')" ] || fail "pool holds more than its slots: $(ls "$pool")"
+}
+
 test_kill_signal() {
     $M run -d --name kk $IMG sh -c 'trap "exit 5" HUP; while :; do sleep 0.1; done' >/dev/null
     sleep 0.3
