@@ -38,6 +38,18 @@ static int mkdir_in_root(int rootfd, const char *path, mk_err **err)
             return mk_err_sys(err, "open %s in the rootfs", path);
         return fd;
     }
+    /* Mostly only the last component is missing (/dev/pts in the /dev just
+     * mounted): made in its parent, resolved in the root as any other. */
+    const char *last = strrchr(path, '/');
+    if (last != NULL && last != path && last[1] != '\0') {
+        _cleanup_free_ char *dir = xstrndup(path, (size_t)(last - path));
+        _cleanup_close_ int parent = mk_open_in_root(rootfd, dir, O_PATH | O_DIRECTORY, 0);
+        if (parent >= 0 && (mkdirat(parent, last + 1, 0755) == 0 || errno == EEXIST)) {
+            fd = mk_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+            if (fd >= 0)
+                return fd;
+        }
+    }
     _cleanup_free_ char *copy = xstrdup(path);
     _cleanup_close_ int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
     for (char *p = copy; *p != '\0';) {
@@ -570,17 +582,20 @@ static int setup_dev(struct setup *s, mk_err **err)
     const json_t *devices = json_object_get(json_object_get(s->r->spec, "linux"), "devices");
     if (s->dev_tmpfs) {
         static const struct {
-            const char *path;
+            const char *name;
             unsigned major, minor;
-        } defaults[] = {{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-                        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
-        for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
-            if (make_device(s->rootfd, defaults[i].path, S_IFCHR, 0666,
-                            makedev(defaults[i].major, defaults[i].minor), 0, 0, err) < 0)
-                return -1;
+        } defaults[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+                        {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
         _cleanup_close_ int dev = mk_open_in_root(s->rootfd, "/dev", O_PATH | O_DIRECTORY, 0);
         if (dev < 0)
             return mk_err_sys(err, "open /dev");
+        /* The tmpfs mounted on /dev holds nothing but the spec's mounts,
+         * which win, as with runc. */
+        for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
+            if (mknodat(dev, defaults[i].name, S_IFCHR | 0666,
+                        makedev(defaults[i].major, defaults[i].minor)) < 0 &&
+                errno != EEXIST)
+                return mk_err_sys(err, "mknod /dev/%s", defaults[i].name);
         static const char *const links[][2] = {
             {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
             {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},

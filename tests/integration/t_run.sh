@@ -86,6 +86,10 @@ test_bind_mounts_and_read_only() {
     capture $M run --rm --read-only $IMG touch /x
     [ "$rc" -ne 0 ] || fail "--read-only root writable"
     assert_eq ok "$($M run --rm --read-only --tmpfs /scratch $IMG sh -c 'touch /scratch/x && echo ok')"
+    # A bind over one of /dev's default nodes wins over the node, as with runc.
+    assert_eq from-host "$($M run --rm -v "$PWD/hostdir/f:/dev/zero:ro" $IMG cat /dev/zero)"
+    assert_eq "c 1 3" "$($M run --rm -v "$PWD/hostdir/f:/dev/zero:ro" $IMG stat -c '%F %t %T' /dev/null |
+        sed 's/character special file/c/')"
 }
 
 test_init_reaps_and_is_pid1() {
