@@ -3,6 +3,63 @@
 
 #include <string.h>
 
+/* A value's type and its length (bytes, or items for arrays and objects). */
+static void hash_head(struct mk_sha256 *h, char tag, uint64_t len)
+{
+    mk_sha256_update(h, &tag, 1);
+    mk_sha256_update(h, &len, sizeof(len));
+}
+
+static void hash_bytes(struct mk_sha256 *h, char tag, const void *data, size_t len)
+{
+    hash_head(h, tag, len);
+    mk_sha256_update(h, data, len);
+}
+
+void mk_json_hash(const json_t *v, struct mk_sha256 *h)
+{
+    const char *key;
+    json_t *item;
+    size_t i;
+    switch (v != NULL ? json_typeof(v) : JSON_NULL) {
+    case JSON_OBJECT:
+        hash_head(h, 'o', json_object_size(v));
+        json_object_foreach((json_t *)v, key, item) {
+            hash_bytes(h, 'k', key, strlen(key));
+            mk_json_hash(item, h);
+        }
+        break;
+    case JSON_ARRAY:
+        hash_head(h, 'a', json_array_size(v));
+        json_array_foreach(v, i, item)
+            mk_json_hash(item, h);
+        break;
+    case JSON_STRING:
+        hash_bytes(h, 's', json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER: {
+        json_int_t n = json_integer_value(v);
+        hash_bytes(h, 'i', &n, sizeof(n));
+        break;
+    }
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        hash_bytes(h, 'r', &d, sizeof(d));
+        break;
+    }
+    case JSON_TRUE:
+        hash_head(h, 't', 0);
+        break;
+    case JSON_FALSE:
+        hash_head(h, 'f', 0);
+        break;
+    case JSON_NULL:
+    default:
+        hash_head(h, 'n', 0);
+        break;
+    }
+}
+
 char *mk_json_dump(const json_t *j)
 {
     char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |

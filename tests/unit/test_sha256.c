@@ -95,12 +95,51 @@ static void test_accelerated_matches_portable(void)
     free(buf);
 }
 
+static void json_hex(const char *text, char out[65])
+{
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    struct mk_sha256 h;
+    mk_sha256_init(&h);
+    mk_json_hash(v, &h);
+    mk_sha256_hex(&h, out);
+    json_decref(v);
+}
+
+/* mk_json_hash: the same value, the same digest; values that a plain
+ * concatenation of their texts would confuse, different ones. */
+static void test_json_hash(void)
+{
+    static const char *const differ[][2] = {
+        {"[\"ab\",\"c\"]", "[\"a\",\"bc\"]"},
+        {"\"1\"", "1"},
+        {"1", "1.0"},
+        {"[]", "{}"},
+        {"null", "false"},
+        {"{\"a\":[1]}", "{\"a\":1}"},
+        {"{\"a\":1,\"b\":2}", "{\"ab\":12}"},
+        {"[[1],2]", "[[1,2]]"},
+    };
+    for (size_t i = 0; i < sizeof(differ) / sizeof(differ[0]); i++) {
+        char a[65], b[65];
+        json_hex(differ[i][0], a);
+        json_hex(differ[i][1], b);
+        if (strcmp(a, b) == 0)
+            FAIL_AT("%s and %s hash alike", differ[i][0], differ[i][1]);
+    }
+    char a[65], b[65];
+    json_hex("{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"}", a);
+    json_hex("{ \"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_ALLOW\" }", b);
+    if (strcmp(a, b) != 0)
+        FAIL_AT("the same value hashed twice: %s, %s", a, b);
+}
+
 int main(void)
 {
     RUN(test_vectors);
     RUN(test_streaming);
     RUN(test_digest);
     RUN(test_accelerated_matches_portable);
+    RUN(test_json_hash);
     mk_sha256_accelerated(false);
     RUN(test_vectors);
     RUN(test_streaming);
