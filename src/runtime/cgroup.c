@@ -460,6 +460,39 @@ static bool devices_within_docker_defaults(const json_t *devices)
     return true;
 }
 
+/* Whether two device rules can name the same device ("a", a missing type
+ * or a negative number match anything). */
+static bool rules_overlap(const json_t *a, const json_t *b)
+{
+    const char *ta = mk_json_str(a, "type"), *tb = mk_json_str(b, "type");
+    if (ta != NULL && tb != NULL && strcmp(ta, "a") != 0 && strcmp(tb, "a") != 0 &&
+        strcmp(ta, tb) != 0)
+        return false;
+    static const char *const nums[] = {"major", "minor"};
+    for (size_t k = 0; k < 2; k++) {
+        int64_t x = mk_json_int(a, nums[k], -1), y = mk_json_int(b, nums[k], -1);
+        if (x >= 0 && y >= 0 && x != y)
+            return false;
+    }
+    return true;
+}
+
+/* Whether devices[i] is already in effect: written before, with no rule of
+ * the other kind since that could have undone it. */
+static bool rule_in_effect(const json_t *devices, size_t i)
+{
+    const json_t *d = json_array_get(devices, i);
+    bool allow = mk_json_bool(d, "allow", false);
+    for (size_t k = i; k-- > 0;) {
+        const json_t *e = json_array_get(devices, k);
+        if (json_equal((json_t *)e, (json_t *)d))
+            return true;
+        if (mk_json_bool(e, "allow", false) != allow && rules_overlap(e, d))
+            return false;
+    }
+    return false;
+}
+
 static int apply_devices(const char *path, const json_t *devices, mk_err **err)
 {
     if (json_array_size(devices) == 0)
@@ -473,7 +506,8 @@ static int apply_devices(const char *path, const json_t *devices, mk_err **err)
                           "mocker's runtime does not load yet (--runtime runc does)");
     }
     _cleanup_free_ char *dir = rt_cgroup_dir("devices", path);
-    /* One rule per write, each file opened once (docker's defaults are ~20). */
+    /* One rule per write, each file opened once (docker's defaults are ~20,
+     * five of them twice: a rule already in effect is not written again). */
     static const char *const files[2] = {"devices.deny", "devices.allow"};
     int fds[2] = {-1, -1};
     int ret = 0;
@@ -502,6 +536,8 @@ static int apply_devices(const char *path, const json_t *devices, mk_err **err)
             rule = xasprintf("%s %s:%s %s", type, majs, mins,
                              access != NULL && *access ? access : "rwm");
         }
+        if (rule_in_effect(devices, i))
+            continue;
         if (write(fds[which], rule, strlen(rule)) < 0) {
             ret = mk_err_sys(err, "write %s to %s", rule, file);
             break;

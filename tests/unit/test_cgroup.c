@@ -136,6 +136,50 @@ static void test_enter_and_destroy(void)
     CHECK(mk_cgroup_destroy(path, NULL) == 0); /* idempotent */
 }
 
+/* A device rule repeated is written once, unless a rule of the other kind
+ * in between may have undone it (v1; v2 has no devices file). */
+static void test_repeated_device_rules(void)
+{
+    if (mk_cgroup_detect() == MK_CGROUP_V2)
+        return;
+    static const char *const cases[][2] = {
+        /* allowed, denied, allowed again: the last allow must be written */
+        {"[{\"allow\":false,\"access\":\"rwm\"},"
+         "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
+         "{\"allow\":false,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
+         "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"}]",
+         "c 1:3 rwm"},
+        /* a deny of another device in between: the repeat changes nothing */
+        {"[{\"allow\":false,\"access\":\"rwm\"},"
+         "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
+         "{\"allow\":false,\"type\":\"c\",\"major\":10,\"minor\":229,\"access\":\"rwm\"},"
+         "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"}]",
+         "c 1:3 rwm"},
+        /* denied everything after: nothing stays */
+        {"[{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
+         "{\"allow\":false,\"access\":\"rwm\"},"
+         "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,\"access\":\"rwm\"},"
+         "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"}]",
+         "c 1:5 rwm\nc 1:3 rwm"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        _cleanup_json_ json_t *res = json_pack("{s:o}", "devices", json_loads(cases[i][0], 0, NULL));
+        mk_err *err = NULL;
+        mk_cgroup_destroy(path, NULL);
+        if (mk_cgroup_create(path, res, &err) < 0)
+            FAIL_AT("case %zu: %s", i, err->msg);
+        _cleanup_free_ char *f = cg_file("devices", "devices.list");
+        _cleanup_free_ char *list = NULL;
+        CHECK(mk_read_file(f, &list, NULL, NULL) == 0);
+        size_t n = strlen(list);
+        if (n > 0 && list[n - 1] == '\n')
+            list[n - 1] = '\0';
+        if (strcmp(list, cases[i][1]) != 0)
+            FAIL_AT("case %zu: devices.list [%s], expected [%s]", i, list, cases[i][1]);
+    }
+    mk_cgroup_destroy(path, NULL);
+}
+
 static void test_unsupported(void)
 {
     _cleanup_json_ json_t *res =
@@ -160,6 +204,7 @@ int main(void)
     RUN(test_detect);
     RUN(test_create_resources);
     RUN(test_enter_and_destroy);
+    RUN(test_repeated_device_rules);
     RUN(test_unsupported);
     mk_cgroup_destroy("/mocker-test-cg", NULL);
     free(path);
