@@ -70,8 +70,8 @@ static int write_new_at(int dfd, const char *name, const char *data, mk_err **er
     return mk_write_file_replace_at(dfd, name, data, strlen(data), 0644, err);
 }
 
-static int write_files(int dfd, bool kept, const char *hostname,
-                       const json_t *host_config, bool host_net, mk_err **err)
+static int write_files(int dfd, bool kept, const char *hostname, const json_t *host_config,
+                       bool host_net, mk_err **err)
 {
     int (*write)(int, const char *, const char *, mk_err **) = kept ? rewrite_at : write_new_at;
     _cleanup_free_ char *hn = xasprintf("%s\n", hostname);
@@ -332,8 +332,7 @@ static void sweep_pool(struct mk_engine *e)
     time_t now = time(NULL);
     while ((de = readdir(d)) != NULL) {
         struct stat st;
-        if (strlen(de->d_name) < 8 ||
-            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        if (strlen(de->d_name) < 8 || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             now - st.st_ctime < POOL_STALE_SECONDS)
             continue;
         mk_rm_rf_at(dirfd(d), de->d_name, NULL);
