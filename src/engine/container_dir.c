@@ -141,29 +141,6 @@ static DIR *dir_stream(int fd)
     return d;
 }
 
-/* The names in dir fd (taken over), at most max of them; -1 if there are
- * more or it cannot be read. */
-static int list_dir(int fd, char names[][NAME_MAX + 1], unsigned char *types, int max)
-{
-    DIR *d = dir_stream(fd);
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (n == max) {
-            n = -1;
-            break;
-        }
-        snprintf(names[n], NAME_MAX + 1, "%s", de->d_name);
-        types[n++] = de->d_type;
-    }
-    closedir(d);
-    return n;
-}
-
 /* The only extended attribute of a fresh upper dir once mounted: overlay's
  * identity for the mount (kernel 6.6 on), made again by the next mount. */
 #define OVL_UUID_XATTR "trusted.overlay.uuid"
@@ -187,42 +164,32 @@ static bool as_made(int fd, mode_t mode, nlink_t nlink, const struct stat *made,
     return ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & ~FS_EXTENT_FL) == 0;
 }
 
-/* Directory name in dfd holds nothing (want NULL) or only want, of type
- * DT_DIR (or DT_REG when reg). */
-static bool only_entry_at(int dfd, const char *name, const char *want, bool reg)
+/* dfd/path holds nothing (want NULL) or only want, of the given type. */
+static bool holds_only(int dfd, const char *path, const char *want, unsigned char type)
 {
-    char names[1][NAME_MAX + 1];
-    unsigned char types[1];
-    int fd = open_dir_at(dfd, name);
-    int n = fd >= 0 ? list_dir(fd, names, types, 1) : -1;
+    struct mk_dir_entry e;
+    int n = mk_dir_peek_at(dfd, path, &e, 1);
     if (want == NULL)
         return n == 0;
-    return n == 1 && types[0] == (reg ? DT_REG : DT_DIR) && strcmp(names[0], want) == 0;
-}
-
-static bool only_dir_at(int dfd, const char *name, const char *want)
-{
-    return only_entry_at(dfd, name, want, false);
+    return n == 1 && e.type == type && strcmp(e.name, want) == 0;
 }
 
 /* work as overlay leaves it after an unmount: empty, or holding its empty
  * work dir, in which a volatile mount (a --rm container's) leaves
- * incompat/volatile/dirty, its mark that the upper dir was not synced. */
+ * incompat/volatile/dirty, its mark that the upper dir was not synced.  (No
+ * container sees work: nothing there is a symlink but by overlay's hand.) */
 static bool work_as_left(int dfd)
 {
-    if (only_dir_at(dfd, "work", NULL))
+    if (holds_only(dfd, "work", NULL, 0))
         return true;
-    _cleanup_close_ int work = open_dir_at(dfd, "work");
-    if (!only_dir_at(dfd, "work", "work") || work < 0)
+    if (!holds_only(dfd, "work", "work", DT_DIR))
         return false;
-    if (only_dir_at(work, "work", NULL))
+    if (holds_only(dfd, "work/work", NULL, 0))
         return true;
-    _cleanup_close_ int inner = open_dir_at(work, "work");
-    _cleanup_close_ int incompat = inner >= 0 ? open_dir_at(inner, "incompat") : -1;
-    return only_dir_at(work, "work", "incompat") && incompat >= 0 &&
-           only_dir_at(inner, "incompat", "volatile") &&
-           (only_dir_at(incompat, "volatile", NULL) ||
-            only_entry_at(incompat, "volatile", "dirty", true));
+    return holds_only(dfd, "work/work", "incompat", DT_DIR) &&
+           holds_only(dfd, "work/work/incompat", "volatile", DT_DIR) &&
+           (holds_only(dfd, "work/work/incompat/volatile", NULL, 0) ||
+            holds_only(dfd, "work/work/incompat/volatile", "dirty", DT_REG));
 }
 
 /* work/work goes now rather than at the next mount, which would remove it
@@ -241,33 +208,33 @@ static int empty_work(int dfd)
  * mounted on, nothing else in it, and nobody holding its run lock. */
 static bool keepable(int dfd, const char *id)
 {
-    char names[8][NAME_MAX + 1];
-    unsigned char types[8];
-    int n = list_dir(dup(dfd), names, types, 8);
+    struct mk_dir_entry ents[8];
+    int n = mk_dir_peek_at(dfd, ".", ents, 8);
     if (n < 0)
         return false;
     _cleanup_free_ char *log = xasprintf("%s-json.log", id);
     int found = 0;
     for (int i = 0; i < n; i++) {
-        bool dir = types[i] == DT_DIR, reg = types[i] == DT_REG;
+        bool dir = ents[i].type == DT_DIR, reg = ents[i].type == DT_REG;
         int known = -1;
         for (size_t k = 0; k < 3; k++) {
-            if (dir && strcmp(names[i], subdirs[k]) == 0)
+            if (dir && strcmp(ents[i].name, subdirs[k]) == 0)
                 known = (int)k;
-            if (reg && strcmp(names[i], files[k]) == 0)
+            if (reg && strcmp(ents[i].name, files[k]) == 0)
                 known = 3 + (int)k;
         }
         if (known >= 0)
             found |= 1 << known;
-        else if (!(reg && (strcmp(names[i], log) == 0 || strcmp(names[i], "config.json") == 0)))
+        else if (!(reg &&
+                   (strcmp(ents[i].name, log) == 0 || strcmp(ents[i].name, "config.json") == 0)))
             return false;
     }
     struct stat dir_st, made;
     _cleanup_close_ int rootfs = open_dir_at(dfd, "rootfs");
     _cleanup_close_ int upper = open_dir_at(dfd, "upper");
     if (found != 0x3f || fstat(dfd, &dir_st) < 0 || rootfs < 0 || fstat(rootfs, &made) < 0 ||
-        made.st_dev != dir_st.st_dev || !only_dir_at(dfd, "rootfs", NULL) ||
-        !only_dir_at(dfd, "upper", NULL) || !as_made(upper, made.st_mode, 2, &made, true))
+        made.st_dev != dir_st.st_dev || !mk_dir_is_empty_at(rootfs, ".") ||
+        !mk_dir_is_empty_at(upper, ".") || !as_made(upper, made.st_mode, 2, &made, true))
         return false;
     for (size_t k = 0; k < 3; k++) {
         _cleanup_close_ int fd = openat(dfd, files[k], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

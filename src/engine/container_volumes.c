@@ -15,7 +15,6 @@
 #include "engine/spec.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -407,19 +406,6 @@ int mk_engine_volumes_prepare(struct mk_engine *e, const json_t *host_config,
     return 0;
 }
 
-static bool dir_is_empty(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return false;
-    struct dirent *de;
-    bool empty = true;
-    while (empty && (de = readdir(d)) != NULL)
-        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
-    closedir(d);
-    return empty;
-}
-
 /* Fill one volume from the container's filesystem: a child streams the
  * image's directory as tar into a pipe, we extract it under the volume's
  * data directory (resolved inside it: nothing lands outside). */
@@ -432,7 +418,7 @@ static int copy_up_one(struct mk_container_fs *fs, const char *dest, const char 
         return 0; /* nothing in the image there */
     bool dir = S_ISDIR(st.st.st_mode);
     mk_path_stat_clear(&st);
-    if (!dir || !dir_is_empty(data))
+    if (!dir || !mk_dir_is_empty_at(AT_FDCWD, data))
         return 0;
     _cleanup_close_ int root = open(data, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)

@@ -515,6 +515,8 @@ static int apply_devices(const char *path, const json_t *devices, mk_err **err)
     json_t *d;
     json_array_foreach(devices, i, d)
     {
+        if (rule_in_effect(devices, i))
+            continue;
         const char *type = mk_json_str(d, "type");
         const char *access = mk_json_str(d, "access");
         int which = mk_json_bool(d, "allow", false);
@@ -536,8 +538,6 @@ static int apply_devices(const char *path, const json_t *devices, mk_err **err)
             rule = xasprintf("%s %s:%s %s", type, majs, mins,
                              access != NULL && *access ? access : "rwm");
         }
-        if (rule_in_effect(devices, i))
-            continue;
         if (write(fds[which], rule, strlen(rule)) < 0) {
             ret = mk_err_sys(err, "write %s to %s", rule, file);
             break;

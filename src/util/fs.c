@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -196,6 +197,36 @@ int mk_rm_rf_contents_at(int dirfd, const char *name, mk_err **err)
     if (fd < 0)
         return errno == ENOENT ? 0 : mk_err_sys(err, "open %s", name);
     return rm_rf_children(fd, err) < 0 ? mk_err_wrap(err, "%s", name) : 0;
+}
+
+int mk_dir_peek_at(int dirfd, const char *name, struct mk_dir_entry *out, int max)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (n == max) {
+            n = -1;
+            break;
+        }
+        snprintf(out[n].name, sizeof(out[n].name), "%s", de->d_name);
+        out[n++].type = de->d_type;
+    }
+    closedir(d);
+    return n;
+}
+
+bool mk_dir_is_empty_at(int dirfd, const char *name)
+{
+    return mk_dir_peek_at(dirfd, name, NULL, 0) == 0;
 }
 
 int mk_rm_rf(const char *path, mk_err **err)

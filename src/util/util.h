@@ -116,6 +116,17 @@ int mk_mkdir_p(const char *path, mode_t mode, mk_err **err);
 int mk_rm_rf_at(int dirfd, const char *name, mk_err **err);
 /* The same for what dirfd/name holds; the directory itself stays. */
 int mk_rm_rf_contents_at(int dirfd, const char *name, mk_err **err);
+/* An entry of a directory, as mk_dir_peek_at reports it. */
+struct mk_dir_entry {
+    char name[256];
+    unsigned char type; /* DT_DIR, DT_REG, ... (DT_UNKNOWN where the fs has none) */
+};
+/* The entries of directory dirfd/name (not following a symlink there), but
+ * "." and "..", when it holds at most max: their number, with the first max
+ * in out (NULL for max 0).  -1 when it cannot be read or holds more. */
+int mk_dir_peek_at(int dirfd, const char *name, struct mk_dir_entry *out, int max);
+/* Whether dirfd/name is a directory with nothing in it. */
+bool mk_dir_is_empty_at(int dirfd, const char *name);
 /* Open dirfd/name for reading only if it is still the regular file that
  * `expect` (an lstat of it) describes.  The name is never opened as what it
  * might have become meanwhile (a device, a FIFO: files a container controls):
@@ -264,7 +275,9 @@ int mk_run_limited(char *const argv[], const struct mk_run_limits *lim, char **o
 /* Close every fd >= first except those in keep (array of n). */
 void mk_close_fds_from(int first);
 /* Every signal unblocked and back to its default disposition: what a process
- * that starts containers must begin with, since ignored signals cross exec. */
+ * that starts containers must begin with, since ignored signals cross exec.
+ * All but glibc's own 32 and 33, which signal() refuses and its threads
+ * need: the runtime resets those just before the container's execve. */
 void mk_signals_default(void);
 
 #endif
