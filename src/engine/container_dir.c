@@ -50,41 +50,23 @@ static void slot_name(char *buf, size_t size, int i)
     snprintf(buf, size, "pool/%d", i);
 }
 
-/* Rewrite a file of a taken directory (nobody else has it yet) over its old
- * content, then cut it to length: a truncation to zero would free its block,
- * which on a disk mounted with -o discard and no journal is a discard request
- * waited for (~0.1 ms each here). */
-static int rewrite_at(int dfd, const char *name, const char *data, mk_err **err)
+/* hostname, hosts, resolv.conf: rewritten in place in a kept directory, made
+ * in a new one; no fsync, like docker (they are small and rewritten from the
+ * container's config if ever lost). */
+static int write_files(int dfd, const char *hostname, const json_t *host_config, bool host_net,
+                       mk_err **err)
 {
-    size_t len = strlen(data);
-    _cleanup_close_ int fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || pwrite(fd, data, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) < 0)
-        return mk_err_sys(err, "write %s", name);
-    return 0;
-}
-
-static int write_new_at(int dfd, const char *name, const char *data, mk_err **err)
-{
-    /* No fsync, like docker: they are small and rewritten from the
-     * container's config if ever lost. */
-    return mk_write_file_replace_at(dfd, name, data, strlen(data), 0644, err);
-}
-
-static int write_files(int dfd, bool kept, const char *hostname, const json_t *host_config,
-                       bool host_net, mk_err **err)
-{
-    int (*write)(int, const char *, const char *, mk_err **) = kept ? rewrite_at : write_new_at;
     _cleanup_free_ char *hn = xasprintf("%s\n", hostname);
-    if (write(dfd, "hostname", hn, err) < 0)
+    if (mk_rewrite_file_at(dfd, "hostname", hn, strlen(hn), 0644, err) < 0)
         return -1;
     _cleanup_free_ char *hosts = NULL;
     if (!host_net || mk_read_file("/etc/hosts", &hosts, NULL, NULL) < 0)
         hosts = mk_netfiles_hosts(host_config, NULL, 0, 0, NULL);
-    if (write(dfd, "hosts", hosts, err) < 0)
+    if (mk_rewrite_file_at(dfd, "hosts", hosts, strlen(hosts), 0644, err) < 0)
         return -1;
     _cleanup_free_ char *host_resolv = mk_host_resolv_conf();
     _cleanup_free_ char *resolv = mk_netfiles_resolv(host_config, host_resolv, host_net, false);
-    return write(dfd, "resolv.conf", resolv, err);
+    return mk_rewrite_file_at(dfd, "resolv.conf", resolv, strlen(resolv), 0644, err);
 }
 
 /* Take a kept directory as containers/<id>: 0, or -1 with none taken.  It is
@@ -107,7 +89,7 @@ static int take_kept(struct mk_engine *e, const char *id, const char *hostname,
     _cleanup_close_ int dfd = open_dir_at(root, mine);
     _cleanup_free_ char *log = xasprintf("%s-json.log", id);
     _cleanup_free_ char *dest = xasprintf("containers/%s", id);
-    if (dfd >= 0 && write_files(dfd, true, hostname, host_config, host_net, &err) == 0 &&
+    if (dfd >= 0 && write_files(dfd, hostname, host_config, host_net, &err) == 0 &&
         (renameat(dfd, POOL_LOG, dfd, log) == 0 || errno == ENOENT) &&
         renameat2(root, mine, root, dest, RENAME_NOREPLACE) == 0)
         return 0;
@@ -129,7 +111,7 @@ int mk_container_dir_make(struct mk_engine *e, const char *id, const char *hostn
     for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
         if (mkdirat(dfd, subdirs[i], 0755) < 0 && errno != EEXIST)
             return mk_err_sys(err, "mkdir %s/%s", dir, subdirs[i]);
-    return write_files(dfd, false, hostname, host_config, host_net, err);
+    return write_files(dfd, hostname, host_config, host_net, err);
 }
 
 /* A stream on directory fd (taken over: closed on failure), or NULL. */
@@ -193,7 +175,7 @@ static bool work_as_left(int dfd)
 }
 
 /* work/work goes now rather than at the next mount, which would remove it
- * first (freeing its block: a discard waited for, see rewrite_at), and with it
+ * first (freeing its block: a discard waited for, see mk_rewrite_file_at), and with it
  * the mark of a volatile mount, which the overlay refuses to mount over (this
  * one was unmounted cleanly and its upper dir found empty). */
 static int empty_work(int dfd)

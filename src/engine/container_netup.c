@@ -452,10 +452,12 @@ static int net_changed(void *ctx)
         _cleanup_free_ char *resolv = mk_netfiles_resolv(hc, host_resolv, false, true);
         _cleanup_free_ char *dir = mk_store_container_dir(cn->e->store, cn->id);
         _cleanup_free_ char *path = mk_path_join(dir, "resolv.conf");
-        _cleanup_close_ int out = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-        if (out < 0 || mk_write_all(out, resolv, strlen(resolv)) < 0)
+        mk_err *werr = NULL;
+        if (mk_rewrite_file_at(AT_FDCWD, path, resolv, strlen(resolv), 0644, &werr) < 0) {
             fprintf(stderr, "mocker monitor: container %s: rewrite resolv.conf: %s\n", cn->id,
-                    strerror(errno));
+                    werr->msg);
+            mk_err_free(werr);
+        }
     } else {
         fprintf(stderr, "mocker monitor: container %s: start the embedded DNS server: %s\n",
                 cn->id, err->msg);
@@ -551,8 +553,9 @@ static int write_files(struct mk_engine *e, const struct mk_container *c, uint32
     _cleanup_free_ char *hosts = mk_netfiles_hosts(hc, hostname, ip, gw, links);
     _cleanup_free_ char *host_resolv = mk_host_resolv_conf();
     _cleanup_free_ char *resolv = mk_netfiles_resolv(hc, host_resolv, false, embedded_dns);
-    if (mk_write_file_replace_at(dfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
-        mk_write_file_replace_at(dfd, "resolv.conf", resolv, strlen(resolv), 0644, err) < 0)
+    /* In place: made at create, not read by anyone before the clone. */
+    if (mk_rewrite_file_at(dfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
+        mk_rewrite_file_at(dfd, "resolv.conf", resolv, strlen(resolv), 0644, err) < 0)
         return -1;
     return 0;
 }

@@ -81,6 +81,17 @@ int mk_write_file_replace_at(int dirfd, const char *name, const void *data, size
     return write_file_at(dirfd, name, data, len, mode, false, err);
 }
 
+int mk_rewrite_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                       mk_err **err)
+{
+    _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return mk_write_file_replace_at(dirfd, name, data, len, mode, err);
+    if (fd < 0 || pwrite(fd, data, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) < 0)
+        return mk_err_sys(err, "write %s", name);
+    return 0;
+}
+
 char *mk_path_dir(const char *path, const char **name)
 {
     const char *slash = strrchr(path, '/');

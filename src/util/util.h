@@ -102,6 +102,15 @@ int mk_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
  * against power loss.  For files that are regenerated (container config). */
 int mk_write_file_replace_at(int dirfd, const char *name, const void *data, size_t len,
                              mode_t mode, mk_err **err);
+/* Rewrite dirfd/name over its content, then cut it to len; made as by
+ * mk_write_file_replace_at when missing.  Not atomic: for a file nobody reads
+ * meanwhile, or that is bind mounted (a container's /etc/hosts follows the
+ * inode, so a replacement would not reach it).  A truncation to zero first
+ * would free the file's block, which a disk mounted -o discard without a
+ * journal waits ~0.1 ms for; a new inode costs more where files were
+ * deleted nearby (README, Performance notes). */
+int mk_rewrite_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                       mk_err **err);
 int mk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, mk_err **err);
 /* Read a whole file; *out is NUL-terminated, *len may be NULL. */
 /* Apparent size of the files under path (each inode once, directories not
