@@ -116,18 +116,44 @@ static int build_spec(struct mk_engine *e, const struct mk_container *c,
     return r;
 }
 
+/* A container's overlay: its image's layers below the init layer, then its
+ * own upper and work dirs. */
+struct rootfs_dirs {
+    char **lowers;
+    char *dir;
+    char *upper;
+    char *work;
+};
+
+static void rootfs_dirs_clear(struct rootfs_dirs *d)
+{
+    mk_strv_free(d->lowers);
+    free(d->dir);
+    free(d->upper);
+    free(d->work);
+}
+
+static int rootfs_dirs_get(struct mk_engine *e, const struct mk_container *c,
+                           const struct mk_image *img, struct rootfs_dirs *d, mk_err **err)
+{
+    *d = (struct rootfs_dirs){0};
+    if (mk_container_lower_dirs(e->store, img, &d->lowers, err) < 0)
+        return -1;
+    d->dir = mk_store_container_dir(e->store, c->id);
+    d->upper = mk_path_join(d->dir, "upper");
+    d->work = mk_path_join(d->dir, "work");
+    return 0;
+}
+
 static int build_spec_files(struct mk_engine *e, const struct mk_container *c,
                             const struct mk_image *img, const char *files_of,
                             const char *join_net, const char *join_pid,
                             json_t **out, mk_err **err)
 {
-    _cleanup_strv_ char **lowers = NULL;
-    if (mk_container_lower_dirs(e->store, img, &lowers, err) < 0)
+    struct rootfs_dirs d;
+    if (rootfs_dirs_get(e, c, img, &d, err) < 0)
         return -1;
-    _cleanup_free_ char *dir = mk_store_container_dir(e->store, c->id);
-    _cleanup_free_ char *rootfs = mk_path_join(dir, "rootfs");
-    _cleanup_free_ char *upper = mk_path_join(dir, "upper");
-    _cleanup_free_ char *work = mk_path_join(dir, "work");
+    _cleanup_free_ char *rootfs = mk_path_join(d.dir, "rootfs");
     _cleanup_free_ char *files = mk_store_container_dir(e->store, files_of);
     _cleanup_free_ char *hosts = mk_path_join(files, "hosts");
     _cleanup_free_ char *hostname = mk_path_join(files, "hostname");
@@ -138,9 +164,9 @@ static int build_spec_files(struct mk_engine *e, const struct mk_container *c,
         .config = config,
         .host_config = json_object_get(c->config, "HostConfig"),
         .rootfs = rootfs,
-        .lower_dirs = lowers,
-        .upper_dir = upper,
-        .work_dir = work,
+        .lower_dirs = d.lowers,
+        .upper_dir = d.upper,
+        .work_dir = d.work,
         .hostname = mk_json_str(config, "Hostname"),
         .hosts_path = hosts,
         .hostname_path = hostname,
@@ -152,7 +178,9 @@ static int build_spec_files(struct mk_engine *e, const struct mk_container *c,
         .join_pid = join_pid,
     };
     json_t *spec = NULL;
-    if (mk_spec_build(&in, &spec, err) < 0)
+    int r = mk_spec_build(&in, &spec, err);
+    rootfs_dirs_clear(&d);
+    if (r < 0)
         return -1;
     /* The runtime caches compiled seccomp programs here (run state: a reboot
      * or a new kernel starts afresh). */
@@ -336,6 +364,21 @@ static void rootfs_end(struct monitor_ctx *m)
 {
     mk_runtime_rootfs_end(m->rootfs);
     m->rootfs = NULL;
+}
+
+/* Our runtime's rootfs, mounted while the spec is built: the overlay the
+ * spec will describe (rootfs_job.c takes it only if it does). */
+static struct mk_rootfs_job *rootfs_begin(struct mk_engine *e, const struct mk_container *c,
+                                          const struct mk_image *img)
+{
+    struct rootfs_dirs d;
+    if (rootfs_dirs_get(e, c, img, &d, NULL) < 0)
+        return NULL;
+    _cleanup_json_ json_t *ann = json_object();
+    mk_spec_rootfs_annotate(ann, d.lowers, d.upper, d.work,
+                            json_object_get(c->config, "HostConfig"));
+    rootfs_dirs_clear(&d);
+    return mk_runtime_rootfs_begin(ann);
 }
 
 /* The container stopped for good: its addresses, ports and DNS go. */
@@ -644,12 +687,16 @@ static int add_link_env(struct mk_engine *e, const struct mk_container *c, json_
 }
 
 /* What the forked monitor makes on a thread of its own while its main thread
- * opens the store, creates the container and builds its spec: the network
+ * opens the store, creates the container and builds its spec: what the spec
+ * builder and the runtime read once per process (mk_spec_warm, mk_runtime_warm:
+ * ~0.3 ms, most of it parsing the default seccomp profile), the network
  * namespace (~0.5 ms alone here, 1-2 ms while the previous container's is
- * torn down), what the spec builder and the runtime read once per process
- * (mk_spec_warm, mk_runtime_warm) and, for ports to publish, libnftables
- * loaded (~1.5 ms).  Failing is not final: the start makes the namespace
- * again and says why. */
+ * torn down) and, for ports to publish, libnftables loaded (~1.5 ms).  In
+ * that order: the spec builder needs the first (it waits for the thread's
+ * pthread_once) before the start needs the namespace, and with the namespace
+ * first, a slow one held the spec up (traced: the slowest third of 100 runs
+ * had their spec built 0.8 ms later).  Failing is not final: the start makes
+ * the namespace again and says why. */
 struct monitor_prep {
     bool netns_wanted, firewall_wanted;
     int netns;
@@ -660,11 +707,11 @@ struct monitor_prep {
 static void *monitor_prep(void *arg)
 {
     struct monitor_prep *p = arg;
+    mk_spec_warm();
+    mk_runtime_warm();
     if (p->netns_wanted && mk_netns_create(&p->netns, NULL) < 0)
         p->netns = -1;
     mk_trace("monitor-netns");
-    mk_spec_warm();
-    mk_runtime_warm();
     if (p->firewall_wanted)
         mk_fw_prepare(NULL);
     return NULL;
@@ -724,8 +771,12 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd,
     if (mf != NULL)
         max_file = atoi(mf) > 0 ? atoi(mf) : 1;
     if (mk_engine_runtime_path(mk_json_str(hc, "Runtime"), &runtime, err) < 0 ||
-        image_of(e, c, &img, err) < 0 || mk_engine_ensure_emulation(img, err) < 0 ||
-        build_spec(e, c, img, true, &spec, err) < 0)
+        image_of(e, c, &img, err) < 0 || mk_engine_ensure_emulation(img, err) < 0)
+        goto fail;
+    /* Our runtime's rootfs is mounted meanwhile (rootfs_job.c). */
+    if (runtime == NULL)
+        m.rootfs = rootfs_begin(e, c, img);
+    if (build_spec(e, c, img, true, &spec, err) < 0)
         goto fail;
     /* build_spec warmed the spec's facts if the prep thread had not; the
      * runtime's too, rather than wait for the thread's namespace (each is
@@ -735,9 +786,6 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd,
     if (use_netns(spec, &netns, err) < 0 || add_link_env(e, c, spec, err) < 0)
         goto fail;
     mk_trace("monitor-spec");
-    /* Our runtime's rootfs is mounted meanwhile (rootfs_job.c). */
-    if (runtime == NULL)
-        m.rootfs = mk_runtime_rootfs_begin(spec);
     dir = mk_store_container_dir(e->store, c->id);
     rundir = mk_store_container_rundir(e->store, c->id);
     /* An external runtime reads the bundle before anything runs. */

@@ -1370,18 +1370,24 @@ static json_t *build_annotations(const struct mk_spec_input *in, const json_t *h
         if (json_is_string(v))
             json_object_set(ann, key, v);
     }
-    if (in->lower_dirs != NULL) {
-        _cleanup_free_ char *lowers = mk_strv_join(in->lower_dirs, ":");
+    mk_spec_rootfs_annotate(ann, in->lower_dirs, in->upper_dir, in->work_dir, hc);
+    return ann;
+}
+
+void mk_spec_rootfs_annotate(json_t *ann, char *const *lower_dirs, const char *upper_dir,
+                             const char *work_dir, const json_t *host_config)
+{
+    if (lower_dirs != NULL) {
+        _cleanup_free_ char *lowers = mk_strv_join(lower_dirs, ":");
         json_object_set_new(ann, "org.mocker.rootfs.lowerdirs", json_string(lowers));
     }
-    if (in->upper_dir != NULL)
-        json_object_set_new(ann, "org.mocker.rootfs.upperdir", json_string(in->upper_dir));
-    if (in->work_dir != NULL)
-        json_object_set_new(ann, "org.mocker.rootfs.workdir", json_string(in->work_dir));
+    if (upper_dir != NULL)
+        json_object_set_new(ann, "org.mocker.rootfs.upperdir", json_string(upper_dir));
+    if (work_dir != NULL)
+        json_object_set_new(ann, "org.mocker.rootfs.workdir", json_string(work_dir));
     /* A --rm container's writes go with it: nothing to sync at its unmount. */
-    if (in->upper_dir != NULL && mk_json_bool(hc, "AutoRemove", false))
+    if (upper_dir != NULL && mk_json_bool(host_config, "AutoRemove", false))
         json_object_set_new(ann, "org.mocker.rootfs.volatile", json_string("true"));
-    return ann;
 }
 
 void mk_spec_warm(void)

@@ -88,6 +88,10 @@ char *mk_spec_path_clean(const char *p);
 /* The cgroupsPath of container id below parent (HostConfig.CgroupParent;
  * NULL or "": the engine's "/mocker"), as docker's cgroupfs driver names it. */
 char *mk_spec_cgroups_path(const char *parent, const char *id);
+/* The org.mocker.rootfs.* annotations of mk_spec_build, set on ann: what a
+ * start can have the runtime mount before the spec is built. */
+void mk_spec_rootfs_annotate(json_t *ann, char *const *lower_dirs, const char *upper_dir,
+                             const char *work_dir, const json_t *host_config);
 #define MK_CGROUP_PARENT_DEFAULT "/mocker"
 
 /* ---- devices (devices.c) ---- */

@@ -103,10 +103,11 @@ int rt_overlay_mount(const json_t *spec, const char *target, bool *mounted, mk_e
 int rt_overlay_open(const json_t *annotations, int *mnt, mk_err **err);
 /* Move the detached mount mnt onto target. */
 int rt_rootfs_attach(int mnt, const char *target, bool *mounted, mk_err **err);
-/* The mount a rootfs job made (-1: none, the init mounts the spec's overlay
- * itself), after waiting for it; its error when it failed.  NULL is fine. */
+/* The mount a rootfs job made for spec (-1: none, or not the overlay spec
+ * describes: the init mounts the spec's overlay itself), after waiting for
+ * it; its error when it failed.  NULL is fine. */
 struct mk_rootfs_job;
-int rt_rootfs_job_take(struct mk_rootfs_job *j, int *mnt, mk_err **err);
+int rt_rootfs_job_take(struct mk_rootfs_job *j, const json_t *spec, int *mnt, mk_err **err);
 struct rt_rootfs {
     const json_t *spec;
     const char *bundle;

@@ -271,7 +271,7 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
         rt_cgroup_v1_mounts(&c.rootfs.cg_mounts, &c.rootfs.n_cg_mounts, err) < 0)
         goto out;
     mk_trace("run-cgmounts");
-    if (rt_rootfs_job_take(io->rootfs, &c.rootfs.rootfs_mnt, err) < 0)
+    if (rt_rootfs_job_take(io->rootfs, spec, &c.rootfs.rootfs_mnt, err) < 0)
         goto out;
     c.parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     pid = clone_init(&c, err);

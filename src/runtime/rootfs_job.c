@@ -4,15 +4,19 @@
  * of the init's set-up (~0.6 ms of kernel time here: overlay checks its work
  * dir on every mount), and it needs nothing of the container's namespaces: a
  * detached mount made in the monitor's namespace is moved into the init's.
- * So the monitor starts it as soon as the spec is built and goes on with the
- * rest of the start; mk_runtime_run joins the thread before it clones the
- * init (the init is cloned from a single-threaded process) and hands the
- * mount to the init, which only moves it into place. */
+ * Nor does it need the spec: only the container's directories.  So the
+ * monitor starts it as soon as it knows the container's image and builds the
+ * spec meanwhile (started after the spec, it made the clone wait); then
+ * mk_runtime_run joins the thread before it clones the init (the init is
+ * cloned from a single-threaded process) and, when the mount is the one the
+ * spec's annotations describe, hands it to the init, which only moves it
+ * into place. */
 #include "runtime/internal.h"
 #include "runtime/runtime.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct mk_rootfs_job {
@@ -30,11 +34,11 @@ static void *job_run(void *arg)
     return NULL;
 }
 
-struct mk_rootfs_job *mk_runtime_rootfs_begin(const json_t *spec)
+struct mk_rootfs_job *mk_runtime_rootfs_begin(const json_t *annotations)
 {
     struct mk_rootfs_job *j = xcalloc(1, sizeof(*j));
     j->mnt = -1;
-    j->annotations = json_deep_copy(json_object_get(spec, "annotations"));
+    j->annotations = json_deep_copy(annotations);
     j->threaded = pthread_create(&j->thread, NULL, job_run, j) == 0;
     if (!j->threaded)
         job_run(j);
@@ -48,12 +52,29 @@ static void job_join(struct mk_rootfs_job *j)
     j->threaded = false;
 }
 
-int rt_rootfs_job_take(struct mk_rootfs_job *j, int *mnt, mk_err **err)
+/* Whether the job's overlay is the one the spec's annotations describe. */
+static bool same_rootfs(const json_t *job, const json_t *spec)
+{
+    static const char *const keys[] = {"org.mocker.rootfs.lowerdirs", "org.mocker.rootfs.upperdir",
+                                       "org.mocker.rootfs.workdir", "org.mocker.rootfs.volatile"};
+    const json_t *ann = json_object_get(spec, "annotations");
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *a = mk_json_str(job, keys[i]), *b = mk_json_str(ann, keys[i]);
+        if (a != b && (a == NULL || b == NULL || strcmp(a, b) != 0))
+            return false;
+    }
+    return true;
+}
+
+int rt_rootfs_job_take(struct mk_rootfs_job *j, const json_t *spec, int *mnt, mk_err **err)
 {
     *mnt = -1;
     if (j == NULL)
         return 0;
     job_join(j);
+    /* Not this spec's rootfs: the init mounts its own, as without a job. */
+    if (!same_rootfs(j->annotations, spec))
+        return 0;
     if (j->err != NULL) {
         *err = j->err;
         j->err = NULL;

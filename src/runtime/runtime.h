@@ -94,12 +94,13 @@ int mk_runtime_delete(const json_t *spec, mk_err **err);
  * a container that is not running. */
 int mk_runtime_rootfs_open(const json_t *spec, int *out, mk_err **err);
 
-/* The overlay rootfs of spec, mounted on a thread of its own while the caller
- * goes on preparing the start (rootfs_job.c); mk_runtime_run takes it through
- * mk_runtime_io.rootfs.  End it in any case (it waits for the thread, and
- * unmounts what was not taken). */
+/* The overlay rootfs of the org.mocker.rootfs.* annotations, mounted on a
+ * thread of its own while the caller goes on preparing the start (builds the
+ * spec: rootfs_job.c); mk_runtime_run takes it through mk_runtime_io.rootfs
+ * when its spec has the same annotations.  End it in any case (it waits for
+ * the thread, and unmounts what was not taken). */
 struct mk_rootfs_job;
-struct mk_rootfs_job *mk_runtime_rootfs_begin(const json_t *spec);
+struct mk_rootfs_job *mk_runtime_rootfs_begin(const json_t *annotations);
 void mk_runtime_rootfs_end(struct mk_rootfs_job *j);
 
 /* After the init exited: did the kernel OOM-kill a process of the container? */
