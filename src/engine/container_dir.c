@@ -12,7 +12,10 @@
  * itself, and any churn nearby slowed it more: 420 files deleted in the
  * store's group before 20 runs took their median from 6.0 to 7.3 ms.  A kept
  * directory is renamed out of the pool and its three files rewritten in
- * place: no inode is made or freed. */
+ * place: no inode is made or freed.  Its config.json is kept too, zeroed, as
+ * kept-config.json, which the first start rewrites in place and renames to
+ * config.json: freeing its blocks waited for their discard (this disk is
+ * mounted with -o discard), and making it anew took an inode. */
 #include "engine/engine.h"
 #include "engine/internal.h"
 
@@ -33,6 +36,8 @@
 #define POOL_SLOTS 4
 /* A kept directory's log, emptied; renamed to <id>-json.log when taken. */
 #define POOL_LOG "kept-json.log"
+/* A kept directory's config.json, zeroed; config.json again at a start. */
+#define KEPT_CONFIG "kept-config.json"
 /* pool/<id> is a directory being kept or taken; one older than this was
  * left by a process that died meanwhile. */
 #define POOL_STALE_SECONDS 600
@@ -112,6 +117,18 @@ int mk_container_dir_make(struct mk_engine *e, const char *id, const char *hostn
         if (mkdirat(dfd, subdirs[i], 0755) < 0 && errno != EEXIST)
             return mk_err_sys(err, "mkdir %s/%s", dir, subdirs[i]);
     return write_files(dfd, hostname, host_config, host_net, err);
+}
+
+int mk_container_dir_write_config(int dfd, const char *data, size_t len, mk_err **err)
+{
+    if (faccessat(dfd, KEPT_CONFIG, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+        return mk_write_file_replace_at(dfd, "config.json", data, len, 0600, err);
+    /* Readers of config.json find the old one or the new one, whole. */
+    if (mk_rewrite_file_at(dfd, KEPT_CONFIG, data, len, 0600, err) < 0)
+        return -1;
+    if (renameat(dfd, KEPT_CONFIG, dfd, "config.json") < 0)
+        return mk_err_sys(err, "rename %s to config.json", KEPT_CONFIG);
+    return 0;
 }
 
 /* A stream on directory fd (taken over: closed on failure), or NULL. */
@@ -208,7 +225,8 @@ static bool keepable(int dfd, const char *id)
         if (known >= 0)
             found |= 1 << known;
         else if (!(reg &&
-                   (strcmp(ents[i].name, log) == 0 || strcmp(ents[i].name, "config.json") == 0)))
+                   (strcmp(ents[i].name, log) == 0 || strcmp(ents[i].name, "config.json") == 0 ||
+                    strcmp(ents[i].name, KEPT_CONFIG) == 0)))
             return false;
     }
     struct stat dir_st, made;
@@ -230,8 +248,31 @@ static bool keepable(int dfd, const char *id)
     return flock(dfd, LOCK_EX | LOCK_NB) == 0;
 }
 
+/* The spec of the container that was, overwritten with zeros (its size and
+ * blocks stay) and renamed out of config.json's way: no longer anybody's
+ * spec, nothing of it left to read. */
+static int keep_config(int dfd)
+{
+    _cleanup_close_ int fd = openat(dfd, "config.json", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
+        return -1;
+    static const char zeros[4096];
+    for (off_t off = 0; off < st.st_size;) {
+        size_t n =
+            st.st_size - off < (off_t)sizeof(zeros) ? (size_t)(st.st_size - off) : sizeof(zeros);
+        ssize_t w = pwrite(fd, zeros, n, off);
+        if (w <= 0)
+            return -1;
+        off += w;
+    }
+    return renameat(dfd, "config.json", dfd, KEPT_CONFIG);
+}
+
 /* Back to what the create made: the overlay's marks go, the log is emptied
- * and config.json (the spec of the container that was) removed. */
+ * and config.json (the spec of the container that was) zeroed aside. */
 static int reset_kept(int dfd, const char *id)
 {
     _cleanup_close_ int upper = open_dir_at(dfd, "upper");
@@ -240,7 +281,7 @@ static int reset_kept(int dfd, const char *id)
     if (lfd < 0 && errno != ENOENT)
         return -1;
     if (upper < 0 || (fremovexattr(upper, OVL_UUID_XATTR) < 0 && errno != ENODATA) ||
-        empty_work(dfd) < 0 || (unlinkat(dfd, "config.json", 0) < 0 && errno != ENOENT))
+        empty_work(dfd) < 0 || keep_config(dfd) < 0)
         return -1;
     if (lfd >= 0 && (ftruncate(lfd, 0) < 0 || renameat(dfd, log, dfd, POOL_LOG) < 0))
         return -1;

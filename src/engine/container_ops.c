@@ -299,12 +299,6 @@ int mk_engine_lock_container(struct mk_engine *e, const char *id, bool wait, mk_
     return fd;
 }
 
-int mk_engine_remove_rundir(struct mk_engine *e, const char *id, mk_err **err)
-{
-    _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, id);
-    return mk_rm_rf(rundir, err);
-}
-
 int mk_engine_remove_files(struct mk_engine *e, const struct mk_container *c, const json_t *spec,
                            const json_t *die_attrs, mk_err **err)
 {

@@ -31,7 +31,7 @@ static int write_bundle_config(const char *dir, const json_t *spec, mk_err **err
     _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return mk_err_sys(err, "open %s", dir);
-    return mk_write_file_replace_at(dfd, "config.json", data, strlen(data), 0600, err);
+    return mk_container_dir_write_config(dfd, data, strlen(data), err);
 }
 
 static int image_of(struct mk_engine *e, const struct mk_container *c, struct mk_image **img,
@@ -791,7 +791,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd,
     /* An external runtime reads the bundle before anything runs. */
     if (runtime != NULL && write_bundle_config(dir, spec, err) < 0)
         goto fail;
-    if (mk_mkdir_p(rundir, 0700, err) < 0)
+    if (mk_engine_rundir_make(e, c->id, err) < 0)
         goto fail;
     /* With our runtime, the veth pairs are made while the init sets up. */
     if (mk_container_net_up(e, c, netns, runtime == NULL, &m.net, err) < 0)

@@ -111,7 +111,10 @@ char *mk_host_resolv_conf(void);
 char *mk_netfiles_resolv(const json_t *host_config, const char *host_resolv, bool host_net,
                          bool embedded_dns);
 
-/* The container's run directory (the attach socket, network state). */
+/* The container's run directory (the attach socket, network state): made at
+ * a start, removed after the exit (container_rundir.c keeps empty ones for
+ * the next start). */
+int mk_engine_rundir_make(struct mk_engine *e, const char *id, mk_err **err);
 int mk_engine_remove_rundir(struct mk_engine *e, const char *id, mk_err **err);
 /* Delete everything a container owns: its runtime state (cgroup) and run
  * directory, then what mk_engine_remove_entry removes.  spec may be NULL (it
@@ -136,6 +139,9 @@ int mk_engine_lock_container(struct mk_engine *e, const char *id, bool wait, mk_
  * resolv.conf: a kept one when there is one, else made. */
 int mk_container_dir_make(struct mk_engine *e, const char *id, const char *hostname,
                           const json_t *host_config, bool host_net, mk_err **err);
+/* Write the spec as config.json in the container's directory dfd (in place of
+ * a kept directory's old one when there is one); replaced atomically. */
+int mk_container_dir_write_config(int dfd, const char *data, size_t len, mk_err **err);
 /* Empty the trash (this remover's and any left by dead ones): a directory left
  * as its create made it is kept for the next create, the rest deleted. */
 void mk_engine_empty_trash(struct mk_engine *e);

@@ -121,6 +121,41 @@ test_kept_container_dir() {
         wait_for 50 test -d "$pool/0" || fail "pool/0 not refilled after [$change]"
     done
     [ -z "$(ls "$pool" | grep -v '^[0-3]$')" ] || fail "pool holds more than its slots: $(ls "$pool")"
+
+    # The spec of a removed container is not kept with its directory: its
+    # config.json is zeroed aside, and the next start writes its own in place.
+    $M run --rm -e KEPT_SECRET=s3cr3t-value $IMG true
+    wait_for 50 test -d "$pool/0" || fail "pool/0 not refilled after the secret run"
+    ! grep -rqs s3cr3t-value "$pool" || fail "a removed container's spec is still in the pool"
+    id=$($M run -d -e MINE=own-value $IMG sleep 30)
+    grep -q own-value "$MOCKER_ROOT/containers/$id/config.json" || fail "config.json is not the new container's"
+    ! grep -qs s3cr3t-value "$MOCKER_ROOT/containers/$id/config.json" || fail "config.json holds the old spec"
+    assert_eq "own-value" "$($M exec "$id" sh -c 'echo $MINE')" "exec reads the new spec"
+    $M rm -f "$id" >/dev/null
+}
+
+# A run directory (<runroot>/containers/<id>: the attach socket) is gone with
+# its container; an empty one is kept in <runroot>/pool for the next start.
+test_kept_run_dir() {
+    pool=$MOCKER_RUNROOT/pool
+    id=$($M run -d $IMG sleep 30)
+    [ -S "$MOCKER_RUNROOT/containers/$id/attach.sock" ] || fail "no attach socket in the run directory"
+    $M rm -f "$id" >/dev/null
+    wait_for 50 sh -c "[ ! -e '$MOCKER_RUNROOT/containers/$id' ]" || fail "run directory of a removed container stays"
+    wait_for 50 test -d "$pool/0" || fail "the empty run directory was not kept"
+    ino=$(stat -c %i "$pool/0")
+    id=$($M run -d $IMG sleep 30)
+    assert_eq "$ino" "$(stat -c %i "$MOCKER_RUNROOT/containers/$id")" "run directory taken from the pool"
+    assert_eq 700 "$(stat -c %a "$MOCKER_RUNROOT/containers/$id")" "run directory mode"
+    assert_eq "attached" "$($M exec "$id" echo attached)" "exec in a container with a kept run directory"
+    $M rm -f "$id" >/dev/null
+    # Something left in a run directory: deleted, not kept.
+    id=$($M run -d $IMG sleep 30)
+    ls "$pool" >/dev/null
+    touch "$MOCKER_RUNROOT/containers/$id/stray"
+    $M rm -f "$id" >/dev/null
+    wait_for 50 sh -c "[ ! -e '$MOCKER_RUNROOT/containers/$id' ]" || fail "a run directory with a stray file stays"
+    ! ls "$pool"/*/stray >/dev/null 2>&1 || fail "a run directory with a stray file was kept"
 }
 
 test_kill_signal() {
