@@ -44,12 +44,41 @@ static int image_of(struct mk_engine *e, const struct mk_container *c, struct mk
     return 0;
 }
 
+/* A container's overlay: its image's layers below the init layer, then its
+ * own upper and work dirs. */
+struct rootfs_dirs {
+    char **lowers;
+    char *dir;
+    char *upper;
+    char *work;
+};
+
+static void rootfs_dirs_clear(struct rootfs_dirs *d)
+{
+    mk_strv_free(d->lowers);
+    free(d->dir);
+    free(d->upper);
+    free(d->work);
+}
+
+static int rootfs_dirs_get(struct mk_engine *e, const struct mk_container *c,
+                           const struct mk_image *img, struct rootfs_dirs *d, mk_err **err)
+{
+    *d = (struct rootfs_dirs){0};
+    if (mk_container_lower_dirs(e->store, img, &d->lowers, err) < 0)
+        return -1;
+    d->dir = mk_store_container_dir(e->store, c->id);
+    d->upper = mk_path_join(d->dir, "upper");
+    d->work = mk_path_join(d->dir, "work");
+    return 0;
+}
+
 static int build_spec_files(struct mk_engine *e, const struct mk_container *c,
-                            const struct mk_image *img, const char *files_of,
-                            const char *join_net, const char *join_pid,
+                            const struct mk_image *img, const struct rootfs_dirs *dirs,
+                            const char *files_of, const char *join_net, const char *join_pid,
                             json_t **out, mk_err **err);
-static int build_spec(struct mk_engine *e, const struct mk_container *c,
-                      const struct mk_image *img, bool to_run, json_t **out, mk_err **err);
+static int build_spec(struct mk_engine *e, const struct mk_container *c, const struct mk_image *img,
+                      const struct rootfs_dirs *dirs, bool to_run, json_t **out, mk_err **err);
 
 /* For a spec that is not run (cp, export, update): a container:X namespace
  * is named, not resolved. */
@@ -59,7 +88,7 @@ int mk_engine_build_spec(struct mk_engine *e, const struct mk_container *c, json
     struct mk_image *img = NULL;
     if (image_of(e, c, &img, err) < 0)
         return -1;
-    int ret = build_spec(e, c, img, false, out, err);
+    int ret = build_spec(e, c, img, NULL, false, out, err);
     mk_image_free(img);
     return ret;
 }
@@ -98,8 +127,10 @@ static int join_ns(struct mk_engine *e, const json_t *hc, const char *key, const
     return 0;
 }
 
-static int build_spec(struct mk_engine *e, const struct mk_container *c,
-                      const struct mk_image *img, bool to_run, json_t **out, mk_err **err)
+/* dirs: the container's overlay directories when the caller has them (NULL:
+ * looked up here). */
+static int build_spec(struct mk_engine *e, const struct mk_container *c, const struct mk_image *img,
+                      const struct rootfs_dirs *dirs, bool to_run, json_t **out, mk_err **err)
 {
     const json_t *hc = json_object_get(c->config, "HostConfig");
     _cleanup_free_ char *join_net = NULL, *join_pid = NULL;
@@ -111,49 +142,21 @@ static int build_spec(struct mk_engine *e, const struct mk_container *c,
     }
     /* Sharing a network namespace shares its hosts and resolv.conf too. */
     const char *files_of = net_owner != NULL ? net_owner->id : c->id;
-    int r = build_spec_files(e, c, img, files_of, join_net, join_pid, out, err);
+    int r = build_spec_files(e, c, img, dirs, files_of, join_net, join_pid, out, err);
     mk_container_free(net_owner);
     return r;
 }
 
-/* A container's overlay: its image's layers below the init layer, then its
- * own upper and work dirs. */
-struct rootfs_dirs {
-    char **lowers;
-    char *dir;
-    char *upper;
-    char *work;
-};
-
-static void rootfs_dirs_clear(struct rootfs_dirs *d)
-{
-    mk_strv_free(d->lowers);
-    free(d->dir);
-    free(d->upper);
-    free(d->work);
-}
-
-static int rootfs_dirs_get(struct mk_engine *e, const struct mk_container *c,
-                           const struct mk_image *img, struct rootfs_dirs *d, mk_err **err)
-{
-    *d = (struct rootfs_dirs){0};
-    if (mk_container_lower_dirs(e->store, img, &d->lowers, err) < 0)
-        return -1;
-    d->dir = mk_store_container_dir(e->store, c->id);
-    d->upper = mk_path_join(d->dir, "upper");
-    d->work = mk_path_join(d->dir, "work");
-    return 0;
-}
-
 static int build_spec_files(struct mk_engine *e, const struct mk_container *c,
-                            const struct mk_image *img, const char *files_of,
-                            const char *join_net, const char *join_pid,
+                            const struct mk_image *img, const struct rootfs_dirs *dirs,
+                            const char *files_of, const char *join_net, const char *join_pid,
                             json_t **out, mk_err **err)
 {
-    struct rootfs_dirs d;
-    if (rootfs_dirs_get(e, c, img, &d, err) < 0)
+    struct rootfs_dirs own = {0};
+    if (dirs == NULL && rootfs_dirs_get(e, c, img, &own, err) < 0)
         return -1;
-    _cleanup_free_ char *rootfs = mk_path_join(d.dir, "rootfs");
+    const struct rootfs_dirs *d = dirs != NULL ? dirs : &own;
+    _cleanup_free_ char *rootfs = mk_path_join(d->dir, "rootfs");
     _cleanup_free_ char *files = mk_store_container_dir(e->store, files_of);
     _cleanup_free_ char *hosts = mk_path_join(files, "hosts");
     _cleanup_free_ char *hostname = mk_path_join(files, "hostname");
@@ -164,9 +167,9 @@ static int build_spec_files(struct mk_engine *e, const struct mk_container *c,
         .config = config,
         .host_config = json_object_get(c->config, "HostConfig"),
         .rootfs = rootfs,
-        .lower_dirs = d.lowers,
-        .upper_dir = d.upper,
-        .work_dir = d.work,
+        .lower_dirs = d->lowers,
+        .upper_dir = d->upper,
+        .work_dir = d->work,
         .hostname = mk_json_str(config, "Hostname"),
         .hosts_path = hosts,
         .hostname_path = hostname,
@@ -179,7 +182,7 @@ static int build_spec_files(struct mk_engine *e, const struct mk_container *c,
     };
     json_t *spec = NULL;
     int r = mk_spec_build(&in, &spec, err);
-    rootfs_dirs_clear(&d);
+    rootfs_dirs_clear(&own);
     if (r < 0)
         return -1;
     /* The runtime caches compiled seccomp programs here (run state: a reboot
@@ -368,16 +371,11 @@ static void rootfs_end(struct monitor_ctx *m)
 
 /* Our runtime's rootfs, mounted while the spec is built: the overlay the
  * spec will describe (rootfs_job.c takes it only if it does). */
-static struct mk_rootfs_job *rootfs_begin(struct mk_engine *e, const struct mk_container *c,
-                                          const struct mk_image *img)
+static struct mk_rootfs_job *rootfs_begin(const struct mk_container *c, const struct rootfs_dirs *d)
 {
-    struct rootfs_dirs d;
-    if (rootfs_dirs_get(e, c, img, &d, NULL) < 0)
-        return NULL;
     _cleanup_json_ json_t *ann = json_object();
-    mk_spec_rootfs_annotate(ann, d.lowers, d.upper, d.work,
+    mk_spec_rootfs_annotate(ann, d->lowers, d->upper, d->work,
                             json_object_get(c->config, "HostConfig"));
-    rootfs_dirs_clear(&d);
     return mk_runtime_rootfs_begin(ann);
 }
 
@@ -752,6 +750,7 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd,
     _cleanup_free_ char *rundir = NULL;
     _cleanup_free_ char *log_path = NULL;
     _cleanup_free_ char *runtime_root = NULL;
+    struct rootfs_dirs dirs = {0};
     struct monitor_ctx m = {.e = e, .lock_fd = -1, .attach_event = attach_event};
     /* Held until the monitor exits (close-on-exec, so never the container's):
      * a cp into the stopped container finishes before this start mounts. */
@@ -773,10 +772,13 @@ static int monitor_start(struct mk_engine *e, const char *id, int client_fd,
     if (mk_engine_runtime_path(mk_json_str(hc, "Runtime"), &runtime, err) < 0 ||
         image_of(e, c, &img, err) < 0 || mk_engine_ensure_emulation(img, err) < 0)
         goto fail;
-    /* Our runtime's rootfs is mounted meanwhile (rootfs_job.c). */
+    /* Looked up once: our runtime's rootfs is mounted from them meanwhile
+     * (rootfs_job.c), and the spec names them. */
+    if (rootfs_dirs_get(e, c, img, &dirs, err) < 0)
+        goto fail;
     if (runtime == NULL)
-        m.rootfs = rootfs_begin(e, c, img);
-    if (build_spec(e, c, img, true, &spec, err) < 0)
+        m.rootfs = rootfs_begin(c, &dirs);
+    if (build_spec(e, c, img, &dirs, true, &spec, err) < 0)
         goto fail;
     /* build_spec warmed the spec's facts if the prep thread had not; the
      * runtime's too, rather than wait for the thread's namespace (each is
@@ -858,6 +860,7 @@ fail:
     mk_monitor_send_error(client_fd, *err);
 out:
     rootfs_end(&m);
+    rootfs_dirs_clear(&dirs);
     mk_closep(&m.lock_fd);
     json_decref(spec);
     mk_image_free(img);
