@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -48,11 +47,6 @@ static const char *const files[] = {"hostname", "hosts", "resolv.conf"};
 static int open_dir_at(int dfd, const char *name)
 {
     return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
-static void slot_name(char *buf, size_t size, int i)
-{
-    snprintf(buf, size, "pool/%d", i);
 }
 
 /* hostname, hosts, resolv.conf: rewritten in place in a kept directory, made
@@ -82,13 +76,7 @@ static int take_kept(struct mk_engine *e, const char *id, const char *hostname,
 {
     int root = e->store->root_fd;
     _cleanup_free_ char *mine = xasprintf("pool/%s", id);
-    bool taken = false;
-    for (int i = 0; i < POOL_SLOTS && !taken; i++) {
-        char slot[32];
-        slot_name(slot, sizeof(slot), i);
-        taken = renameat2(root, slot, root, mine, RENAME_NOREPLACE) == 0;
-    }
-    if (!taken)
+    if (mk_pool_take_at(root, "pool", POOL_SLOTS, mine) < 0)
         return -1;
     _cleanup_err_ mk_err *err = NULL;
     _cleanup_close_ int dfd = open_dir_at(root, mine);
@@ -300,14 +288,9 @@ static int keep(struct mk_engine *e, int trash, const char *id)
     if (renameat2(trash, id, root, mine, RENAME_NOREPLACE) < 0)
         return errno == ENOENT ? 0 : -1;
     _cleanup_close_ int dfd = open_dir_at(root, mine);
-    if (dfd >= 0 && keepable(dfd, id) && reset_kept(dfd, id) == 0) {
-        for (int i = 0; i < POOL_SLOTS; i++) {
-            char slot[32];
-            slot_name(slot, sizeof(slot), i);
-            if (renameat2(root, mine, root, slot, RENAME_NOREPLACE) == 0)
-                return 0;
-        }
-    }
+    if (dfd >= 0 && keepable(dfd, id) && reset_kept(dfd, id) == 0 &&
+        mk_pool_put_at(root, mine, "pool", POOL_SLOTS) == 0)
+        return 0;
     mk_rm_rf_at(root, mine, NULL);
     return 0;
 }

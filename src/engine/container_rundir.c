@@ -16,29 +16,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* Enough for a loop of runs and a few stopped together; more are deleted. */
 #define RUNDIR_POOL_SLOTS 4
 
-static char *slot_path(const struct mk_store *s, int i)
-{
-    return xasprintf("%s/pool/%d", s->runroot, i);
-}
-
 int mk_engine_rundir_make(struct mk_engine *e, const char *id, mk_err **err)
 {
     _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, id);
-    for (int i = 0; i < RUNDIR_POOL_SLOTS; i++) {
-        _cleanup_free_ char *slot = slot_path(e->store, i);
-        /* Atomic: of two starts, one takes the slot, the other finds it gone. */
-        if (renameat2(AT_FDCWD, slot, AT_FDCWD, rundir, RENAME_NOREPLACE) == 0)
-            return 0;
-        if (errno == EEXIST)
-            break; /* a run directory is there already: a restart's */
-    }
+    _cleanup_free_ char *pool = xasprintf("%s/pool", e->store->runroot);
+    /* Or made (EEXIST: a run directory is there already, a restart's). */
+    if (mk_pool_take_at(AT_FDCWD, pool, RUNDIR_POOL_SLOTS, rundir) == 0)
+        return 0;
     return mk_mkdir_p(rundir, 0700, err);
 }
 
@@ -54,15 +44,8 @@ static bool keepable(const char *dir)
 int mk_engine_remove_rundir(struct mk_engine *e, const char *id, mk_err **err)
 {
     _cleanup_free_ char *rundir = mk_store_container_rundir(e->store, id);
-    if (keepable(rundir)) {
-        _cleanup_free_ char *pool = xasprintf("%s/pool", e->store->runroot);
-        if (mkdir(pool, 0700) == 0 || errno == EEXIST) {
-            for (int i = 0; i < RUNDIR_POOL_SLOTS; i++) {
-                _cleanup_free_ char *slot = slot_path(e->store, i);
-                if (renameat2(AT_FDCWD, rundir, AT_FDCWD, slot, RENAME_NOREPLACE) == 0)
-                    return 0;
-            }
-        }
-    }
+    _cleanup_free_ char *pool = xasprintf("%s/pool", e->store->runroot);
+    if (keepable(rundir) && mk_pool_put_at(AT_FDCWD, rundir, pool, RUNDIR_POOL_SLOTS) == 0)
+        return 0;
     return mk_rm_rf(rundir, err);
 }

@@ -240,6 +240,33 @@ bool mk_dir_is_empty_at(int dirfd, const char *name)
     return mk_dir_peek_at(dirfd, name, NULL, 0) == 0;
 }
 
+int mk_pool_take_at(int dirfd, const char *pool, int slots, const char *dest)
+{
+    for (int i = 0; i < slots; i++) {
+        char slot[PATH_MAX];
+        snprintf(slot, sizeof(slot), "%s/%d", pool, i);
+        if (renameat2(dirfd, slot, dirfd, dest, RENAME_NOREPLACE) == 0)
+            return 0;
+        if (errno == EEXIST)
+            return -1;
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+int mk_pool_put_at(int dirfd, const char *src, const char *pool, int slots)
+{
+    if (mkdirat(dirfd, pool, 0700) < 0 && errno != EEXIST)
+        return -1;
+    for (int i = 0; i < slots; i++) {
+        char slot[PATH_MAX];
+        snprintf(slot, sizeof(slot), "%s/%d", pool, i);
+        if (renameat2(dirfd, src, dirfd, slot, RENAME_NOREPLACE) == 0)
+            return 0;
+    }
+    return -1;
+}
+
 int mk_rm_rf(const char *path, mk_err **err)
 {
     return mk_rm_rf_at(AT_FDCWD, path, err);

@@ -136,6 +136,13 @@ struct mk_dir_entry {
 int mk_dir_peek_at(int dirfd, const char *name, struct mk_dir_entry *out, int max);
 /* Whether dirfd/name is a directory with nothing in it. */
 bool mk_dir_is_empty_at(int dirfd, const char *name);
+/* A pool of directories kept for reuse: dirfd/pool/0 .. slots-1, moved in and
+ * out by rename (no inode made or freed; of two takers of one slot, one gets
+ * it).  Take: rename one to dirfd/dest; 0, or -1 when none was taken (errno
+ * EEXIST: dest exists).  Put: rename dirfd/src into a free slot, the pool made
+ * if missing; 0, or -1 when all are taken. */
+int mk_pool_take_at(int dirfd, const char *pool, int slots, const char *dest);
+int mk_pool_put_at(int dirfd, const char *src, const char *pool, int slots);
 /* Open dirfd/name for reading only if it is still the regular file that
  * `expect` (an lstat of it) describes.  The name is never opened as what it
  * might have become meanwhile (a device, a FIFO: files a container controls):

@@ -1,5 +1,7 @@
 /* test_fs.c: util/fs.c's directory peeking (mk_dir_peek_at), which decides
- * whether a removed container's directory is kept (container_dir.c). */
+ * whether a removed container's directory is kept (container_dir.c), and the
+ * pools such directories are kept in (mk_pool_*_at). */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -36,8 +38,39 @@ static void test_dir_peek(void)
     mk_rm_rf(dir, NULL);
 }
 
+/* Two slots: taken in order, put into the first free one, none to take or
+ * put when the pool is empty or full, and a take never replaces dest. */
+static void test_pool(void)
+{
+    char dir[] = "/tmp/mocker-test-pool.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK(dfd >= 0);
+    CHECK_INT(mk_pool_take_at(dfd, "pool", 2, "a"), -1);
+    CHECK(mkdirat(dfd, "a", 0700) == 0 && mkdirat(dfd, "b", 0700) == 0 &&
+          mkdirat(dfd, "c", 0700) == 0);
+    CHECK_INT(mk_pool_put_at(dfd, "a", "pool", 2), 0);
+    CHECK_INT(mk_pool_put_at(dfd, "b", "pool", 2), 0);
+    CHECK_INT(mk_pool_put_at(dfd, "c", "pool", 2), -1);
+    CHECK(faccessat(dfd, "c", F_OK, 0) == 0);
+    CHECK(faccessat(dfd, "pool/0", F_OK, 0) == 0 && faccessat(dfd, "pool/1", F_OK, 0) == 0);
+    /* dest exists: nothing taken, EEXIST. */
+    int r = mk_pool_take_at(dfd, "pool", 2, "c"), saved = errno;
+    CHECK_INT(r, -1);
+    CHECK_INT(saved, EEXIST);
+    CHECK(faccessat(dfd, "pool/0", F_OK, 0) == 0);
+    CHECK_INT(mk_pool_take_at(dfd, "pool", 2, "x"), 0);
+    CHECK_INT(mk_pool_take_at(dfd, "pool", 2, "y"), 0);
+    CHECK_INT(mk_pool_take_at(dfd, "pool", 2, "z"), -1);
+    CHECK(faccessat(dfd, "x", F_OK, 0) == 0 && faccessat(dfd, "y", F_OK, 0) == 0);
+    CHECK_INT(mk_dir_peek_at(dfd, "pool", NULL, 0), 0);
+    close(dfd);
+    mk_rm_rf(dir, NULL);
+}
+
 int main(void)
 {
     RUN(test_dir_peek);
+    RUN(test_pool);
     return tap_done();
 }
