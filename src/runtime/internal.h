@@ -36,6 +36,17 @@ int rt_seccomp_prepare(const json_t *seccomp, const char *cache_dir, struct rt_s
                        mk_err **err);
 void rt_seccomp_free(struct rt_seccomp *s);
 int rt_seccomp_load(const struct rt_seccomp *s, mk_err **err);
+/* linux.seccomp compiled by libseccomp as it is, not compacted (for tests). */
+int rt_seccomp_compile(const json_t *seccomp, struct sock_fprog *prog, mk_err **err);
+
+/* ---- seccomp programs (seccomp_compact.c) ---- */
+struct seccomp_data;
+/* Run a classic BPF program over d as the kernel would: 0 and *ret, or -1 if
+ * the program is not one the kernel would run. */
+int rt_bpf_run(const struct sock_fprog *prog, const struct seccomp_data *d, uint32_t *ret);
+/* libseccomp's program for in, as a search over ranges of syscall numbers:
+ * true and *out (its filter to free) if that is shorter and does the same. */
+bool rt_bpf_compact(const struct sock_fprog *in, struct sock_fprog *out);
 
 /* ---- capabilities (caps.c) ---- */
 struct rt_caps {

@@ -1,6 +1,7 @@
 /* seccomp.c: the OCI linux.seccomp object compiled with libseccomp into a
  * classic BPF program, loaded with seccomp(2) by the container's process.
  *
+ * The program is rewritten shorter (seccomp_compact.c says why and how).
  * Compiling docker's profile costs milliseconds, so the exported program is
  * cached in the directory the "org.mocker.seccomp.cache" annotation names,
  * keyed by the sha256 of the canonical JSON, the architecture and the
@@ -147,7 +148,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t dflt, const json_t *rule, int6
     return 0;
 }
 
-static int compile(const json_t *sec, struct sock_fprog *prog, mk_err **err)
+int rt_seccomp_compile(const json_t *sec, struct sock_fprog *prog, mk_err **err)
 {
     int64_t dflt_errno = mk_json_int(sec, "defaultErrnoRet", EPERM);
     uint32_t dflt;
@@ -218,8 +219,8 @@ static char *cache_key(const json_t *sec)
     struct utsname u;
     uname(&u);
     const struct scmp_version *ver = seccomp_version();
-    _cleanup_free_ char *head = xasprintf("mocker-seccomp-3\n%s\n%u.%u.%u\n", u.machine,
-                                          ver->major, ver->minor, ver->micro);
+    _cleanup_free_ char *head = xasprintf("mocker-seccomp-4\n%s\n%u.%u.%u\n", u.machine, ver->major,
+                                          ver->minor, ver->micro);
     struct mk_sha256 h;
     mk_sha256_init(&h);
     mk_sha256_update(&h, head, strlen(head));
@@ -281,9 +282,14 @@ int rt_seccomp_prepare(const json_t *sec, const char *cache_dir, struct rt_secco
             return 0;
         }
     }
-    if (compile(sec, &s->prog, err) < 0) {
+    if (rt_seccomp_compile(sec, &s->prog, err) < 0) {
         rt_seccomp_free(s);
         return mk_err_wrap(err, "linux.seccomp");
+    }
+    struct sock_fprog small;
+    if (rt_bpf_compact(&s->prog, &small)) {
+        free(s->prog.filter);
+        s->prog = small;
     }
     if (path != NULL) {
         /* The cache only saves time: failing to write it is not an error. */
