@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static int open_netns(const struct mk_container *c, mk_err **err)
@@ -79,11 +81,22 @@ int mk_container_network_connect_live(struct mk_engine *e, const struct mk_conta
 
 void mk_container_network_changed(struct mk_engine *e, const struct mk_container *c)
 {
-    int fd = mk_engine_attach_connect(e, c);
-    if (fd < 0)
+    _cleanup_close_ int fd = mk_engine_attach_connect(e, c);
+    if (fd < 0 || mk_frame_write(fd, MK_FRAME_NET_CHANGED, NULL, 0) < 0)
         return; /* no monitor: the container is ending */
-    mk_frame_write(fd, MK_FRAME_NET_CHANGED, NULL, 0);
-    close(fd);
+    /* Its answer, past any output it sends an attached client meanwhile; a
+     * monitor that ends, or takes over 5 s, ends the wait. */
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    for (;;) {
+        enum mk_frame_type type;
+        char *data = NULL;
+        size_t len;
+        int r = mk_frame_read(fd, &type, &data, &len);
+        free(data);
+        if (r <= 0 || type == MK_FRAME_NET_CHANGED)
+            break;
+    }
 }
 
 int mk_container_network_disconnect_live(struct mk_engine *e, const struct mk_container *c,

@@ -368,7 +368,8 @@ static void stdin_request_close(struct monitor *m)
 
 /* ---- client frames ---- */
 
-static void handle_frame(struct monitor *m, enum mk_frame_type type, const char *data, size_t len)
+static void handle_frame(struct monitor *m, struct client *from, enum mk_frame_type type,
+                         const char *data, size_t len)
 {
     char text[64];
     switch (type) {
@@ -403,6 +404,13 @@ static void handle_frame(struct monitor *m, enum mk_frame_type type, const char 
             m->source_tag = TAG_SOURCE;
             m->source_registered = epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
         }
+        /* Answered once done (queued: the loop sends it), so that `network
+         * connect` returns with the container's resolv.conf already naming
+         * the server. */
+        uint8_t hdr[MK_FRAME_HEADER_LEN];
+        mk_frame_header(hdr, MK_FRAME_NET_CHANGED, 0);
+        mk_buf_append(&from->out, hdr, sizeof(hdr));
+        client_update(m, from);
         break;
     }
     case MK_FRAME_RESIZE: {
@@ -448,7 +456,7 @@ static void client_read(struct monitor *m, struct client *c)
     size_t len;
     int r;
     while ((r = mk_frame_reader_next(&c->in, &type, &data, &len)) > 0)
-        handle_frame(m, type, data, len);
+        handle_frame(m, c, type, data, len);
     if (m->in.buf.len > m->in.off)
         stdin_flush(m);
     if (r < 0)

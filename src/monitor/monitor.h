@@ -34,7 +34,8 @@ enum mk_frame_type {
      * the container it created (payload: its id). */
     MK_FRAME_START = 9,
     /* client -> monitor: the running container was connected to a network
-     * (docker network connect); it may need the embedded DNS server now. */
+     * (docker network connect); it may need the embedded DNS server now.  The
+     * monitor answers with the same frame once it has done what it needed. */
     MK_FRAME_NET_CHANGED = 10,
     /* client -> monitor forked ahead of time: create the container; payload
      * JSON {"Name", "Platform", "Config" (docker's create body), "Attach"}. */
