@@ -601,12 +601,38 @@ int mk_cgroup_create(const char *path, const json_t *resources, mk_err **err)
     return 0;
 }
 
-int rt_cgroup_open_procs(const char *path, int **fds, size_t *n, mk_err **err)
+/* How a process gets into its cgroup without the kernel's
+ * cgroup_threadgroup_rwsem taken for writing: a cgroup.procs write (or a
+ * tasks write naming another thread) takes it, and the first such write
+ * after a quiet spell waits for an RCU grace period (~7 ms here, every
+ * `run` after a pause, and now and then in a loop).  So a process is cloned
+ * into its v2 cgroup (CLONE_INTO_CGROUP: only the read side), and its single
+ * thread moves itself, "0", through each v1 hierarchy's tasks file (no lock
+ * at all); cgroup.procs only when the clone could not do it. */
+int rt_cgroup_open_v2_dir(const char *path, bool make, int *fd, mk_err **err)
+{
+    detect();
+    *fd = -1;
+    for (size_t i = 0; i < n_hiers; i++) {
+        if (!hiers[i].v2)
+            continue;
+        if (make && mkdir_hier(&hiers[i], path, err) < 0)
+            return mk_err_wrap(err, "create cgroup %s", path);
+        _cleanup_free_ char *dir = xasprintf("%s%s", hiers[i].dir, path);
+        *fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (*fd < 0)
+            return mk_err_sys(err, "open %s", dir);
+    }
+    return 0;
+}
+
+int rt_cgroup_open_join(const char *path, int **fds, size_t *n, mk_err **err)
 {
     detect();
     int *v = xcalloc(n_hiers + 1, sizeof(int));
     for (size_t i = 0; i < n_hiers; i++) {
-        _cleanup_free_ char *f = xasprintf("%s%s/cgroup.procs", hiers[i].dir, path);
+        _cleanup_free_ char *f =
+            xasprintf("%s%s/%s", hiers[i].dir, path, hiers[i].v2 ? "cgroup.procs" : "tasks");
         v[i] = open(f, O_WRONLY | O_CLOEXEC);
         if (v[i] < 0) {
             mk_err_sys(err, "open %s", f);
@@ -619,12 +645,12 @@ int rt_cgroup_open_procs(const char *path, int **fds, size_t *n, mk_err **err)
     return 0;
 }
 
-int rt_cgroup_join_fds(const int *fds, size_t n, pid_t pid, mk_err **err)
+int rt_cgroup_join_self(const int *fds, size_t n, bool in_v2, mk_err **err)
 {
-    char text[16];
-    int len = snprintf(text, sizeof(text), "%d", (int)pid);
     for (size_t i = 0; i < n; i++) {
-        if (write(fds[i], text, (size_t)len) < 0)
+        if (in_v2 && hiers[i].v2)
+            continue;
+        if (write(fds[i], "0", 1) < 0)
             return mk_err_sys(err, "join cgroup (%s)", hiers[i].dir);
     }
     return 0;
@@ -636,7 +662,17 @@ int rt_cgroup_gate_pass(struct rt_rootfs *r, mk_err **err)
         return 0;
     int gate = r->cgroup_gate;
     r->cgroup_gate = -1;
-    if (rt_gate_wait(gate, "the container's cgroup", err) < 0)
+    /* With the gate come the files to move itself in through (see above). */
+    int fds[MK_SOCK_MAX_FDS];
+    size_t n = 0;
+    int j = rt_gate_wait_fds(gate, "the container's cgroup", fds, &n, MK_SOCK_MAX_FDS, err);
+    if (j == 0 && r->cgroup_path != NULL && n != n_hiers)
+        j = mk_err_set(err, MK_ERR_INTERNAL, "the container's cgroup came without its files");
+    if (j == 0 && r->cgroup_path != NULL)
+        j = rt_cgroup_join_self(fds, n, r->cloned_into_v2, err);
+    for (size_t i = 0; i < n; i++)
+        close(fds[i]);
+    if (j < 0)
         return -1;
     mk_trace("child-cgroup");
     if (r->unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
@@ -646,17 +682,28 @@ int rt_cgroup_gate_pass(struct rt_rootfs *r, mk_err **err)
 
 int rt_gate_wait(int fd, const char *what, mk_err **err)
 {
-    char ok = 0;
-    ssize_t n;
-    do
-        n = read(fd, &ok, 1);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return mk_err_sys(err, "wait for %s", what);
+    return rt_gate_wait_fds(fd, what, NULL, NULL, 0, err);
+}
+
+int rt_gate_wait_fds(int fd, const char *what, int *fds, size_t *n_fds, size_t max, mk_err **err)
+{
+    char ok;
+    size_t n = 0;
+    int r = mk_recv_fds(fd, &ok, fds, max, &n, err);
+    if (n_fds != NULL)
+        *n_fds = n;
+    if (r < 0)
+        return mk_err_wrap(err, "wait for %s", what);
     /* No byte: the monitor failed to set it up and reports why. */
-    if (n == 0)
+    if (r == 0)
         return mk_err_set(err, MK_ERR_INTERNAL, "%s was not set up", what);
     return 0;
+}
+
+void rt_gate_open(int fd, const int *fds, size_t n_fds)
+{
+    /* EPIPE: the init died already; its channel says why. */
+    mk_send_fds(fd, '1', fds, n_fds, NULL);
 }
 
 void rt_cgroup_close_fds(int *fds, size_t n)

@@ -7,6 +7,7 @@
 #include "runtime/internal.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -81,6 +82,24 @@ int rt_channel_await(int chan, pid_t *pid, mk_err **err)
 pid_t rt_clone(unsigned long flags)
 {
     return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+pid_t rt_clone_into(unsigned long flags, int cgroup_fd, bool *into)
+{
+    *into = false;
+    if (cgroup_fd >= 0) {
+        struct clone_args args = {.flags = flags | CLONE_INTO_CGROUP,
+                                  .exit_signal = SIGCHLD,
+                                  .cgroup = (uint64_t)cgroup_fd};
+        pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+        if (pid >= 0) {
+            *into = true;
+            return pid;
+        }
+        /* An older kernel, or a cgroup that takes no process this way: the
+         * process joins it through cgroup.procs, which says why if it fails. */
+    }
+    return rt_clone(flags);
 }
 
 int rt_waitpid(pid_t pid, int *status)

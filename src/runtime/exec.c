@@ -1,6 +1,7 @@
 /* exec.c: mk_runtime_exec, a new process in a running container.
  *
- * The caller forks an intermediate child, which joins the container's cgroup,
+ * The caller forks an intermediate child, which joins the container's cgroup
+ * (born in its v2 part, moving itself into the v1 ones: cgroup.c says why),
  * then its namespaces (/proc/INIT/ns/..., the mount namespace last).  Joining a
  * pid namespace only affects children, so the intermediate clones once more
  * with CLONE_PARENT: the final process is inside the pid namespace and yet a
@@ -24,6 +25,7 @@ struct exec_ctx {
     size_t n_ns;
     int *cg_fds;
     size_t n_cg;
+    bool in_v2; /* cloned into the v2 cgroup */
     int chan;
 };
 
@@ -46,7 +48,7 @@ static int final_child(struct exec_ctx *c, mk_err **err)
 
 static int join(struct exec_ctx *c, mk_err **err)
 {
-    if (rt_cgroup_join_fds(c->cg_fds, c->n_cg, 0, err) < 0)
+    if (rt_cgroup_join_self(c->cg_fds, c->n_cg, c->in_v2, err) < 0)
         return -1;
     if (!c->proc.terminal && rt_stdio_setup(c->io, err) < 0)
         return -1;
@@ -136,6 +138,7 @@ int mk_runtime_exec(pid_t init_pid, const json_t *spec, const json_t *process,
     pid_t mid, pid = -1;
     const char *cgpath = NULL;
     _cleanup_free_ char *found_cg = NULL;
+    _cleanup_close_ int cg_v2 = -1;
     const json_t *spec_proc = json_object_get(spec, "process");
     if (rt_process_parse(process != NULL ? process : spec_proc, spec_proc, spec, &c.proc, err) <
             0 ||
@@ -145,14 +148,17 @@ int mk_runtime_exec(pid_t init_pid, const json_t *spec, const json_t *process,
         goto out;
     if (cgpath == NULL)
         cgpath = found_cg = init_cgroup(init_pid);
-    if (cgpath != NULL && rt_cgroup_open_procs(cgpath, &c.cg_fds, &c.n_cg, err) < 0)
+    if (cgpath != NULL && (rt_cgroup_open_join(cgpath, &c.cg_fds, &c.n_cg, err) < 0 ||
+                           rt_cgroup_open_v2_dir(cgpath, false, &cg_v2, err) < 0))
         goto out;
     if (pipe2(chan, O_CLOEXEC) < 0) {
         mk_err_sys(err, "pipe");
         goto out;
     }
-    mid = rt_clone(0);
+    bool into;
+    mid = rt_clone_into(0, cg_v2, &into);
     if (mid == 0) {
+        c.in_v2 = into;
         close(chan[0]);
         c.chan = chan[1];
         intermediate(&c);

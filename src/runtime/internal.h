@@ -24,6 +24,10 @@ int rt_channel_await(int chan, pid_t *pid, mk_err **err);
 /* fork(2) semantics through the raw syscall, with extra clone flags (namespaces,
  * CLONE_PARENT).  Callers are single-threaded: no atfork handlers run. */
 pid_t rt_clone(unsigned long flags);
+/* rt_clone, the child born in the v2 cgroup whose directory cgroup_fd is
+ * (CLONE_INTO_CGROUP) when cgroup_fd >= 0 and the kernel can: *into says
+ * whether it was, in both processes. */
+pid_t rt_clone_into(unsigned long flags, int cgroup_fd, bool *into);
 int rt_waitpid(pid_t pid, int *status);
 
 /* ---- seccomp (seccomp.c) ---- */
@@ -133,6 +137,7 @@ struct rt_rootfs {
     /* The child's end of the gate (rt_cgroup_gate_pass), -1 once passed. */
     int cgroup_gate;
     bool unshare_cgroupns; /* a new cgroup namespace, entered at the gate */
+    bool cloned_into_v2;   /* born in its v2 cgroup (rt_clone_into) */
 };
 /* In the child's new mount namespace, before pivot: propagation, overlay,
  * spec mounts, /dev, the console, then pivot_root into the rootfs. */
@@ -152,21 +157,30 @@ int rt_cgroup_write(const char *dir, const char *file, const char *value, mk_err
 char *rt_cgroup_read(const char *dir, const char *file);
 int64_t rt_cgroup_read_i64(const char *dir, const char *file, bool *ok);
 int64_t rt_cgroup_keyed(const char *dir, const char *file, const char *key);
-/* Open cgroup.procs in every hierarchy for writing (the child writes "0"). */
-int rt_cgroup_open_procs(const char *path, int **fds, size_t *n, mk_err **err);
-/* Write pid to each fd (0: the caller) to move it into the cgroup. */
-int rt_cgroup_join_fds(const int *fds, size_t n, pid_t pid, mk_err **err);
-/* The container's init is cloned before its cgroup exists: the monitor
- * creates the cgroup and moves the init into it while the init mounts its
- * rootfs.  The init waits at this gate (the monitor's first byte on the gate
- * socket) before anything that must happen inside the cgroup (its cgroup
- * namespace, the cgroup mount, the exec); then it unshares the cgroup
- * namespace if asked.  Passing it a second time does nothing; the socket
+/* The directory of the cgroup in the v2 hierarchy (v2, or hybrid's
+ * unified), made first if make, opened for rt_clone_into; *fd -1 when the
+ * host has no v2 hierarchy. */
+int rt_cgroup_open_v2_dir(const char *path, bool make, int *fd, mk_err **err);
+/* The files through which a single-threaded process moves itself into the
+ * cgroup: each v1 hierarchy's tasks, the v2 hierarchy's cgroup.procs. */
+int rt_cgroup_open_join(const char *path, int **fds, size_t *n, mk_err **err);
+/* Write "0" (the caller) to each, but v2's when in_v2 (cloned into it). */
+int rt_cgroup_join_self(const int *fds, size_t n, bool in_v2, mk_err **err);
+/* The container's init is cloned into its v2 cgroup before the v1 ones
+ * exist: the monitor creates them while the init mounts its rootfs.  The
+ * init waits at this gate (the monitor's first byte on the gate socket)
+ * before anything that must happen inside the cgroup (its cgroup namespace,
+ * the cgroup mount, the exec), moves itself into the cgroup, then unshares
+ * the cgroup namespace if asked.  Passing it a second time does nothing; the socket
  * stays open for the exec gate (rt_process.exec_gate). */
 int rt_cgroup_gate_pass(struct rt_rootfs *r, mk_err **err);
 /* Wait for the monitor's next byte on a gate; what names the wait in the
  * error when the monitor closes it instead (it gave up on the container). */
 int rt_gate_wait(int fd, const char *what, mk_err **err);
+/* The same, taking up to max fds sent with the byte (*n_fds of them, close-on-exec). */
+int rt_gate_wait_fds(int fd, const char *what, int *fds, size_t *n_fds, size_t max, mk_err **err);
+/* The monitor's byte on a gate, with n_fds fds (0: none). */
+void rt_gate_open(int fd, const int *fds, size_t n_fds);
 void rt_cgroup_close_fds(int *fds, size_t n);
 /* The v1 hierarchies as the host mounts them: mount point and the options
  * ("cpu,cpuacct", "name=systemd"), read once per process (not to be freed). */

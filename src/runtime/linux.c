@@ -109,8 +109,6 @@ struct run_ctx {
     const struct mk_runtime_io *io;
     struct rt_process proc;
     struct rt_ns ns;
-    int *cg_fds;
-    size_t n_cg;
     struct rt_rootfs rootfs;
     int parent_pidfd;
     int chan;
@@ -162,8 +160,6 @@ static void run_ctx_clear(struct run_ctx *c)
 {
     rt_process_clear(&c->proc);
     rt_ns_clear(&c->ns);
-    rt_cgroup_close_fds(c->cg_fds, c->n_cg);
-    c->cg_fds = NULL;
     if (c->parent_pidfd >= 0)
         close(c->parent_pidfd);
     if (c->gate >= 0)
@@ -187,7 +183,7 @@ static bool has_cgroup_mount(const json_t *spec)
 
 /* Clone the init; a pid namespace given by path is entered by the parent for
  * the duration of the clone (setns(CLONE_NEWPID) only affects children). */
-static pid_t clone_init(struct run_ctx *c, mk_err **err)
+static pid_t clone_init(struct run_ctx *c, int cgroup_fd, mk_err **err)
 {
     _cleanup_close_ int own_pidns = -1;
     for (size_t i = 0; i < c->ns.n_join; i++) {
@@ -209,8 +205,10 @@ static pid_t clone_init(struct run_ctx *c, mk_err **err)
         close(chan[1]);
         return mk_err_sys(err, "pipe");
     }
-    pid_t pid = rt_clone(c->ns.new_flags & ~(unsigned long)CLONE_NEWCGROUP);
+    bool into = false;
+    pid_t pid = rt_clone_into(c->ns.new_flags & ~(unsigned long)CLONE_NEWCGROUP, cgroup_fd, &into);
     if (pid == 0) {
+        c->rootfs.cloned_into_v2 = into;
         close(chan[0]);
         close(gate[1]);
         c->chan = chan[1];
@@ -253,6 +251,9 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
     if (out_mounts != NULL)
         *out_mounts = -1;
     bool cg_created = false;
+    int cg_v2 = -1;
+    int *cg_fds = NULL;
+    size_t n_cg = 0;
     pid_t pid;
     const json_t *resources = json_object_get(json_object_get(spec, "linux"), "resources");
     if (rt_process_parse(json_object_get(spec, "process"), NULL, spec, &c.proc, err) < 0 ||
@@ -274,7 +275,15 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
     if (rt_rootfs_job_take(io->rootfs, spec, &c.rootfs.rootfs_mnt, err) < 0)
         goto out;
     c.parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-    pid = clone_init(&c, err);
+    /* The init is born in its v2 cgroup; the v1 ones are made while it
+     * mounts, and it moves itself in at the gate (cgroup.c says why). */
+    if (cgpath != NULL) {
+        cg_created = true;
+        if (rt_cgroup_open_v2_dir(cgpath, true, &cg_v2, err) < 0)
+            goto out;
+    }
+    pid = clone_init(&c, cg_v2, err);
+    mk_closep(&cg_v2);
     /* The init has its copy. */
     mk_closep(&c.rootfs.rootfs_mnt);
     if (pid < 0)
@@ -286,28 +295,18 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
         /* Only a cost saved: without it the exit unmounts, as always. */
         *out_mounts = open(path, O_RDONLY | O_CLOEXEC);
     }
-    /* The cgroup is made while the init mounts its rootfs (the gate). */
-    if (cgpath != NULL) {
-        cg_created = true;
-        if (mk_cgroup_create(cgpath, resources, err) < 0 ||
-            rt_cgroup_open_procs(cgpath, &c.cg_fds, &c.n_cg, err) < 0) {
-            kill(pid, SIGKILL);
-            rt_waitpid(pid, NULL);
-            goto out;
-        }
-        /* ESRCH: the init failed already; the channel says why. */
-        mk_err *join_err = NULL;
-        if (rt_cgroup_join_fds(c.cg_fds, c.n_cg, pid, &join_err) < 0 && errno != ESRCH) {
-            *err = join_err;
-            kill(pid, SIGKILL);
-            rt_waitpid(pid, NULL);
-            goto out;
-        }
-        mk_err_free(join_err);
+    /* The cgroup is made while the init mounts its rootfs (the gate), and
+     * the files it moves itself in through are opened for it. */
+    if (cgpath != NULL && (mk_cgroup_create(cgpath, resources, err) < 0 ||
+                           rt_cgroup_open_join(cgpath, &cg_fds, &n_cg, err) < 0)) {
+        kill(pid, SIGKILL);
+        rt_waitpid(pid, NULL);
+        goto out;
     }
     mk_trace("run-cgroup");
-    /* EPIPE: as ESRCH above. */
-    (void)send(c.gate, "1", 1, MSG_NOSIGNAL);
+    rt_gate_open(c.gate, cg_fds, n_cg);
+    rt_cgroup_close_fds(cg_fds, n_cg);
+    cg_fds = NULL;
     if (io->before_exec != NULL) {
         if (io->before_exec(io->setting_up_ctx, err) < 0) {
             kill(pid, SIGKILL);
@@ -331,6 +330,7 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
 out:
     if (ret < 0 && out_mounts != NULL)
         mk_closep(out_mounts);
+    rt_cgroup_close_fds(cg_fds, n_cg);
     if (ret < 0 && cg_created)
         mk_cgroup_destroy(cgpath, NULL);
     run_ctx_clear(&c);

@@ -80,55 +80,79 @@ int mk_unix_connect(const char *path, mk_err **err)
     return steal_fd(&fd);
 }
 
-int mk_send_fd(int sock, int fd, mk_err **err)
+int mk_send_fds(int sock, char byte, const int *fds, size_t n, mk_err **err)
 {
-    char byte = 'F';
+    if (n > MK_SOCK_MAX_FDS)
+        return mk_err_set(err, MK_ERR_INTERNAL, "send fds: %zu is too many", n);
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(sizeof(int) * MK_SOCK_MAX_FDS)];
         struct cmsghdr align;
     } u;
     memset(&u, 0, sizeof(u));
-    struct msghdr msg = {.msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n > 0) {
+        msg.msg_control = u.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+    }
+    ssize_t r;
     do
-        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
+        r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
         return mk_err_sys(err, "send fd");
     return 0;
+}
+
+int mk_recv_fds(int sock, char *byte, int *fds, size_t max, size_t *n, mk_err **err)
+{
+    struct iovec iov = {.iov_base = byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * MK_SOCK_MAX_FDS)];
+        struct cmsghdr align;
+    } u;
+    if (max > MK_SOCK_MAX_FDS)
+        max = MK_SOCK_MAX_FDS;
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = max > 0 ? u.buf : NULL,
+                         .msg_controllen = max > 0 ? CMSG_SPACE(sizeof(int) * max) : 0};
+    *n = 0;
+    ssize_t r;
+    do
+        r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return mk_err_sys(err, "receive fd");
+    for (struct cmsghdr *c = max > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c != NULL;
+         c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && *n == 0) {
+            *n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            memcpy(fds, CMSG_DATA(c), *n * sizeof(int));
+        }
+    }
+    return r > 0 ? 1 : 0;
+}
+
+int mk_send_fd(int sock, int fd, mk_err **err)
+{
+    return mk_send_fds(sock, 'F', &fd, 1, err);
 }
 
 int mk_recv_fd(int sock, mk_err **err)
 {
     char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {.msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf)};
-    ssize_t n;
-    do
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return mk_err_sys(err, "receive fd");
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (n == 0 || c == NULL || c->cmsg_type != SCM_RIGHTS)
-        return mk_err_set(err, MK_ERR_INTERNAL, "receive fd: no descriptor in message");
     int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    size_t n;
+    int r = mk_recv_fds(sock, &byte, &fd, 1, &n, err);
+    if (r < 0)
+        return -1;
+    if (n == 0)
+        return mk_err_set(err, MK_ERR_INTERNAL, "receive fd: no descriptor in message");
     return fd;
 }

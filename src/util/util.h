@@ -171,6 +171,12 @@ int mk_unix_connect(const char *path, mk_err **err);
 /* Send / receive one fd over a unix socket with SCM_RIGHTS. */
 int mk_send_fd(int sock, int fd, mk_err **err);
 int mk_recv_fd(int sock, mk_err **err);
+/* A byte with n fds attached (at most MK_SOCK_MAX_FDS). */
+#define MK_SOCK_MAX_FDS 32
+int mk_send_fds(int sock, char byte, const int *fds, size_t n, mk_err **err);
+/* A byte and up to max fds sent with it (close-on-exec, *n of them): 1, or 0
+ * at end of file, or -1. */
+int mk_recv_fds(int sock, char *byte, int *fds, size_t max, size_t *n, mk_err **err);
 
 /* ---- time ---- */
 int64_t mk_now_ns(void); /* CLOCK_REALTIME in nanoseconds */
