@@ -4,7 +4,9 @@
  *
  * Each run is posix_spawn + waitpid with stdout/stderr to /dev/null, timed
  * with CLOCK_MONOTONIC, so the figure holds no shell or `date` forks.  "{}"
- * in an argument is replaced by a number unique to the run (for names).  Prints the median, or FAIL and exit 1 if any run fails. */
+ * in an argument is replaced by a number unique to the run (for names).
+ * PAUSE_MS=M in the environment: M ms of idle before each run (not timed),
+ * as between the commands of someone typing them.  Prints the median, or FAIL and exit 1 if any run fails. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <spawn.h>
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
         return 2;
     }
     int n = atoi(argv[1]);
+    const char *pause = getenv("PAUSE_MS");
+    long pause_ms = pause != NULL ? atol(pause) : 0;
     if (n < 1)
         n = 1;
     double *t = calloc((size_t)n, sizeof(*t));
@@ -57,6 +61,10 @@ int main(int argc, char **argv)
                          i, mark + 2) < 0)
                 return 2;
             args[k - 2] = owned[k];
+        }
+        if (pause_ms > 0) {
+            struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
         }
         double s = now_ms();
         pid_t pid;
