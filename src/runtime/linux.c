@@ -279,8 +279,10 @@ int mk_runtime_run(const char *bundle, const json_t *spec, const char *id,
      * mounts, and it moves itself in at the gate (cgroup.c says why). */
     if (cgpath != NULL) {
         cg_created = true;
-        if (rt_cgroup_open_v2_dir(cgpath, true, &cg_v2, err) < 0)
+        if (rt_cgroup_open_v2_dir(cgpath, true, &cg_v2, err) < 0) {
+            mk_closep(&c.rootfs.rootfs_mnt);
             goto out;
+        }
     }
     pid = clone_init(&c, cg_v2, err);
     mk_closep(&cg_v2);
